@@ -1,0 +1,82 @@
+// ServerHost: building and stopping the headless parts in the right order.
+#include "ServerHost.h"
+
+#include "api/HttpApi.h"
+#include "runtime/Engine.h"
+#include "secrets/SigningSecret.h"
+#include "service/Services.h"
+
+#include <QRegularExpression>
+
+namespace ordinaut {
+
+Result<ListenAddress> ListenAddress::parse(const QString &text)
+{
+    static const QRegularExpression shape(QStringLiteral("^(?:\\[([0-9a-fA-F:.]+)\\]|([^:\\[\\]]+)):(\\d{1,5})$"));
+    const QRegularExpressionMatch m = shape.match(text.trimmed());
+    const Error bad = Error::invalid(QStringLiteral("--listen"),
+                                     QStringLiteral("'%1' is not HOST:PORT (e.g. 127.0.0.1:8080)").arg(text));
+    if (!m.hasMatch())
+        return bad;
+    ListenAddress address;
+    const QString host = m.captured(1).isEmpty() ? m.captured(2) : m.captured(1);
+    if (host == QLatin1String("localhost"))
+        address.host = QHostAddress(QHostAddress::LocalHost);
+    else if (!address.host.setAddress(host))
+        return bad;
+    const int port = m.captured(3).toInt();
+    if (port > 65535)
+        return bad;
+    address.port = static_cast<quint16>(port);
+    return address;
+}
+
+QString ListenAddress::url() const
+{
+    QString text = host.toString();
+    if (host.protocol() == QAbstractSocket::IPv6Protocol)
+        text = QLatin1Char('[') + text + QLatin1Char(']');
+    return QStringLiteral("http://%1:%2").arg(text).arg(port);
+}
+
+ServerHost::~ServerHost()
+{
+    stop();
+}
+
+Result<std::unique_ptr<ServerHost>> ServerHost::create(const QString &dataDir,
+                                                       const std::function<void(const QString &)> &warn)
+{
+    Result<std::unique_ptr<Engine>> engine = Engine::create(EngineOptions{dataDir, 0, nullptr});
+    if (!engine)
+        return engine.error();
+    Result<QByteArray> secret = SigningSecret::loadOrCreate(dataDir, warn);
+    if (!secret)
+        return Error{ErrorCode::Unavailable,
+                     QStringLiteral("cannot keep the token signing key: ") + secret.error().describe(), {}};
+    std::unique_ptr<ServerHost> host(new ServerHost);
+    host->m_engine = std::move(*engine);
+    host->m_services = std::make_unique<Services>(*host->m_engine);
+    host->m_api = std::make_unique<HttpApi>(*host->m_engine, *host->m_services, *secret);
+    return host;
+}
+
+void ServerHost::startEngine()
+{
+    m_engine->start();
+}
+
+Result<quint16> ServerHost::startApi(const ListenAddress &address)
+{
+    return m_api->start(address.host, address.port);
+}
+
+void ServerHost::stop()
+{
+    if (m_api)
+        m_api->stop();
+    if (m_engine)
+        m_engine->stop();
+}
+
+} // namespace ordinaut

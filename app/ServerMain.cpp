@@ -1,0 +1,132 @@
+// ordinaut-server: the headless Ordinaut. `serve` runs the engine and the local API; `token
+// create` prints a bearer token for a new agent. Links no QtWidgets/QtGui.
+#include "ServerHost.h"
+#include "SignalWatcher.h"
+
+#include "api/TokenSigner.h"
+#include "runtime/Engine.h"
+#include "secrets/SigningSecret.h"
+#include "service/Services.h"
+#include "store/DataDir.h"
+
+#include <QCommandLineParser>
+#include <QCoreApplication>
+#include <QTextStream>
+
+#include <cstdio>
+
+using namespace ordinaut;
+
+namespace {
+
+QTextStream &err()
+{
+    static QTextStream stream(stderr);
+    return stream;
+}
+
+void warn(const QString &message)
+{
+    err() << "warning: " << message << Qt::endl;
+}
+
+int fail(const QString &message, int code = 1)
+{
+    err() << "ordinaut-server: " << message << Qt::endl;
+    return code;
+}
+
+const char *const kUsage = R"(Usage:
+  ordinaut-server serve [--data-dir DIR] [--listen HOST:PORT]
+  ordinaut-server token create [--data-dir DIR] [--name NAME]
+
+The data folder defaults to $ORDINAUT_DATA_DIR, else the platform's application-data folder.
+)";
+
+int serve(const QCommandLineParser &parser, const QString &dataDir)
+{
+    Result<ListenAddress> address = ListenAddress::parse(parser.value(QStringLiteral("listen")));
+    if (!address)
+        return fail(address.error().describe(), 2);
+    if (!address->host.isLoopback())
+        warn(QStringLiteral("listening on %1, which other machines can reach; every /api/v1 route still "
+                            "needs a token")
+                 .arg(address->host.toString()));
+    Result<std::unique_ptr<ServerHost>> host = ServerHost::create(dataDir, warn);
+    if (!host)
+        return fail(host.error().describe());
+    (*host)->startEngine();
+    Result<quint16> port = (*host)->startApi(*address);
+    if (!port)
+        return fail(port.error().describe());
+    address->port = *port;
+
+    QTextStream out(stdout);
+    out << "Ordinaut is serving at " << address->url() << Qt::endl;
+    err() << "Data folder: " << dataDir << Qt::endl
+          << "Health: curl " << address->url() << "/health" << Qt::endl
+          << "Get a token: ordinaut-server token create --data-dir '" << dataDir << "' --name my-agent"
+          << Qt::endl
+          << "Then: curl -H \"Authorization: Bearer $TOKEN\" " << address->url() << "/api/v1/tasks"
+          << Qt::endl;
+
+    SignalWatcher watcher;
+    QObject::connect(&watcher, &SignalWatcher::terminationRequested, qApp, &QCoreApplication::quit);
+    const int code = QCoreApplication::exec();
+    (*host)->stop();
+    err() << "Ordinaut stopped." << Qt::endl;
+    return code;
+}
+
+int createToken(const QCommandLineParser &parser, const QString &dataDir)
+{
+    Result<std::unique_ptr<Engine>> engine = Engine::create(EngineOptions{dataDir, 1, nullptr});
+    if (!engine)
+        return fail(engine.error().describe());
+    Result<QByteArray> secret = SigningSecret::loadOrCreate(dataDir, warn);
+    if (!secret)
+        return fail(QStringLiteral("cannot keep the token signing key: ") + secret.error().describe());
+    Services services(**engine);
+    const QString name = parser.isSet(QStringLiteral("name")) ? parser.value(QStringLiteral("name"))
+                                                              : QStringLiteral("cli-agent");
+    Result<Agent> agent = services.agents.create(name, {QStringLiteral("*")}, QStringLiteral("cli"));
+    if (!agent)
+        return fail(agent.error().describe(), 2);
+    err() << "Created agent '" << agent->name << "' (" << agent->id << ") with full rights in "
+          << dataDir << "." << Qt::endl
+          << "Send it as: Authorization: Bearer <token>" << Qt::endl;
+    QTextStream(stdout) << TokenSigner(*secret).issue(agent->id) << Qt::endl;
+    return 0;
+}
+
+} // namespace
+
+int main(int argc, char **argv)
+{
+    QCoreApplication app(argc, argv);
+    QCoreApplication::setOrganizationName(QStringLiteral("Ordinaut"));
+    QCoreApplication::setApplicationName(QStringLiteral("Ordinaut"));
+    QCoreApplication::setApplicationVersion(QStringLiteral(ORDINAUT_VERSION));
+
+    QCommandLineParser parser;
+    parser.setApplicationDescription(QStringLiteral("Ordinaut headless server"));
+    parser.addHelpOption();
+    parser.addVersionOption();
+    parser.addPositionalArgument(QStringLiteral("command"), QStringLiteral("serve | token create"));
+    parser.addOption({QStringLiteral("data-dir"), QStringLiteral("Data folder."), QStringLiteral("DIR")});
+    parser.addOption({QStringLiteral("listen"), QStringLiteral("Address to serve on (default 127.0.0.1:8080)."),
+                      QStringLiteral("HOST:PORT"), QStringLiteral("127.0.0.1:8080")});
+    parser.addOption({QStringLiteral("name"), QStringLiteral("Name of the new agent."), QStringLiteral("NAME")});
+    parser.process(app);
+
+    const QStringList args = parser.positionalArguments();
+    const QString dataDir = resolveDataDir(parser.value(QStringLiteral("data-dir")));
+    if (dataDir.isEmpty())
+        return fail(QStringLiteral("no data folder: pass --data-dir DIR or set ORDINAUT_DATA_DIR"), 2);
+    if (args == QStringList{QStringLiteral("serve")})
+        return serve(parser, dataDir);
+    if (args == QStringList{QStringLiteral("token"), QStringLiteral("create")})
+        return createToken(parser, dataDir);
+    err() << QString::fromLatin1(kUsage);
+    return 2;
+}

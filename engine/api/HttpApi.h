@@ -1,0 +1,53 @@
+// HttpApi: the local REST API. Routes every request through the service layer, authenticates
+// bearer tokens, enforces size and media-type limits, and turns every failure into
+// application/problem+json. Serves on its own thread so a busy GUI never slows it.
+#pragma once
+
+#include "Router.h"
+#include "TokenSigner.h"
+
+#include "core/Result.h"
+
+#include <QHostAddress>
+#include <QObject>
+
+#include <memory>
+
+class QThread;
+
+namespace ordinaut {
+
+class ApiServer;
+class Engine;
+struct Services;
+
+class HttpApi final : public QObject
+{
+    Q_OBJECT
+public:
+    HttpApi(Engine &engine, Services &services, QByteArray signingSecret, QObject *parent = nullptr);
+    ~HttpApi() override;
+    Q_DISABLE_COPY_MOVE(HttpApi)
+
+    static constexpr qint64 kMaxBodyBytes = 1024 * 1024;
+
+    // Listens on `address:port` (port 0: any free port) and returns the bound port.
+    // Unavailable when the address cannot be bound (in use, not local…).
+    Result<quint16> start(const QHostAddress &address, quint16 port);
+    void stop();
+
+    // Answers one request; thread-safe (routes call only thread-safe services).
+    HttpResponse handle(HttpRequest request) const;
+
+private:
+    Result<Agent> authenticate(const HttpRequest &request) const;
+
+    Engine &m_engine;
+    Services &m_services;
+    TokenSigner m_signer;
+    Router m_router;
+    std::unique_ptr<QThread> m_thread;
+    ApiServer *m_server = nullptr; // lives on m_thread
+};
+
+} // namespace ordinaut

@@ -1,0 +1,48 @@
+// HttpRequest / HttpResponse: the API's view of one exchange, independent of QHttpServer, so
+// routes are plain functions that tests can call.
+#pragma once
+
+#include "core/Agent.h"
+#include "core/Error.h"
+#include "core/Json.h"
+
+#include <QByteArray>
+#include <QHash>
+#include <QList>
+#include <QPair>
+#include <QStringList>
+#include <QUrlQuery>
+
+namespace ordinaut {
+
+struct HttpRequest
+{
+    QByteArray method;
+    QString path;
+    QUrlQuery query;
+    QHash<QByteArray, QByteArray> headers; // names in lower case
+    QByteArray body;
+    QStringList pathParams; // the {…} parts of the matched route, in order
+    Agent agent;            // the authenticated caller (empty for public routes)
+
+    QString actor() const { return agent.id.isEmpty() ? QStringLiteral("anonymous") : QStringLiteral("agent:") + agent.id; }
+};
+
+struct HttpResponse
+{
+    int status = 200;
+    QByteArray contentType = "application/json";
+    QByteArray body;
+    QList<QPair<QByteArray, QByteArray>> headers;
+
+    static HttpResponse json(int status, const Json &value);
+    // RFC 9457 problem details; the status follows from the error code.
+    static HttpResponse problem(const Error &error, const QString &instance);
+    static HttpResponse problem(int status, const QString &detail, const QString &instance);
+    static int statusFor(ErrorCode code);
+};
+
+// The list envelope every collection route returns: items, total, limit, offset, has_more.
+Json pageJson(Json items, int total, int limit, int offset);
+
+} // namespace ordinaut

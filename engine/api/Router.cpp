@@ -1,0 +1,36 @@
+// Router: pattern compilation and matching.
+#include "Router.h"
+
+namespace ordinaut {
+
+void Router::add(const QByteArray &method, const QString &pattern, Access access, Handler handler)
+{
+    QString regex = QRegularExpression::escape(pattern);
+    // escape() turned "{id}" into "\\{id\\}"; each becomes one path segment capture.
+    static const QRegularExpression placeholder(QStringLiteral("\\\\\\{[a-z_]+\\\\\\}"));
+    regex.replace(placeholder, QStringLiteral("([^/]+)"));
+    m_routes.push_back(Route{method, QRegularExpression(QLatin1Char('^') + regex + QLatin1Char('$')), access,
+                             std::move(handler)});
+}
+
+Router::Match Router::match(const QByteArray &method, const QString &path) const
+{
+    Match result;
+    for (const Route &route : m_routes) {
+        const QRegularExpressionMatch m = route.pattern.match(path);
+        if (!m.hasMatch())
+            continue;
+        if (route.method != method) {
+            result.allowed << route.method;
+            continue;
+        }
+        result.handler = &route.handler;
+        result.access = route.access;
+        for (int i = 1; i <= m.lastCapturedIndex(); ++i)
+            result.params << m.captured(i);
+        return result;
+    }
+    return result;
+}
+
+} // namespace ordinaut

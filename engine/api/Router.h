@@ -1,0 +1,43 @@
+// Router: method + path pattern ("/api/v1/tasks/{id}/pause") → handler. Unknown paths are 404
+// and known paths with another method are 405 with an Allow header, both as problem+json.
+#pragma once
+
+#include "HttpMessage.h"
+
+#include <QRegularExpression>
+
+#include <functional>
+#include <vector>
+
+namespace ordinaut {
+
+enum class Access { Public, Authenticated };
+
+class Router final
+{
+public:
+    using Handler = std::function<HttpResponse(const HttpRequest &)>;
+
+    void add(const QByteArray &method, const QString &pattern, Access access, Handler handler);
+
+    struct Match
+    {
+        const Handler *handler = nullptr;
+        Access access = Access::Authenticated;
+        QStringList params;
+        QByteArrayList allowed; // methods for the path when the method did not match
+    };
+    Match match(const QByteArray &method, const QString &path) const;
+
+private:
+    struct Route
+    {
+        QByteArray method;
+        QRegularExpression pattern;
+        Access access;
+        Handler handler;
+    };
+    std::vector<Route> m_routes;
+};
+
+} // namespace ordinaut

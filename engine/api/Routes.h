@@ -1,0 +1,14 @@
+// The API's routes, one registration function per resource.
+#pragma once
+
+namespace ordinaut {
+
+class Engine;
+class Router;
+struct Services;
+
+void addHealthRoutes(Router &router, Engine &engine);
+void addTaskRoutes(Router &router, Services &services);
+void addRunRoutes(Router &router, Services &services);
+
+} // namespace ordinaut

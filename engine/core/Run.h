@@ -1,0 +1,46 @@
+// Run: one attempt at executing a task's pipeline, from queued to a final status.
+#pragma once
+
+#include "Json.h"
+#include "StepRecord.h"
+
+#include <QDateTime>
+#include <QMetaType>
+
+#include <vector>
+
+namespace ordinaut {
+
+enum class RunStatus { Queued, Running, Succeeded, Failed, Canceled };
+enum class RunTrigger { Schedule, Manual, Api };
+
+struct Run
+{
+    QString id;
+    QString taskId;
+    QString taskTitle; // joined for display; empty when the task was deleted
+    int taskVersion = 0;
+    int attempt = 1;
+    RunTrigger trigger = RunTrigger::Schedule;
+    RunStatus status = RunStatus::Queued;
+    QDateTime scheduledFor;
+    QDateTime queuedAt;
+    QDateTime startedAt;
+    QDateTime finishedAt;
+    QString error;
+    Json output;
+    QString worker;
+    std::vector<StepRecord> steps; // filled only where asked for
+
+    bool isFinished() const { return status != RunStatus::Queued && status != RunStatus::Running; }
+    Json toJson(bool withSteps) const;
+};
+
+QString toString(RunStatus status);
+std::optional<RunStatus> runStatusFromString(const QString &text);
+QString toString(RunTrigger trigger);
+std::optional<RunTrigger> runTriggerFromString(const QString &text);
+
+} // namespace ordinaut
+
+Q_DECLARE_METATYPE(ordinaut::Run)

@@ -1,0 +1,30 @@
+// StepRecord: what one step of a run received and produced.
+#pragma once
+
+#include "Json.h"
+
+#include <QDateTime>
+
+namespace ordinaut {
+
+enum class StepStatus { Succeeded, Failed };
+
+struct StepRecord
+{
+    QString runId;
+    int index = 0;
+    QString stepId;
+    QString uses;
+    StepStatus status = StepStatus::Succeeded;
+    Json input;  // the rendered `with`
+    Json output; // the tool's result (null on failure)
+    QString error;
+    QDateTime startedAt;
+    QDateTime finishedAt;
+
+    Json toJson() const;
+};
+
+QString toString(StepStatus status);
+
+} // namespace ordinaut

@@ -1,0 +1,73 @@
+// PipelineChecker: tool names and template references.
+#include "PipelineChecker.h"
+
+#include "Template.h"
+
+#include "tools/ToolRegistry.h"
+
+#include <QSet>
+
+namespace ordinaut {
+
+namespace {
+const QStringList kTaskFields = {QStringLiteral("id"), QStringLiteral("title")};
+const QStringList kRunFields = {QStringLiteral("id"), QStringLiteral("scheduled_for"),
+                                QStringLiteral("attempt"), QStringLiteral("trigger")};
+} // namespace
+
+PipelineChecker::PipelineChecker(const ToolRegistry &tools)
+    : m_tools(tools)
+{}
+
+Status PipelineChecker::check(const Pipeline &pipeline, const QString &path) const
+{
+    QSet<QString> allNames;
+    for (const Step &step : pipeline.steps)
+        allNames.insert(step.resultName());
+
+    QSet<QString> earlier;
+    for (size_t i = 0; i < pipeline.steps.size(); ++i) {
+        const Step &step = pipeline.steps[i];
+        const QString stepPath = path + QStringLiteral(".pipeline[%1]").arg(i);
+        if (!m_tools.contains(step.uses))
+            return Error::invalid(stepPath + QStringLiteral(".uses"),
+                                  QStringLiteral("unknown tool '%1' (available: %2)")
+                                      .arg(step.uses, m_tools.names().join(QStringLiteral(", "))));
+
+        Result<std::vector<TemplateReference>> refs = Template::references(step.with, stepPath + QStringLiteral(".with"));
+        if (!refs)
+            return refs.error();
+        for (const TemplateReference &ref : *refs) {
+            const QString root = ref.segments.value(0);
+            const QString name = ref.segments.value(1);
+            auto fail = [&](const QString &message) {
+                return Error::invalid(ref.field, QStringLiteral("${%1}: ").arg(ref.text) + message);
+            };
+            if (root == QLatin1String("steps")) {
+                if (name.isEmpty())
+                    return fail(QStringLiteral("name a step, e.g. steps.<id>.body"));
+                if (name == step.resultName())
+                    return fail(QStringLiteral("a step cannot use its own result"));
+                if (!earlier.contains(name))
+                    return fail(allNames.contains(name)
+                                    ? QStringLiteral("step '%1' runs later; only earlier steps' results exist here").arg(name)
+                                    : QStringLiteral("there is no step named '%1'").arg(name));
+            } else if (root == QLatin1String("params")) {
+                if (!name.isEmpty() && !pipeline.params.contains(name.toStdString()))
+                    return fail(QStringLiteral("params has no '%1'").arg(name));
+            } else if (root == QLatin1String("task")) {
+                if (!kTaskFields.contains(name))
+                    return fail(QStringLiteral("task has: ") + kTaskFields.join(QStringLiteral(", ")));
+            } else if (root == QLatin1String("run")) {
+                if (!kRunFields.contains(name))
+                    return fail(QStringLiteral("run has: ") + kRunFields.join(QStringLiteral(", ")));
+            } else {
+                return fail(QStringLiteral("'%1' is not defined (use steps, params, task or run)").arg(root));
+            }
+        }
+        earlier.insert(step.resultName());
+    }
+    return {};
+}
+
+} // namespace ordinaut

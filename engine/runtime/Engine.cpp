@@ -1,0 +1,90 @@
+// Engine: composition and lifecycle of the engine's parts.
+#include "Engine.h"
+
+#include "EventBus.h"
+#include "WorkerPool.h"
+
+#include "core/Clock.h"
+#include "core/Id.h"
+#include "schedule/Scheduler.h"
+#include "store/DataDir.h"
+#include "store/Database.h"
+#include "tools/ToolRegistry.h"
+
+#include <QThread>
+
+namespace ordinaut {
+
+Engine::Engine(const EngineOptions &options, std::shared_ptr<Database> database)
+    : m_id(QStringLiteral("engine-") + newId().left(13))
+    , m_dataDir(options.dataDir)
+    , m_clock(options.clock ? options.clock : &SystemClock::instance())
+    , m_database(std::move(database))
+    , m_tools(ToolRegistry::withBuiltins())
+    , m_bus(std::make_unique<EventBus>(*m_database, *m_clock))
+    , m_engineThread(std::make_unique<QThread>())
+{
+    m_engineThread->setObjectName(QStringLiteral("ordinaut-engine"));
+    m_scheduler = new Scheduler(*m_database, *m_clock);
+    m_scheduler->moveToThread(m_engineThread.get());
+    connect(m_engineThread.get(), &QThread::finished, m_scheduler, &QObject::deleteLater);
+
+    m_pool = std::make_unique<WorkerPool>(options.workers > 0 ? options.workers : WorkerPool::defaultSize(),
+                                          m_id, *m_database, *m_clock, *m_tools, *m_bus);
+
+    // Task changes re-arm the scheduler at once; queued runs wake the workers.
+    connect(m_bus.get(), &EventBus::eventPublished, m_scheduler, [this](const Event &event) {
+        if (event.topic.startsWith(QLatin1String("task.")))
+            m_scheduler->rescan();
+    });
+    connect(m_scheduler, &Scheduler::runQueued, m_bus.get(), &EventBus::announce);
+    connect(m_scheduler, &Scheduler::errorOccurred, m_bus.get(),
+            [](const QString &message) { qWarning("scheduler: %s", qPrintable(message)); });
+    connect(m_bus.get(), &EventBus::eventPublished, m_pool.get(), [this](const Event &event) {
+        if (event.topic == QLatin1String("run.queued"))
+            m_pool->wake();
+    });
+}
+
+Engine::~Engine()
+{
+    stop();
+    if (!m_engineThread->isFinished())
+        delete m_scheduler; // never started: no thread will delete it
+}
+
+Result<std::unique_ptr<Engine>> Engine::create(const EngineOptions &options)
+{
+    Result<std::shared_ptr<Database>> database = Database::open(databaseFile(options.dataDir));
+    if (!database)
+        return database.error();
+    return std::unique_ptr<Engine>(new Engine(options, std::move(*database)));
+}
+
+void Engine::start()
+{
+    if (m_running)
+        return;
+    m_running = true;
+    m_engineThread->start();
+    QMetaObject::invokeMethod(m_scheduler, &Scheduler::start, Qt::QueuedConnection);
+    m_pool->start();
+}
+
+void Engine::stop()
+{
+    if (!m_running)
+        return;
+    m_running = false;
+    QMetaObject::invokeMethod(m_scheduler, &Scheduler::stop, Qt::BlockingQueuedConnection);
+    m_engineThread->quit();
+    m_engineThread->wait();
+    m_pool->stop();
+}
+
+int Engine::workerCount() const
+{
+    return m_pool->size();
+}
+
+} // namespace ordinaut

@@ -1,0 +1,68 @@
+// Engine: owns and starts/stops the parts that work without a screen — database, event bus,
+// scheduler (on the engine thread), worker pool and tool registry. The app composes it with
+// the service layer and the API.
+#pragma once
+
+#include "core/Result.h"
+
+#include <QObject>
+
+#include <memory>
+
+class QThread;
+
+namespace ordinaut {
+
+class Clock;
+class Database;
+class EventBus;
+class Scheduler;
+class ToolRegistry;
+class WorkerPool;
+
+struct EngineOptions
+{
+    QString dataDir;
+    int workers = 0;               // 0: WorkerPool::defaultSize()
+    const Clock *clock = nullptr;  // nullptr: the system clock
+};
+
+class Engine final : public QObject
+{
+    Q_OBJECT
+public:
+    ~Engine() override;
+    Q_DISABLE_COPY_MOVE(Engine)
+
+    // Opens the database in the data folder (see Database::open for its errors).
+    static Result<std::unique_ptr<Engine>> create(const EngineOptions &options);
+
+    void start();
+    void stop();
+    bool isRunning() const { return m_running; }
+
+    const Database &database() const { return *m_database; }
+    std::shared_ptr<Database> sharedDatabase() const { return m_database; }
+    EventBus &eventBus() const { return *m_bus; }
+    const ToolRegistry &tools() const { return *m_tools; }
+    const Clock &clock() const { return *m_clock; }
+    QString dataDir() const { return m_dataDir; }
+    QString id() const { return m_id; }
+    int workerCount() const;
+
+private:
+    Engine(const EngineOptions &options, std::shared_ptr<Database> database);
+
+    QString m_id;
+    QString m_dataDir;
+    const Clock *m_clock;
+    std::shared_ptr<Database> m_database;
+    std::shared_ptr<ToolRegistry> m_tools;
+    std::unique_ptr<EventBus> m_bus;
+    std::unique_ptr<QThread> m_engineThread;
+    Scheduler *m_scheduler = nullptr; // lives on m_engineThread
+    std::unique_ptr<WorkerPool> m_pool;
+    bool m_running = false;
+};
+
+} // namespace ordinaut

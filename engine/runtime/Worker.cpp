@@ -1,0 +1,147 @@
+// Worker: claim → execute → record.
+#include "Worker.h"
+
+#include "EventBus.h"
+
+#include "core/Clock.h"
+#include "pipeline/Executor.h"
+#include "store/Database.h"
+#include "store/EventLog.h"
+#include "store/RunQueue.h"
+#include "store/RunStore.h"
+#include "store/Sql.h"
+#include "store/TaskStore.h"
+#include "store/WorkerStore.h"
+
+#include <QHostInfo>
+#include <QThread>
+#include <QCoreApplication>
+
+namespace ordinaut {
+
+Worker::Worker(QString id, const Database &database, const Clock &clock, const ToolRegistry &tools,
+               EventBus &bus, const std::atomic_bool &stopping)
+    : m_id(std::move(id))
+    , m_database(database)
+    , m_clock(clock)
+    , m_tools(tools)
+    , m_bus(bus)
+    , m_stopping(stopping)
+    , m_poll(this) // a child, so it moves to the worker's thread with it
+{
+    m_poll.setInterval(kPollMs);
+    connect(&m_poll, &QTimer::timeout, this, &Worker::drain);
+}
+
+void Worker::start()
+{
+    if (Status registered = WorkerStore(m_database).upsert(m_id, QHostInfo::localHostName(),
+                                                           QCoreApplication::applicationPid(), m_clock.now());
+        !registered)
+        qWarning("worker %s: cannot register: %s", qPrintable(m_id), qPrintable(registered.error().describe()));
+    m_poll.start();
+    drain();
+}
+
+void Worker::drain()
+{
+    // A tool waiting on its own event loop lets queued wake-ups in; remember them instead of
+    // starting a second run on this thread.
+    if (m_busy) {
+        m_wakePending = true;
+        return;
+    }
+    m_busy = true;
+    RunQueue queue(m_database);
+    do {
+        m_wakePending = false;
+        while (!m_stopping.load()) {
+            Result<std::optional<Claim>> claim = queue.claim(m_id, m_clock.now(), kLeaseMs);
+            if (!claim) {
+                qWarning("worker %s: cannot claim work: %s", qPrintable(m_id),
+                         qPrintable(claim.error().describe()));
+                break;
+            }
+            if (!claim->has_value())
+                break;
+            process(**claim);
+        }
+    } while (m_wakePending && !m_stopping.load());
+    m_busy = false;
+}
+
+void Worker::publish(const QString &topic, Json payload)
+{
+    // Progress events are informative: a failure to store one must not fail the run.
+    if (Result<Event> event = m_bus.publish(topic, std::move(payload), m_id); !event)
+        qWarning("worker %s: cannot store event %s: %s", qPrintable(m_id), qPrintable(topic),
+                 qPrintable(event.error().describe()));
+}
+
+void Worker::process(const Claim &claim)
+{
+    RunStore runs(m_database);
+    TaskStore tasks(m_database);
+    Result<Run> run = runs.get(claim.runId, false);
+
+    RunOutcome outcome;
+    if (!run) {
+        outcome = RunOutcome{RunStatus::Failed, run.error().describe(), nullptr};
+    } else {
+        publish(QStringLiteral("run.started"),
+                Json{{"run_id", claim.runId}, {"task_id", claim.taskId}, {"worker", m_id}});
+        // Run the pipeline exactly as it was in the version the run was queued for.
+        Result<Json> document = tasks.versionDocument(claim.taskId, run->taskVersion);
+        Result<Pipeline> pipeline = document ? Pipeline::fromJson((*document)["payload"], QStringLiteral("payload"))
+                                             : Result<Pipeline>(document.error());
+        if (!pipeline) {
+            outcome = RunOutcome{document ? RunStatus::Failed : RunStatus::Canceled,
+                                 document ? pipeline.error().describe()
+                                          : QStringLiteral("the task or its version %1 no longer exists")
+                                                .arg(run->taskVersion),
+                                 nullptr};
+        } else {
+            RunContext context;
+            context.runId = run->id;
+            context.taskId = run->taskId;
+            context.taskTitle = qs((*document).value("title", std::string()));
+            context.scheduledFor = run->scheduledFor;
+            context.attempt = run->attempt;
+            context.trigger = run->trigger;
+            Executor executor(m_tools, m_clock);
+            outcome = executor.execute(*pipeline, context, [&](const StepRecord &step) {
+                if (Status stored = runs.insertStep(step); !stored)
+                    qWarning("run %s: cannot record step %s: %s", qPrintable(step.runId),
+                             qPrintable(step.stepId), qPrintable(stored.error().describe()));
+                publish(QStringLiteral("run.step_finished"),
+                        Json{{"run_id", step.runId}, {"step_id", step.stepId}, {"index", step.index},
+                             {"status", toString(step.status)}});
+            });
+        }
+    }
+
+    const QDateTime finishedAt = m_clock.now();
+    sql::Transaction tx(m_database.connection(), sql::TransactionMode::Immediate);
+    Status recorded = tx.isOpen() ? RunQueue(m_database).complete(claim) : Status(tx.error());
+    if (recorded)
+        recorded = runs.finish(claim.runId, outcome.status, outcome.error, outcome.output, finishedAt);
+    if (recorded)
+        recorded = WorkerStore(m_database).recordProcessed(m_id, finishedAt);
+    Result<Event> event = Error::internal(QString());
+    if (recorded) {
+        event = EventLog(m_database).append(m_bus.make(
+            QStringLiteral("run.finished"),
+            Json{{"run_id", claim.runId}, {"task_id", claim.taskId}, {"status", toString(outcome.status)},
+                 {"error", outcome.error.isEmpty() ? Json(nullptr) : Json(outcome.error)}},
+            m_id));
+        recorded = event ? tx.commit() : Status(event.error());
+    }
+    if (!recorded) {
+        qWarning("run %s: result not recorded: %s", qPrintable(claim.runId),
+                 qPrintable(recorded.error().describe()));
+        return;
+    }
+    m_bus.announce(*event);
+}
+
+} // namespace ordinaut

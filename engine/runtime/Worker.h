@@ -1,0 +1,53 @@
+// Worker: lives on its own thread with its own database connection; claims ready queue rows
+// one at a time, runs their pipelines and records the results.
+#pragma once
+
+#include <QObject>
+
+#include <nlohmann/json.hpp>
+#include <QTimer>
+
+#include <atomic>
+
+namespace ordinaut {
+
+class Clock;
+class Database;
+class EventBus;
+class ToolRegistry;
+struct Claim;
+
+class Worker final : public QObject
+{
+    Q_OBJECT
+public:
+    Worker(QString id, const Database &database, const Clock &clock, const ToolRegistry &tools,
+           EventBus &bus, const std::atomic_bool &stopping);
+    Q_DISABLE_COPY_MOVE(Worker)
+
+    // How long a claim is leased; renewal and takeover arrive with the durable run engine.
+    static constexpr qint64 kLeaseMs = 15 * 60 * 1000;
+    // Safety net in case a wake-up was missed (another process enqueued, say).
+    static constexpr int kPollMs = 1000;
+
+public slots:
+    void start();
+    // Claims and runs until nothing is ready.
+    void drain();
+
+private:
+    void process(const Claim &claim);
+    void publish(const QString &topic, nlohmann::json payload);
+
+    QString m_id;
+    const Database &m_database;
+    const Clock &m_clock;
+    const ToolRegistry &m_tools;
+    EventBus &m_bus;
+    const std::atomic_bool &m_stopping;
+    QTimer m_poll;
+    bool m_busy = false;
+    bool m_wakePending = false;
+};
+
+} // namespace ordinaut

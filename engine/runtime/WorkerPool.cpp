@@ -1,0 +1,67 @@
+// WorkerPool: thread ownership and wake-ups.
+#include "WorkerPool.h"
+
+#include "Worker.h"
+
+#include <QThread>
+
+#include <algorithm>
+
+namespace ordinaut {
+
+WorkerPool::WorkerPool(int size, const QString &engineId, const Database &database,
+                       const Clock &clock, const ToolRegistry &tools, EventBus &bus, QObject *parent)
+    : QObject(parent)
+{
+    for (int i = 0; i < std::max(1, size); ++i) {
+        auto thread = std::make_unique<QThread>();
+        thread->setObjectName(QStringLiteral("ordinaut-worker-%1").arg(i + 1));
+        auto *worker = new Worker(QStringLiteral("%1/w%2").arg(engineId).arg(i + 1), database, clock,
+                                  tools, bus, m_stopping);
+        worker->moveToThread(thread.get());
+        connect(thread.get(), &QThread::started, worker, &Worker::start);
+        connect(thread.get(), &QThread::finished, worker, &QObject::deleteLater);
+        m_workers.push_back(worker);
+        m_threads.push_back(std::move(thread));
+    }
+}
+
+WorkerPool::~WorkerPool()
+{
+    stop();
+    for (size_t i = 0; i < m_threads.size(); ++i) {
+        if (!m_threads[i]->isFinished())
+            delete m_workers[i]; // never started: no thread will delete it
+    }
+}
+
+int WorkerPool::defaultSize()
+{
+    return std::max(2, QThread::idealThreadCount());
+}
+
+void WorkerPool::start()
+{
+    m_stopping = false;
+    for (const auto &thread : m_threads)
+        thread->start();
+}
+
+void WorkerPool::stop()
+{
+    m_stopping = true;
+    for (const auto &thread : m_threads)
+        thread->quit();
+    for (const auto &thread : m_threads)
+        thread->wait();
+}
+
+void WorkerPool::wake()
+{
+    if (m_stopping)
+        return;
+    for (Worker *worker : m_workers)
+        QMetaObject::invokeMethod(worker, &Worker::drain, Qt::QueuedConnection);
+}
+
+} // namespace ordinaut

@@ -1,0 +1,45 @@
+// WorkerPool: N worker threads, each with one Worker. Woken when runs are queued.
+#pragma once
+
+#include <QObject>
+
+#include <atomic>
+#include <memory>
+#include <vector>
+
+class QThread;
+
+namespace ordinaut {
+
+class Clock;
+class Database;
+class EventBus;
+class ToolRegistry;
+class Worker;
+
+class WorkerPool final : public QObject
+{
+    Q_OBJECT
+public:
+    WorkerPool(int size, const QString &engineId, const Database &database, const Clock &clock,
+               const ToolRegistry &tools, EventBus &bus, QObject *parent = nullptr);
+    ~WorkerPool() override;
+    Q_DISABLE_COPY_MOVE(WorkerPool)
+
+    static int defaultSize();
+    int size() const { return static_cast<int>(m_workers.size()); }
+
+    void start();
+    // Lets each worker finish the run it is on, then joins the threads.
+    void stop();
+
+public slots:
+    void wake();
+
+private:
+    std::atomic_bool m_stopping{false};
+    std::vector<std::unique_ptr<QThread>> m_threads;
+    std::vector<Worker *> m_workers; // each owned by its thread (deleted on finish)
+};
+
+} // namespace ordinaut

@@ -1,0 +1,28 @@
+// Recurrence: the occurrences of a schedule. RRULEs are expanded by libical in floating local
+// time from `dtstart`, then placed on the time line by WallClock.
+#pragma once
+
+#include "core/Result.h"
+#include "core/Schedule.h"
+
+#include <QDateTime>
+
+namespace ordinaut {
+
+class Recurrence final
+{
+public:
+    // Checks a schedule. InvalidArgument naming `schedule_expr`, `dtstart` or `timezone` with
+    // what is valid there.
+    static Status validate(const Schedule &schedule);
+
+    // The first occurrence strictly after `after`; an invalid QDateTime when there is none
+    // (manual, a once in the past, an RRULE that ended). InvalidArgument for a bad schedule;
+    // Timeout when an RRULE needs more than the iteration budget to reach `after`.
+    static Result<QDateTime> nextAfter(const Schedule &schedule, const QDateTime &after);
+
+    // Upper bound on libical iterations per call, so a hostile rule cannot hang the engine.
+    static constexpr int kIterationBudget = 200000;
+};
+
+} // namespace ordinaut

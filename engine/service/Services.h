@@ -1,0 +1,24 @@
+// Services: the service layer in one bundle, built by the app on top of an Engine and handed to
+// every surface (API, GUI, CLI).
+#pragma once
+
+#include "AgentService.h"
+#include "RunService.h"
+#include "TaskService.h"
+
+namespace ordinaut {
+
+struct Services
+{
+    explicit Services(Engine &engine)
+        : tasks(engine)
+        , runs(engine)
+        , agents(engine)
+    {}
+
+    TaskService tasks;
+    RunService runs;
+    AgentService agents;
+};
+
+} // namespace ordinaut

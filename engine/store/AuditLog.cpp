@@ -1,0 +1,48 @@
+// AuditLog: SQL for the audit trail.
+#include "AuditLog.h"
+
+#include "Database.h"
+#include "Sql.h"
+
+namespace ordinaut {
+
+AuditLog::AuditLog(const Database &database)
+    : m_database(database)
+{}
+
+Status AuditLog::append(const AuditEntry &entry)
+{
+    Result<QSqlQuery> q = sql::exec(
+        m_database.connection(),
+        QStringLiteral("INSERT INTO audit_log (actor, action, subject, details, created_at) VALUES (?,?,?,?,?)"),
+        {sql::text(entry.actor), entry.action, sql::text(entry.subject),
+         QString::fromUtf8(dumpJson(entry.details)), sql::ms(entry.at)});
+    if (!q)
+        return q.error();
+    return {};
+}
+
+Result<std::vector<AuditEntry>> AuditLog::forSubject(const QString &subject) const
+{
+    Result<QSqlQuery> q = sql::exec(
+        m_database.connection(),
+        QStringLiteral("SELECT id, actor, action, subject, details, created_at FROM audit_log "
+                       "WHERE subject=? ORDER BY id"),
+        {subject});
+    if (!q)
+        return q.error();
+    std::vector<AuditEntry> entries;
+    while (q->next()) {
+        AuditEntry entry;
+        entry.id = q->value(0).toLongLong();
+        entry.actor = q->value(1).toString();
+        entry.action = q->value(2).toString();
+        entry.subject = q->value(3).toString();
+        entry.details = parseJson(q->value(4).toByteArray()).value_or(Json::object());
+        entry.at = sql::instant(q->value(5));
+        entries.push_back(std::move(entry));
+    }
+    return entries;
+}
+
+} // namespace ordinaut

@@ -1,0 +1,36 @@
+// AuditLog: the append-only record of every mutating call (who did what to which subject).
+#pragma once
+
+#include "core/Json.h"
+#include "core/Result.h"
+
+#include <vector>
+
+namespace ordinaut {
+
+class Database;
+
+struct AuditEntry
+{
+    qint64 id = 0;
+    QString actor;
+    QString action; // "task.create", "task.pause", …
+    QString subject;
+    Json details = Json::object();
+    QDateTime at;
+};
+
+class AuditLog final
+{
+public:
+    explicit AuditLog(const Database &database);
+
+    // Runs inside the caller's transaction, so the record commits with the change it describes.
+    Status append(const AuditEntry &entry);
+    Result<std::vector<AuditEntry>> forSubject(const QString &subject) const;
+
+private:
+    const Database &m_database;
+};
+
+} // namespace ordinaut

@@ -1,0 +1,188 @@
+// Database: per-thread connections and numbered migrations.
+#include "Database.h"
+
+#include "Sql.h"
+
+#include <QDir>
+#include <QFile>
+#include <QFileInfo>
+#include <QRegularExpression>
+#include <QSqlError>
+#include <QSqlQuery>
+#include <QThread>
+#include <QUuid>
+
+#include <vector>
+
+namespace ordinaut {
+
+namespace {
+
+constexpr int kLatestSchemaVersion = 1;
+
+// Closes a thread's connections when the thread ends, so a finished worker leaves no handle.
+struct ThreadConnections
+{
+    std::vector<QString> names;
+    ~ThreadConnections()
+    {
+        for (const QString &name : names)
+            QSqlDatabase::removeDatabase(name);
+    }
+};
+
+thread_local ThreadConnections t_connections;
+
+QString migrationPath(int version)
+{
+    static const QRegularExpression digits(QStringLiteral("^(\\d{4})_"));
+    const QDir dir(QStringLiteral(":/ordinaut/migrations"));
+    for (const QString &name : dir.entryList(QDir::Files, QDir::Name)) {
+        const QRegularExpressionMatch m = digits.match(name);
+        if (m.hasMatch() && m.captured(1).toInt() == version)
+            return dir.filePath(name);
+    }
+    return {};
+}
+
+} // namespace
+
+Database::Database(QString filePath)
+    : m_filePath(std::move(filePath))
+    , m_connectionPrefix(QStringLiteral("ordinaut-") + QUuid::createUuid().toString(QUuid::WithoutBraces))
+{}
+
+Database::~Database()
+{
+    QMutexLocker lock(&m_mutex);
+    for (const QString &name : std::as_const(m_connectionNames))
+        QSqlDatabase::removeDatabase(name);
+}
+
+int Database::latestSchemaVersion()
+{
+    return kLatestSchemaVersion;
+}
+
+QSqlDatabase Database::connection() const
+{
+    const QString name = m_connectionPrefix + QLatin1Char('-')
+                         + QString::number(reinterpret_cast<quintptr>(QThread::currentThreadId()), 16);
+    if (QSqlDatabase::contains(name))
+        return QSqlDatabase::database(name, false);
+
+    QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), name);
+    db.setDatabaseName(m_filePath);
+    db.setConnectOptions(QStringLiteral("QSQLITE_BUSY_TIMEOUT=10000"));
+    if (db.open()) {
+        QSqlQuery pragma(db);
+        // WAL lets readers run beside the one writer; FULL makes an acknowledged commit survive
+        // power loss; foreign keys keep steps tied to their runs.
+        pragma.exec(QStringLiteral("PRAGMA journal_mode=WAL"));
+        pragma.exec(QStringLiteral("PRAGMA synchronous=FULL"));
+        pragma.exec(QStringLiteral("PRAGMA foreign_keys=ON"));
+    }
+    {
+        QMutexLocker lock(&m_mutex);
+        m_connectionNames.insert(name);
+    }
+    t_connections.names.push_back(name);
+    return db;
+}
+
+int Database::schemaVersion() const
+{
+    QSqlQuery query(connection());
+    if (query.exec(QStringLiteral("PRAGMA user_version")) && query.next())
+        return query.value(0).toInt();
+    return -1;
+}
+
+Result<std::shared_ptr<Database>> Database::open(const QString &filePath)
+{
+    const QFileInfo info(filePath);
+    if (!QDir().mkpath(info.absolutePath()))
+        return Error{ErrorCode::Unavailable,
+                     QStringLiteral("cannot create the data folder %1").arg(info.absolutePath()), {}};
+    if (info.exists() && !info.isFile())
+        return Error{ErrorCode::Unavailable, QStringLiteral("%1 is not a file").arg(filePath), {}};
+
+    std::shared_ptr<Database> database(new Database(info.absoluteFilePath()));
+    QSqlDatabase db = database->connection();
+    if (!db.isOpen())
+        return Error{ErrorCode::Unavailable,
+                     QStringLiteral("cannot open the database %1: %2").arg(filePath, db.lastError().text()),
+                     {}};
+
+    QSqlQuery probe(db);
+    if (!probe.exec(QStringLiteral("PRAGMA user_version")) || !probe.next())
+        return Error{ErrorCode::Conflict,
+                     QStringLiteral("%1 is not an Ordinaut database (%2); choose another data folder")
+                         .arg(filePath, probe.lastError().text()),
+                     {}};
+    const int version = probe.value(0).toInt();
+    probe.finish(); // an open statement would block the migration's COMMIT
+    if (version > kLatestSchemaVersion)
+        return Error{ErrorCode::Conflict,
+                     QStringLiteral("%1 has schema version %2, written by a newer Ordinaut; this "
+                                    "version understands up to %3. Nothing was changed: upgrade "
+                                    "Ordinaut or choose another data folder.")
+                         .arg(filePath)
+                         .arg(version)
+                         .arg(kLatestSchemaVersion),
+                     {}};
+
+    QSqlQuery journal(db);
+    if (!journal.exec(QStringLiteral("PRAGMA journal_mode")) || !journal.next()
+        || journal.value(0).toString().compare(QLatin1String("wal"), Qt::CaseInsensitive) != 0)
+        return Error{ErrorCode::Unavailable,
+                     QStringLiteral("cannot switch %1 to write-ahead logging (is the folder on a "
+                                    "network share?)")
+                         .arg(filePath),
+                     {}};
+    journal.finish();
+
+    if (Status migrated = database->migrate(); !migrated)
+        return migrated.error();
+    return database;
+}
+
+Status Database::migrate()
+{
+    QSqlDatabase db = connection();
+    for (int version = schemaVersion() + 1; version <= kLatestSchemaVersion; ++version) {
+        QFile file(migrationPath(version));
+        if (!file.open(QIODevice::ReadOnly))
+            return Error::internal(QStringLiteral("migration %1 is missing from this build").arg(version));
+        const QString script = QString::fromUtf8(file.readAll());
+
+        sql::Transaction tx(db, sql::TransactionMode::Immediate);
+        if (!tx.isOpen())
+            return tx.error();
+        // Statements end with ';' at the end of a line; comments are whole lines.
+        static const QRegularExpression terminator(QStringLiteral(";\\s*$"),
+                                                   QRegularExpression::MultilineOption);
+        for (const QString &part : script.split(terminator, Qt::SkipEmptyParts)) {
+            QStringList lines;
+            for (const QString &line : part.split(QLatin1Char('\n'))) {
+                if (!line.trimmed().startsWith(QLatin1String("--")))
+                    lines << line;
+            }
+            const QString statement = lines.join(QLatin1Char('\n')).trimmed();
+            if (statement.isEmpty())
+                continue;
+            if (Result<QSqlQuery> done = sql::exec(db, statement); !done)
+                return Error::internal(QStringLiteral("migration %1 failed: %2")
+                                           .arg(version)
+                                           .arg(done.error().message));
+        }
+        if (Result<QSqlQuery> done = sql::exec(db, QStringLiteral("PRAGMA user_version = %1").arg(version));
+            !done)
+            return done.error();
+        if (Status committed = tx.commit(); !committed)
+            return committed;
+    }
+    return {};
+}
+
+} // namespace ordinaut

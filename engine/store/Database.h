@@ -1,0 +1,46 @@
+// Database: the SQLite file, one connection per thread, forward-only migrations checked at open.
+#pragma once
+
+#include "core/Result.h"
+
+#include <QMutex>
+#include <QSet>
+#include <QSqlDatabase>
+#include <QString>
+
+#include <memory>
+
+namespace ordinaut {
+
+class Database final
+{
+public:
+    ~Database();
+    Q_DISABLE_COPY_MOVE(Database)
+
+    // Opens or creates the file and brings its schema up to date. Errors:
+    //  - Unavailable: the file cannot be opened or created (message names the path);
+    //  - Conflict: the file was written by a newer Ordinaut (schema version above ours) —
+    //    nothing is changed; or it is not an Ordinaut/SQLite database;
+    //  - Internal: a migration failed (it is rolled back).
+    static Result<std::shared_ptr<Database>> open(const QString &filePath);
+
+    // This thread's connection, opened on first use with WAL, foreign keys and a busy timeout.
+    // Connections close when their thread ends or the Database goes away.
+    QSqlDatabase connection() const;
+
+    QString filePath() const { return m_filePath; }
+    int schemaVersion() const;
+    static int latestSchemaVersion();
+
+private:
+    explicit Database(QString filePath);
+    Status migrate();
+
+    QString m_filePath;
+    QString m_connectionPrefix;
+    mutable QMutex m_mutex;
+    mutable QSet<QString> m_connectionNames;
+};
+
+} // namespace ordinaut

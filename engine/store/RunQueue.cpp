@@ -1,0 +1,111 @@
+// RunQueue: enqueue and claim SQL.
+#include "RunQueue.h"
+
+#include "Database.h"
+#include "Sql.h"
+
+#include "core/Id.h"
+
+namespace ordinaut {
+
+RunQueue::RunQueue(const Database &database)
+    : m_database(database)
+{}
+
+Result<std::optional<Run>> RunQueue::enqueue(const EnqueueRequest &request, const QDateTime &now)
+{
+    const QSqlDatabase db = m_database.connection();
+    Run run;
+    run.id = newId();
+    run.taskId = request.taskId;
+    run.taskVersion = request.taskVersion;
+    run.attempt = request.attempt;
+    run.trigger = request.trigger;
+    run.status = RunStatus::Queued;
+    run.scheduledFor = request.scheduledFor;
+    run.queuedAt = now;
+
+    Result<QSqlQuery> inserted = sql::exec(
+        db,
+        QStringLiteral("INSERT INTO run_queue (task_id, run_id, scheduled_for, run_at, priority, "
+                       "attempt, trigger, state, created_at) VALUES (?,?,?,?,?,?,?,'pending',?) "
+                       "ON CONFLICT (task_id, scheduled_for, attempt) DO NOTHING"),
+        {request.taskId, run.id, sql::ms(request.scheduledFor), sql::ms(request.runAt),
+         request.priority, request.attempt, toString(request.trigger), sql::ms(now)});
+    if (!inserted)
+        return inserted.error();
+    if (inserted->numRowsAffected() == 0)
+        return std::optional<Run>();
+
+    Result<QSqlQuery> runRow = sql::exec(
+        db,
+        QStringLiteral("INSERT INTO runs (id, task_id, task_version, attempt, trigger, status, "
+                       "scheduled_for, queued_at) VALUES (?,?,?,?,?,'queued',?,?)"),
+        {run.id, run.taskId, run.taskVersion, run.attempt, toString(run.trigger),
+         sql::ms(run.scheduledFor), sql::ms(now)});
+    if (!runRow)
+        return runRow.error();
+    return std::optional<Run>(std::move(run));
+}
+
+Result<std::optional<Claim>> RunQueue::claim(const QString &workerId, const QDateTime &now, qint64 leaseMs)
+{
+    const QSqlDatabase db = m_database.connection();
+    sql::Transaction tx(db, sql::TransactionMode::Immediate);
+    if (!tx.isOpen())
+        return tx.error();
+    Result<QSqlQuery> leased = sql::exec(
+        db,
+        QStringLiteral("UPDATE run_queue SET state='leased', lease_owner=?, lease_expires_at=?, "
+                       "lease_epoch=lease_epoch+1 WHERE id = (SELECT id FROM run_queue WHERE "
+                       "state='pending' AND run_at <= ? ORDER BY priority, run_at, id LIMIT 1) "
+                       "RETURNING id, lease_epoch, run_id, task_id"),
+        {workerId, sql::ms(now.addMSecs(leaseMs)), sql::ms(now)});
+    if (!leased)
+        return leased.error();
+    if (!leased->next())
+        return std::optional<Claim>();
+    Claim claim;
+    claim.queueId = leased->value(0).toLongLong();
+    claim.leaseEpoch = leased->value(1).toLongLong();
+    claim.runId = leased->value(2).toString();
+    claim.taskId = leased->value(3).toString();
+    claim.workerId = workerId;
+    leased->finish();
+
+    Result<QSqlQuery> running = sql::exec(
+        db, QStringLiteral("UPDATE runs SET status='running', started_at=?, worker=? WHERE id=?"),
+        {sql::ms(now), workerId, claim.runId});
+    if (!running)
+        return running.error();
+    if (Status committed = tx.commit(); !committed)
+        return committed.error();
+    return std::optional<Claim>(std::move(claim));
+}
+
+Status RunQueue::complete(const Claim &claim)
+{
+    Result<QSqlQuery> done = sql::exec(
+        m_database.connection(),
+        QStringLiteral("UPDATE run_queue SET state='done', lease_expires_at=NULL WHERE id=? AND "
+                       "lease_epoch=? AND lease_owner=? AND state='leased'"),
+        {claim.queueId, claim.leaseEpoch, claim.workerId});
+    if (!done)
+        return done.error();
+    if (done->numRowsAffected() == 0)
+        return Error{ErrorCode::Conflict,
+                     QStringLiteral("the lease on run %1 was lost; its result is not recorded").arg(claim.runId),
+                     {}};
+    return {};
+}
+
+Result<int> RunQueue::pendingCount() const
+{
+    Result<QSqlQuery> q = sql::exec(m_database.connection(),
+                                    QStringLiteral("SELECT COUNT(*) FROM run_queue WHERE state='pending'"));
+    if (!q)
+        return q.error();
+    return q->next() ? q->value(0).toInt() : 0;
+}
+
+} // namespace ordinaut

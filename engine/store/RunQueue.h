@@ -1,0 +1,61 @@
+// RunQueue: due work. Materializing an occurrence is idempotent through
+// UNIQUE(task_id, scheduled_for, attempt); claiming is one short BEGIN IMMEDIATE transaction
+// with UPDATE … RETURNING, so two workers never get the same row.
+#pragma once
+
+#include "core/Result.h"
+#include "core/Run.h"
+
+#include <optional>
+
+namespace ordinaut {
+
+class Database;
+
+struct EnqueueRequest
+{
+    QString taskId;
+    int taskVersion = 1;
+    QDateTime scheduledFor; // the occurrence; part of the idempotency key
+    QDateTime runAt;        // when it may start
+    int priority = 5;
+    int attempt = 1;
+    RunTrigger trigger = RunTrigger::Schedule;
+};
+
+struct Claim
+{
+    qint64 queueId = 0;
+    qint64 leaseEpoch = 0;
+    QString runId;
+    QString taskId;
+    QString workerId;
+};
+
+class RunQueue final
+{
+public:
+    explicit RunQueue(const Database &database);
+
+    // Inserts the queue row and its `queued` run. Returns the run, or nullopt when this
+    // occurrence was already materialized (by this or another scheduler). Run it inside a
+    // transaction together with whatever else must commit with it.
+    Result<std::optional<Run>> enqueue(const EnqueueRequest &request, const QDateTime &now);
+
+    // Leases the most urgent ready row to `workerId` and marks its run `running`, in its own
+    // short transaction. nullopt when nothing is ready. Unavailable when the database stayed
+    // busy past its timeout.
+    Result<std::optional<Claim>> claim(const QString &workerId, const QDateTime &now, qint64 leaseMs);
+
+    // Marks the claimed row done. Conflict when the lease was lost (another epoch or owner):
+    // the caller must not record its completion. Runs inside the caller's transaction.
+    Status complete(const Claim &claim);
+
+    // Rows waiting (pending) right now.
+    Result<int> pendingCount() const;
+
+private:
+    const Database &m_database;
+};
+
+} // namespace ordinaut

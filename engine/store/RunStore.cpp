@@ -1,0 +1,164 @@
+// RunStore: SQL for runs and their steps.
+#include "RunStore.h"
+
+#include "Database.h"
+#include "Sql.h"
+
+namespace ordinaut {
+
+namespace {
+
+const QString kSelect = QStringLiteral(
+    "SELECT r.id, r.task_id, COALESCE(t.title, ''), r.task_version, r.attempt, r.trigger, r.status, "
+    "r.scheduled_for, r.queued_at, r.started_at, r.finished_at, r.error, r.output, r.worker "
+    "FROM runs r LEFT JOIN tasks t ON t.id = r.task_id");
+
+Run runFromRow(const QSqlQuery &q)
+{
+    Run run;
+    run.id = q.value(0).toString();
+    run.taskId = q.value(1).toString();
+    run.taskTitle = q.value(2).toString();
+    run.taskVersion = q.value(3).toInt();
+    run.attempt = q.value(4).toInt();
+    run.trigger = runTriggerFromString(q.value(5).toString()).value_or(RunTrigger::Schedule);
+    run.status = runStatusFromString(q.value(6).toString()).value_or(RunStatus::Failed);
+    run.scheduledFor = sql::instant(q.value(7));
+    run.queuedAt = sql::instant(q.value(8));
+    run.startedAt = sql::instant(q.value(9));
+    run.finishedAt = sql::instant(q.value(10));
+    run.error = q.value(11).toString();
+    run.output = q.value(12).isNull() ? Json() : parseJson(q.value(12).toByteArray()).value_or(Json());
+    run.worker = q.value(13).toString();
+    return run;
+}
+
+QVariant jsonText(const Json &value)
+{
+    return QString::fromUtf8(dumpJson(value));
+}
+
+} // namespace
+
+RunStore::RunStore(const Database &database)
+    : m_database(database)
+{}
+
+Result<Run> RunStore::get(const QString &id, bool withSteps) const
+{
+    Result<QSqlQuery> q = sql::exec(m_database.connection(), kSelect + QStringLiteral(" WHERE r.id=?"), {id});
+    if (!q)
+        return q.error();
+    if (!q->next())
+        return Error::notFound(QStringLiteral("no run with id %1").arg(id));
+    Run run = runFromRow(*q);
+    if (withSteps) {
+        Result<std::vector<StepRecord>> list = steps(id);
+        if (!list)
+            return list.error();
+        run.steps = std::move(*list);
+    }
+    return run;
+}
+
+Result<RunPage> RunStore::list(const RunFilter &filter) const
+{
+    const QSqlDatabase db = m_database.connection();
+    QStringList conditions;
+    QVariantList binds;
+    if (!filter.taskId.isEmpty()) {
+        conditions << QStringLiteral("r.task_id=?");
+        binds << filter.taskId;
+    }
+    if (filter.status) {
+        conditions << QStringLiteral("r.status=?");
+        binds << toString(*filter.status);
+    }
+    const QString where = conditions.isEmpty() ? QString()
+                                               : QStringLiteral(" WHERE ") + conditions.join(QStringLiteral(" AND "));
+    RunPage page;
+    Result<QSqlQuery> count = sql::exec(db, QStringLiteral("SELECT COUNT(*) FROM runs r") + where, binds);
+    if (!count)
+        return count.error();
+    if (count->next())
+        page.total = count->value(0).toInt();
+    binds << filter.limit << filter.offset;
+    Result<QSqlQuery> q = sql::exec(db, kSelect + where + QStringLiteral(" ORDER BY r.id DESC LIMIT ? OFFSET ?"), binds);
+    if (!q)
+        return q.error();
+    while (q->next())
+        page.items.push_back(runFromRow(*q));
+    return page;
+}
+
+Status RunStore::insertStep(const StepRecord &step)
+{
+    Result<QSqlQuery> q = sql::exec(
+        m_database.connection(),
+        QStringLiteral("INSERT INTO run_steps (run_id, idx, step_id, uses, status, input, output, "
+                       "error, started_at, finished_at) VALUES (?,?,?,?,?,?,?,?,?,?)"),
+        {step.runId, step.index, step.stepId, step.uses, toString(step.status), jsonText(step.input),
+         jsonText(step.output), sql::text(step.error.isEmpty() ? QString() : step.error),
+         sql::ms(step.startedAt), sql::ms(step.finishedAt)});
+    if (!q)
+        return q.error();
+    return {};
+}
+
+Status RunStore::finish(const QString &runId, RunStatus status, const QString &error,
+                        const Json &output, const QDateTime &finishedAt)
+{
+    Result<QSqlQuery> q = sql::exec(
+        m_database.connection(),
+        QStringLiteral("UPDATE runs SET status=?, error=?, output=?, finished_at=? WHERE id=?"),
+        {toString(status), sql::text(error.isEmpty() ? QString() : error), jsonText(output),
+         sql::ms(finishedAt), runId});
+    if (!q)
+        return q.error();
+    if (q->numRowsAffected() == 0)
+        return Error::notFound(QStringLiteral("no run with id %1").arg(runId));
+    return {};
+}
+
+Result<std::vector<Run>> RunStore::latestPerTask() const
+{
+    Result<QSqlQuery> q = sql::exec(
+        m_database.connection(),
+        kSelect + QStringLiteral(" WHERE r.id IN (SELECT MAX(id) FROM runs GROUP BY task_id)"));
+    if (!q)
+        return q.error();
+    std::vector<Run> list;
+    while (q->next())
+        list.push_back(runFromRow(*q));
+    return list;
+}
+
+Result<std::vector<StepRecord>> RunStore::steps(const QString &runId) const
+{
+    Result<QSqlQuery> q = sql::exec(
+        m_database.connection(),
+        QStringLiteral("SELECT idx, step_id, uses, status, input, output, error, started_at, "
+                       "finished_at FROM run_steps WHERE run_id=? ORDER BY idx"),
+        {runId});
+    if (!q)
+        return q.error();
+    std::vector<StepRecord> list;
+    while (q->next()) {
+        StepRecord step;
+        step.runId = runId;
+        step.index = q->value(0).toInt();
+        step.stepId = q->value(1).toString();
+        step.uses = q->value(2).toString();
+        step.status = q->value(3).toString() == QLatin1String("succeeded") ? StepStatus::Succeeded
+                                                                          : StepStatus::Failed;
+        step.input = parseJson(q->value(4).toByteArray()).value_or(Json());
+        step.output = parseJson(q->value(5).toByteArray()).value_or(Json());
+        step.error = q->value(6).toString();
+        step.startedAt = sql::instant(q->value(7));
+        step.finishedAt = sql::instant(q->value(8));
+        list.push_back(std::move(step));
+    }
+    return list;
+}
+
+} // namespace ordinaut

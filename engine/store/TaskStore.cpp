@@ -1,0 +1,245 @@
+// TaskStore: SQL for tasks.
+#include "TaskStore.h"
+
+#include "Database.h"
+#include "Sql.h"
+
+#include <QSqlRecord>
+
+namespace ordinaut {
+
+namespace {
+
+const QString kColumns = QStringLiteral(
+    "id, title, description, created_by, schedule_kind, schedule_expr, dtstart, timezone, "
+    "pipeline, params, status, priority, max_retries, next_run_at, version, created_at, updated_at");
+
+Result<Task> taskFromRow(const QSqlQuery &q)
+{
+    Task task;
+    task.id = q.value(0).toString();
+    task.title = q.value(1).toString();
+    task.description = q.value(2).toString();
+    task.createdBy = q.value(3).toString();
+    task.schedule.kind = scheduleKindFromString(q.value(4).toString()).value_or(ScheduleKind::Manual);
+    task.schedule.expression = q.value(5).toString();
+    task.schedule.dtstart = q.value(6).toString();
+    task.schedule.timezone = q.value(7).toString();
+    const auto steps = parseJson(q.value(8).toByteArray());
+    const auto params = parseJson(q.value(9).toByteArray());
+    if (!steps || !params)
+        return Error::internal(QStringLiteral("task %1 has an unreadable pipeline").arg(task.id));
+    Result<Pipeline> pipeline = Pipeline::fromJson(Json{{"pipeline", *steps}, {"params", *params}},
+                                                   QStringLiteral("payload"));
+    if (!pipeline)
+        return Error::internal(QStringLiteral("task %1 has an invalid stored pipeline: %2")
+                                   .arg(task.id, pipeline.error().describe()));
+    task.pipeline = std::move(*pipeline);
+    task.status = taskStatusFromString(q.value(10).toString()).value_or(TaskStatus::Paused);
+    task.priority = q.value(11).toInt();
+    task.maxRetries = q.value(12).toInt();
+    task.nextRunAt = sql::instant(q.value(13));
+    task.version = q.value(14).toInt();
+    task.createdAt = sql::instant(q.value(15));
+    task.updatedAt = sql::instant(q.value(16));
+    return task;
+}
+
+// Text columns declared NOT NULL: a null QString would bind as NULL.
+QVariant nonNull(const QString &text)
+{
+    return text.isNull() ? QVariant(QString(QLatin1String(""))) : QVariant(text);
+}
+
+QVariantList taskBinds(const Task &task)
+{
+    const Json document = task.pipeline.toJson();
+    return {task.title,
+            nonNull(task.description),
+            sql::text(task.createdBy),
+            toString(task.schedule.kind),
+            nonNull(task.schedule.expression),
+            task.schedule.dtstart.isEmpty() ? sql::text({}) : QVariant(task.schedule.dtstart),
+            task.schedule.timezone,
+            QString::fromUtf8(dumpJson(document["pipeline"])),
+            QString::fromUtf8(dumpJson(document["params"])),
+            toString(task.status),
+            task.priority,
+            task.maxRetries,
+            sql::ms(task.nextRunAt),
+            task.version,
+            sql::ms(task.createdAt),
+            sql::ms(task.updatedAt)};
+}
+
+} // namespace
+
+TaskStore::TaskStore(const Database &database)
+    : m_database(database)
+{}
+
+Status TaskStore::insert(const Task &task)
+{
+    QVariantList binds{task.id};
+    binds += taskBinds(task);
+    Result<QSqlQuery> q = sql::exec(m_database.connection(),
+                                    QStringLiteral("INSERT INTO tasks (") + kColumns
+                                        + QStringLiteral(") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"),
+                                    binds);
+    if (!q)
+        return q.error();
+    return {};
+}
+
+Status TaskStore::update(const Task &task)
+{
+    QVariantList binds = taskBinds(task);
+    binds << task.id;
+    Result<QSqlQuery> q = sql::exec(
+        m_database.connection(),
+        QStringLiteral("UPDATE tasks SET title=?, description=?, created_by=?, schedule_kind=?, "
+                       "schedule_expr=?, dtstart=?, timezone=?, pipeline=?, params=?, status=?, "
+                       "priority=?, max_retries=?, next_run_at=?, version=?, created_at=?, "
+                       "updated_at=? WHERE id=?"),
+        binds);
+    if (!q)
+        return q.error();
+    if (q->numRowsAffected() == 0)
+        return Error::notFound(QStringLiteral("no task with id %1").arg(task.id));
+    return {};
+}
+
+Result<Task> TaskStore::get(const QString &id) const
+{
+    Result<QSqlQuery> q = sql::exec(m_database.connection(),
+                                    QStringLiteral("SELECT ") + kColumns + QStringLiteral(" FROM tasks WHERE id=?"),
+                                    {id});
+    if (!q)
+        return q.error();
+    if (!q->next())
+        return Error::notFound(QStringLiteral("no task with id %1").arg(id));
+    return taskFromRow(*q);
+}
+
+Result<TaskPage> TaskStore::list(std::optional<TaskStatus> status, int limit, int offset) const
+{
+    const QSqlDatabase db = m_database.connection();
+    const QString where = status ? QStringLiteral(" WHERE status=?") : QString();
+    QVariantList binds;
+    if (status)
+        binds << toString(*status);
+    Result<QSqlQuery> count = sql::exec(db, QStringLiteral("SELECT COUNT(*) FROM tasks") + where, binds);
+    if (!count)
+        return count.error();
+    TaskPage page;
+    if (count->next())
+        page.total = count->value(0).toInt();
+    binds << limit << offset;
+    Result<QSqlQuery> q = sql::exec(db,
+                                    QStringLiteral("SELECT ") + kColumns + QStringLiteral(" FROM tasks")
+                                        + where + QStringLiteral(" ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?"),
+                                    binds);
+    if (!q)
+        return q.error();
+    while (q->next()) {
+        Result<Task> task = taskFromRow(*q);
+        if (!task)
+            return task.error();
+        page.items.push_back(std::move(*task));
+    }
+    return page;
+}
+
+Status TaskStore::remove(const QString &id)
+{
+    const QSqlDatabase db = m_database.connection();
+    Result<QSqlQuery> q = sql::exec(db, QStringLiteral("DELETE FROM tasks WHERE id=?"), {id});
+    if (!q)
+        return q.error();
+    if (q->numRowsAffected() == 0)
+        return Error::notFound(QStringLiteral("no task with id %1").arg(id));
+    Result<QSqlQuery> versions = sql::exec(db, QStringLiteral("DELETE FROM task_versions WHERE task_id=?"), {id});
+    if (!versions)
+        return versions.error();
+    Result<QSqlQuery> pending = sql::exec(
+        db, QStringLiteral("DELETE FROM run_queue WHERE task_id=? AND state='pending'"), {id});
+    if (!pending)
+        return pending.error();
+    Result<QSqlQuery> canceled = sql::exec(
+        db, QStringLiteral("UPDATE runs SET status='canceled', error='the task was deleted' "
+                           "WHERE task_id=? AND status='queued'"),
+        {id});
+    if (!canceled)
+        return canceled.error();
+    return {};
+}
+
+Status TaskStore::setNextRunAt(const QString &id, const QDateTime &nextRunAt)
+{
+    Result<QSqlQuery> q = sql::exec(m_database.connection(),
+                                    QStringLiteral("UPDATE tasks SET next_run_at=? WHERE id=?"),
+                                    {sql::ms(nextRunAt), id});
+    if (!q)
+        return q.error();
+    return {};
+}
+
+Status TaskStore::insertVersion(const QString &taskId, int version, const Json &document,
+                                const QString &actor, const QDateTime &at)
+{
+    Result<QSqlQuery> q = sql::exec(
+        m_database.connection(),
+        QStringLiteral("INSERT INTO task_versions (task_id, version, document, created_by, created_at) "
+                       "VALUES (?,?,?,?,?)"),
+        {taskId, version, QString::fromUtf8(dumpJson(document)), sql::text(actor), sql::ms(at)});
+    if (!q)
+        return q.error();
+    return {};
+}
+
+Result<Json> TaskStore::versionDocument(const QString &taskId, int version) const
+{
+    Result<QSqlQuery> q = sql::exec(m_database.connection(),
+                                    QStringLiteral("SELECT document FROM task_versions WHERE task_id=? AND version=?"),
+                                    {taskId, version});
+    if (!q)
+        return q.error();
+    if (!q->next())
+        return Error::notFound(QStringLiteral("task %1 has no version %2").arg(taskId).arg(version));
+    auto document = parseJson(q->value(0).toByteArray());
+    if (!document)
+        return Error::internal(QStringLiteral("task %1 version %2 is unreadable").arg(taskId).arg(version));
+    return *document;
+}
+
+Result<std::vector<Task>> TaskStore::due(const QDateTime &now, int limit) const
+{
+    Result<QSqlQuery> q = sql::exec(m_database.connection(),
+                                    QStringLiteral("SELECT ") + kColumns
+                                        + QStringLiteral(" FROM tasks WHERE status='active' AND next_run_at IS NOT NULL "
+                                                         "AND next_run_at <= ? ORDER BY next_run_at LIMIT ?"),
+                                    {sql::ms(now), limit});
+    if (!q)
+        return q.error();
+    std::vector<Task> tasks;
+    while (q->next()) {
+        Result<Task> task = taskFromRow(*q);
+        if (!task)
+            return task.error();
+        tasks.push_back(std::move(*task));
+    }
+    return tasks;
+}
+
+Result<QDateTime> TaskStore::earliestNextRun() const
+{
+    Result<QSqlQuery> q = sql::exec(m_database.connection(),
+                                    QStringLiteral("SELECT MIN(next_run_at) FROM tasks WHERE status='active'"));
+    if (!q)
+        return q.error();
+    if (!q->next())
+        return QDateTime();
+    return sql::instant(q->value(0));
+}
+
+} // namespace ordinaut

@@ -1,0 +1,25 @@
+// WorkerStore: heartbeat rows for engines and their workers (who is alive, how much it did).
+#pragma once
+
+#include "core/Result.h"
+
+#include <QDateTime>
+
+namespace ordinaut {
+
+class Database;
+
+class WorkerStore final
+{
+public:
+    explicit WorkerStore(const Database &database);
+
+    Status upsert(const QString &id, const QString &host, qint64 pid, const QDateTime &now);
+    // Counts one processed run and refreshes last_seen_at. Runs inside the caller's transaction.
+    Status recordProcessed(const QString &id, const QDateTime &now);
+
+private:
+    const Database &m_database;
+};
+
+} // namespace ordinaut

@@ -1,0 +1,174 @@
+// http.request implementation on QNetworkAccessManager. Each call has its own manager and event
+// loop on the calling worker thread, bounded by the step's deadline.
+#include "HttpRequestTool.h"
+
+#include <QBuffer>
+#include <QEventLoop>
+#include <QNetworkAccessManager>
+#include <QNetworkReply>
+#include <QNetworkRequest>
+#include <QTimer>
+#include <QUrl>
+
+namespace ordinaut {
+
+namespace {
+
+const QStringList kMethods = {QStringLiteral("GET"),    QStringLiteral("POST"),
+                              QStringLiteral("PUT"),    QStringLiteral("PATCH"),
+                              QStringLiteral("DELETE"), QStringLiteral("HEAD"),
+                              QStringLiteral("OPTIONS")};
+
+Error inputError(const QString &field, const QString &message)
+{
+    return Error::invalid(QStringLiteral("with.") + field, message);
+}
+
+} // namespace
+
+QString HttpRequestTool::title() const
+{
+    return QStringLiteral("HTTP request");
+}
+
+QString HttpRequestTool::description() const
+{
+    return QStringLiteral("Calls an HTTP(S) URL and returns the status, headers and body (parsed "
+                          "when the reply is JSON).");
+}
+
+Json HttpRequestTool::inputSchema() const
+{
+    return Json::parse(R"({
+      "type": "object", "required": ["url"], "additionalProperties": false,
+      "properties": {
+        "method": {"enum": ["GET","POST","PUT","PATCH","DELETE","HEAD","OPTIONS"], "default": "GET"},
+        "url": {"type": "string", "format": "uri"},
+        "headers": {"type": "object", "additionalProperties": {"type": "string"}},
+        "body": {},
+        "timeout_seconds": {"type": "number", "exclusiveMinimum": 0, "maximum": 3600}
+      }})");
+}
+
+Json HttpRequestTool::outputSchema() const
+{
+    return Json::parse(R"({
+      "type": "object", "required": ["status", "headers", "body"],
+      "properties": {"status": {"type": "integer"}, "headers": {"type": "object"},
+                     "body": {}, "url": {"type": "string"}}})");
+}
+
+Result<Json> HttpRequestTool::invoke(const Json &input, const ToolContext &context) const
+{
+    if (!input.is_object())
+        return inputError(QString(), QStringLiteral("must be an object"));
+    for (const auto &[key, value] : input.items()) {
+        if (key != "method" && key != "url" && key != "headers" && key != "body" && key != "timeout_seconds")
+            return inputError(qs(key), QStringLiteral("is not an http.request field (known: method, "
+                                                      "url, headers, body, timeout_seconds)"));
+    }
+    QString method = QStringLiteral("GET");
+    if (input.contains("method")) {
+        if (!input["method"].is_string() || !kMethods.contains(input["method"].get<QString>().toUpper()))
+            return inputError(QStringLiteral("method"), QStringLiteral("must be one of ") + kMethods.join(QStringLiteral(", ")));
+        method = input["method"].get<QString>().toUpper();
+    }
+    if (!input.contains("url") || !input["url"].is_string())
+        return inputError(QStringLiteral("url"), QStringLiteral("is required and must be a string"));
+    const QUrl url(input["url"].get<QString>(), QUrl::StrictMode);
+    if (!url.isValid() || (url.scheme() != QLatin1String("http") && url.scheme() != QLatin1String("https"))
+        || url.host().isEmpty())
+        return inputError(QStringLiteral("url"),
+                          QStringLiteral("'%1' is not an http(s) URL").arg(input["url"].get<QString>()));
+
+    int timeoutMs = context.timeoutMs;
+    if (input.contains("timeout_seconds")) {
+        const Json &t = input["timeout_seconds"];
+        if (!t.is_number() || t.get<double>() <= 0 || t.get<double>() > 3600)
+            return inputError(QStringLiteral("timeout_seconds"), QStringLiteral("must be a number of seconds in (0, 3600]"));
+        timeoutMs = std::min(timeoutMs, static_cast<int>(t.get<double>() * 1000));
+    }
+
+    QNetworkRequest request(url);
+    request.setAttribute(QNetworkRequest::RedirectPolicyAttribute, QNetworkRequest::NoLessSafeRedirectPolicy);
+    request.setMaximumRedirectsAllowed(10);
+    if (input.contains("headers")) {
+        if (!input["headers"].is_object())
+            return inputError(QStringLiteral("headers"), QStringLiteral("must be an object of strings"));
+        for (const auto &[name, value] : input["headers"].items()) {
+            if (!value.is_string())
+                return inputError(QStringLiteral("headers.") + qs(name), QStringLiteral("must be a string"));
+            request.setRawHeader(QByteArray::fromStdString(name), value.get<QString>().toUtf8());
+        }
+    }
+    QByteArray body;
+    if (input.contains("body") && !input["body"].is_null()) {
+        const Json &b = input["body"];
+        if (b.is_string()) {
+            body = b.get<QString>().toUtf8();
+            if (!request.hasRawHeader("Content-Type"))
+                request.setHeader(QNetworkRequest::ContentTypeHeader, QByteArrayLiteral("text/plain; charset=utf-8"));
+        } else {
+            body = dumpJson(b);
+            if (!request.hasRawHeader("Content-Type"))
+                request.setHeader(QNetworkRequest::ContentTypeHeader, QByteArrayLiteral("application/json"));
+        }
+    }
+
+    QNetworkAccessManager manager;
+    QBuffer payload(&body);
+    payload.open(QIODevice::ReadOnly);
+    QNetworkReply *reply = manager.sendCustomRequest(request, method.toLatin1(),
+                                                      body.isEmpty() ? nullptr : &payload);
+    QEventLoop loop;
+    QTimer deadline;
+    deadline.setSingleShot(true);
+    bool timedOut = false;
+    bool tooLarge = false;
+    QObject::connect(reply, &QNetworkReply::finished, &loop, &QEventLoop::quit);
+    QObject::connect(&deadline, &QTimer::timeout, &loop, [&] {
+        timedOut = true;
+        reply->abort();
+    });
+    QObject::connect(reply, &QNetworkReply::downloadProgress, &loop, [&](qint64 received, qint64) {
+        if (received > kMaxResponseBytes) {
+            tooLarge = true;
+            reply->abort();
+        }
+    });
+    deadline.start(timeoutMs);
+    if (!reply->isFinished())
+        loop.exec();
+    std::unique_ptr<QNetworkReply> owned(reply);
+
+    if (timedOut)
+        return Error{ErrorCode::Timeout,
+                     QStringLiteral("%1 %2 got no complete reply within %3 ms").arg(method, url.toString()).arg(timeoutMs),
+                     {}};
+    if (tooLarge)
+        return Error{ErrorCode::PayloadTooLarge,
+                     QStringLiteral("the reply from %1 is larger than %2 bytes").arg(url.toString()).arg(kMaxResponseBytes),
+                     {}};
+    const QVariant statusAttribute = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute);
+    if (!statusAttribute.isValid())
+        return Error{ErrorCode::Unavailable,
+                     QStringLiteral("%1 %2 failed: %3").arg(method, url.toString(), reply->errorString()),
+                     {}};
+
+    Json headers = Json::object();
+    for (const auto &[name, value] : reply->rawHeaderPairs())
+        headers[name.toLower().toStdString()] = value.toStdString();
+    const QByteArray data = reply->readAll();
+    const QString contentType = reply->header(QNetworkRequest::ContentTypeHeader).toString().toLower();
+    Json parsedBody = data.toStdString();
+    if (contentType.contains(QLatin1String("json"))) {
+        if (auto parsed = parseJson(data))
+            parsedBody = std::move(*parsed);
+    }
+    return Json{{"status", statusAttribute.toInt()},
+                {"headers", std::move(headers)},
+                {"body", std::move(parsedBody)},
+                {"url", reply->url().toString()}};
+}
+
+} // namespace ordinaut
