@@ -1,0 +1,311 @@
+// End to end through the real binary: ordinaut-server on a free loopback port with a temp data
+// folder, a token from `token create`, a `once` task that calls a local HTTP server and echoes
+// its status, and bad requests that must be refused as problem+json without creating anything.
+#include "support/TempDataDir.h"
+
+#include <QEventLoop>
+#include <QHttpServer>
+#include <QHttpServerRequest>
+#include <QHttpServerResponse>
+#include <QJsonObject>
+#include <QNetworkAccessManager>
+#include <QNetworkReply>
+#include <QProcess>
+#include <QRegularExpression>
+#include <QTest>
+#include <QTimer>
+
+#include <nlohmann/json.hpp>
+
+using Json = nlohmann::json;
+
+namespace {
+
+struct Reply
+{
+    int status = 0;
+    QByteArray contentType;
+    QByteArray body;
+    Json json() const { return Json::parse(body.toStdString(), nullptr, false); }
+};
+
+} // namespace
+
+class tst_ServerEndToEnd final : public QObject
+{
+    Q_OBJECT
+
+private slots:
+    void initTestCase();
+    void cleanupTestCase();
+    void tokenCreatePrintsOnlyTheTokenOnStdout();
+    void healthNeedsNoToken();
+    void apiRoutesNeedAValidToken();
+    void onceTaskRunsHttpThenEchoAndIsRecorded();
+    void badBodiesAreRefusedAndCreateNothing_data();
+    void badBodiesAreRefusedAndCreateNothing();
+    void staleVersionIsAConflict();
+    void unknownTaskIsNotFound();
+    void serverStopsCleanlyOnSigterm();
+
+private:
+    Reply request(const QByteArray &method, const QString &path, const QByteArray &body = {},
+                  const QByteArray &contentType = "application/json", bool withToken = true);
+    int taskCount();
+
+    ordinaut::test::TempDataDir m_dataDir;
+    QProcess m_server;
+    QString m_baseUrl;
+    QString m_token;
+    QNetworkAccessManager m_network;
+    QHttpServer m_peer; // the "remote" service the pipeline calls
+    quint16 m_peerPort = 0;
+    int m_peerHits = 0;
+};
+
+Reply tst_ServerEndToEnd::request(const QByteArray &method, const QString &path, const QByteArray &body,
+                                  const QByteArray &contentType, bool withToken)
+{
+    QNetworkRequest req(QUrl(m_baseUrl + path));
+    if (withToken)
+        req.setRawHeader("Authorization", "Bearer " + m_token.toLatin1());
+    if (!contentType.isEmpty())
+        req.setRawHeader("Content-Type", contentType);
+    QNetworkReply *reply = m_network.sendCustomRequest(req, method, body);
+    QEventLoop loop;
+    connect(reply, &QNetworkReply::finished, &loop, &QEventLoop::quit);
+    QTimer::singleShot(10000, &loop, &QEventLoop::quit);
+    loop.exec();
+    Reply out;
+    out.status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+    out.contentType = reply->header(QNetworkRequest::ContentTypeHeader).toByteArray();
+    out.body = reply->readAll();
+    reply->deleteLater();
+    return out;
+}
+
+int tst_ServerEndToEnd::taskCount()
+{
+    const Reply reply = request("GET", QStringLiteral("/api/v1/tasks"));
+    return reply.json().value("total", -1);
+}
+
+void tst_ServerEndToEnd::initTestCase()
+{
+    m_peer.route(QStringLiteral("/metrics"), [this](const QHttpServerRequest &) {
+        ++m_peerHits;
+        return QHttpServerResponse(QJsonObject{{QStringLiteral("value"), 42}});
+    });
+    m_peerPort = m_peer.listen(QHostAddress::LocalHost, 0);
+    QVERIFY(m_peerPort != 0);
+
+    QProcess token;
+    token.start(QStringLiteral(ORDINAUT_SERVER_PATH),
+                {QStringLiteral("token"), QStringLiteral("create"), QStringLiteral("--data-dir"), m_dataDir.path(),
+                 QStringLiteral("--name"), QStringLiteral("e2e")});
+    QVERIFY(token.waitForFinished(30000));
+    QCOMPARE(token.exitCode(), 0);
+    m_token = QString::fromLatin1(token.readAllStandardOutput()).trimmed();
+    QVERIFY2(!m_token.isEmpty(), "token create printed nothing");
+
+    m_server.setProcessChannelMode(QProcess::SeparateChannels);
+    m_server.start(QStringLiteral(ORDINAUT_SERVER_PATH),
+                   {QStringLiteral("serve"), QStringLiteral("--data-dir"), m_dataDir.path(), QStringLiteral("--listen"),
+                    QStringLiteral("127.0.0.1:0")});
+    QVERIFY(m_server.waitForStarted(10000));
+    // The first stdout line names the URL, with the port the OS picked.
+    QTRY_VERIFY_WITH_TIMEOUT(m_server.canReadLine(), 15000);
+    const QString line = QString::fromUtf8(m_server.readLine()).trimmed();
+    const QRegularExpressionMatch m =
+        QRegularExpression(QStringLiteral("serving at (http://127\\.0\\.0\\.1:\\d+)$")).match(line);
+    QVERIFY2(m.hasMatch(), qPrintable(line));
+    m_baseUrl = m.captured(1);
+}
+
+void tst_ServerEndToEnd::cleanupTestCase()
+{
+    if (m_server.state() != QProcess::NotRunning) {
+        m_server.kill();
+        m_server.waitForFinished(5000);
+    }
+}
+
+void tst_ServerEndToEnd::tokenCreatePrintsOnlyTheTokenOnStdout()
+{
+    QProcess token;
+    token.start(QStringLiteral(ORDINAUT_SERVER_PATH), {QStringLiteral("token"), QStringLiteral("create"),
+                                                       QStringLiteral("--data-dir"), m_dataDir.path()});
+    QVERIFY(token.waitForFinished(30000));
+    QCOMPARE(token.exitCode(), 0);
+    const QByteArray out = token.readAllStandardOutput();
+    QVERIFY(QRegularExpression(QStringLiteral("^ordn_[0-9a-f-]{36}_[A-Za-z0-9_-]{43}\\n$"))
+                .match(QString::fromLatin1(out))
+                .hasMatch());
+    QVERIFY(token.readAllStandardError().contains("Created agent"));
+    QVERIFY(QString::fromLatin1(out).trimmed() != m_token); // every agent gets its own token
+}
+
+void tst_ServerEndToEnd::healthNeedsNoToken()
+{
+    const Reply reply = request("GET", QStringLiteral("/health"), {}, {}, false);
+    QCOMPARE(reply.status, 200);
+    QVERIFY(reply.json()["status"] == "healthy");
+    QVERIFY(reply.json()["database"] == "ok");
+}
+
+void tst_ServerEndToEnd::apiRoutesNeedAValidToken()
+{
+    Reply reply = request("GET", QStringLiteral("/api/v1/tasks"), {}, {}, false);
+    QCOMPARE(reply.status, 401);
+    QCOMPARE(reply.contentType, QByteArray("application/problem+json"));
+
+    const QString saved = m_token;
+    m_token = saved.left(saved.size() - 2) + (saved.endsWith(QLatin1String("AA")) ? QStringLiteral("BB")
+                                                                                  : QStringLiteral("AA"));
+    reply = request("GET", QStringLiteral("/api/v1/tasks"));
+    m_token = saved;
+    QCOMPARE(reply.status, 401);
+    QVERIFY(reply.json()["detail"].get<std::string>().find("not valid") != std::string::npos);
+}
+
+void tst_ServerEndToEnd::onceTaskRunsHttpThenEchoAndIsRecorded()
+{
+    const QString at = QDateTime::currentDateTimeUtc().addMSecs(2000).toString(Qt::ISODateWithMs);
+    const Json body = {
+        {"title", "Fetch metrics"},
+        {"schedule_kind", "once"},
+        {"schedule_expr", at.toStdString()},
+        {"timezone", "Europe/Chisinau"},
+        {"payload",
+         {{"params", {{"url", QStringLiteral("http://127.0.0.1:%1/metrics").arg(m_peerPort).toStdString()}}},
+          {"pipeline",
+           {{{"id", "fetch"}, {"uses", "http.request"}, {"with", {{"url", "${params.url}"}}}},
+            {{"id", "report"},
+             {"uses", "debug.echo"},
+             {"with", {{"status", "${steps.fetch.status}"}, {"text", "value=${steps.fetch.body.value}"}}}}}}}}};
+    const Reply created = request("POST", QStringLiteral("/api/v1/tasks"), QByteArray::fromStdString(body.dump()));
+    QCOMPARE(created.status, 201);
+    const Json task = created.json();
+    QVERIFY(task["status"] == "active");
+    QVERIFY(task["version"] == 1);
+    QVERIFY(task["next_run_at"].is_string());
+    const QString taskId = QString::fromStdString(task["id"].get<std::string>());
+
+    Json run;
+    QTRY_VERIFY_WITH_TIMEOUT(
+        [&] {
+            const Json page = request("GET", QStringLiteral("/api/v1/runs?task_id=") + taskId).json();
+            if (page["items"].empty() || page["items"][0]["status"] != "succeeded")
+                return false;
+            run = page["items"][0];
+            return page["total"] == 1;
+        }(),
+        10000);
+    QVERIFY(run["trigger"] == "schedule");
+    QCOMPARE(m_peerHits, 1);
+
+    const Json detail = request("GET", QStringLiteral("/api/v1/runs/") + QString::fromStdString(run["id"])).json();
+    QVERIFY(detail["steps"].size() == 2);
+    QVERIFY(detail["steps"][0]["uses"] == "http.request");
+    QVERIFY(detail["steps"][0]["output"]["status"] == 200);
+    QVERIFY(detail["steps"][0]["output"]["body"]["value"] == 42);
+    QVERIFY(detail["steps"][1]["input"]["status"] == 200); // whole-string template keeps the type
+    QVERIFY(detail["steps"][1]["output"]["text"] == "value=42");
+    QVERIFY(detail["steps"][1]["started_at"].is_string());
+
+    // The once schedule is spent: nothing is due any more.
+    const Json after = request("GET", QStringLiteral("/api/v1/tasks/") + taskId).json();
+    QVERIFY(after["next_run_at"].is_null());
+}
+
+void tst_ServerEndToEnd::badBodiesAreRefusedAndCreateNothing_data()
+{
+    QTest::addColumn<QByteArray>("body");
+    QTest::addColumn<QByteArray>("contentType");
+    QTest::addColumn<int>("status");
+    QTest::addColumn<QString>("mentions");
+
+    const QByteArray pipeline = R"("payload":{"pipeline":[{"id":"a","uses":"debug.echo","with":{}}]})";
+    QTest::newRow("invalid JSON") << QByteArray("{\"title\": ") << QByteArray("application/json") << 400
+                                  << QStringLiteral("not valid JSON");
+    QTest::newRow("not an object") << QByteArray("[1,2]") << QByteArray("application/json") << 400
+                                   << QStringLiteral("JSON object");
+    QTest::newRow("missing title") << ("{" + pipeline + "}") << QByteArray("application/json") << 422
+                                   << QStringLiteral("title: is required");
+    QTest::newRow("unknown tool")
+        << QByteArray(R"({"title":"x","payload":{"pipeline":[{"id":"a","uses":"debug.echo","with":{}},)"
+                      R"({"id":"b","uses":"x","with":{}}]}})")
+        << QByteArray("application/json") << 422 << QStringLiteral("payload.pipeline[1].uses: unknown tool 'x'");
+    QTest::newRow("bad time zone") << ("{\"title\":\"x\",\"timezone\":\"Mars/Olympus\"," + pipeline + "}")
+                                   << QByteArray("application/json") << 422 << QStringLiteral("timezone:");
+    QTest::newRow("bad rrule") << ("{\"title\":\"x\",\"schedule_kind\":\"rrule\",\"schedule_expr\":\"FREQ=SOMETIMES\","
+                                   + pipeline + "}")
+                               << QByteArray("application/json") << 422 << QStringLiteral("schedule_expr:");
+    QTest::newRow("not JSON media type") << ("{\"title\":\"x\"," + pipeline + "}") << QByteArray("text/plain") << 415
+                                         << QStringLiteral("application/json");
+    QTest::newRow("too large") << ("{\"title\":\"" + QByteArray(1100 * 1024, 'a') + "\"," + pipeline + "}")
+                               << QByteArray("application/json") << 413 << QStringLiteral("limit");
+    QTest::newRow("too deep") << (QByteArray(100, '[') + QByteArray(100, ']')) << QByteArray("application/json")
+                              << 400 << QStringLiteral("deeper");
+}
+
+void tst_ServerEndToEnd::badBodiesAreRefusedAndCreateNothing()
+{
+    QFETCH(QByteArray, body);
+    QFETCH(QByteArray, contentType);
+    QFETCH(int, status);
+    QFETCH(QString, mentions);
+
+    const int before = taskCount();
+    const Reply reply = request("POST", QStringLiteral("/api/v1/tasks"), body, contentType);
+    QCOMPARE(reply.status, status);
+    QCOMPARE(reply.contentType, QByteArray("application/problem+json"));
+    const Json problem = reply.json();
+    QVERIFY(problem["status"] == status);
+    const QString detail = QString::fromStdString(problem["detail"].get<std::string>());
+    QVERIFY2(detail.contains(mentions), qPrintable(detail));
+    QCOMPARE(taskCount(), before);
+}
+
+void tst_ServerEndToEnd::staleVersionIsAConflict()
+{
+    const Reply created = request(
+        "POST", QStringLiteral("/api/v1/tasks"),
+        R"({"title":"v","payload":{"pipeline":[{"id":"a","uses":"debug.echo","with":{"n":1}}]}})");
+    QCOMPARE(created.status, 201);
+    const QString path = QStringLiteral("/api/v1/tasks/") + QString::fromStdString(created.json()["id"]);
+    Reply updated = request("PUT", path, R"({"title":"v2","version":1})");
+    QCOMPARE(updated.status, 200);
+    QVERIFY(updated.json()["version"] == 2);
+    QVERIFY(updated.json()["title"] == "v2");
+    const Reply stale = request("PUT", path, R"({"title":"v3","version":1})");
+    QCOMPARE(stale.status, 409);
+    QVERIFY(request("GET", path).json()["title"] == "v2");
+
+    QVERIFY(request("POST", path + QStringLiteral("/pause"), {}, {}).json()["status"] == "paused");
+    QCOMPARE(request("POST", path + QStringLiteral("/run-now"), {}, {}).status, 409);
+    QVERIFY(request("POST", path + QStringLiteral("/resume"), {}, {}).json()["status"] == "active");
+    QCOMPARE(request("DELETE", path, {}, {}).status, 204);
+    QCOMPARE(request("GET", path).status, 404);
+}
+
+void tst_ServerEndToEnd::unknownTaskIsNotFound()
+{
+    const Reply reply = request("GET", QStringLiteral("/api/v1/tasks/01890a5d-ac96-774b-bcce-b302099a8057"));
+    QCOMPARE(reply.status, 404);
+    QCOMPARE(reply.contentType, QByteArray("application/problem+json"));
+    QCOMPARE(request("GET", QStringLiteral("/api/v1/nothing-here")).status, 404);
+    QCOMPARE(request("PATCH", QStringLiteral("/api/v1/tasks"), "{}").status, 405);
+    QCOMPARE(request("GET", QStringLiteral("/api/v1/runs?limit=0")).status, 422);
+}
+
+void tst_ServerEndToEnd::serverStopsCleanlyOnSigterm()
+{
+    m_server.terminate();
+    QVERIFY(m_server.waitForFinished(15000));
+    QCOMPARE(m_server.exitStatus(), QProcess::NormalExit);
+    QCOMPARE(m_server.exitCode(), 0);
+}
+
+QTEST_GUILESS_MAIN(tst_ServerEndToEnd)
+#include "tst_ServerEndToEnd.moc"

@@ -1,0 +1,58 @@
+// Formatting implementation.
+#include "Formatting.h"
+
+#include <QCoreApplication>
+
+namespace ordinaut::ui {
+
+QString localTime(const QDateTime &instant)
+{
+    if (!instant.isValid())
+        return QStringLiteral("—");
+    return instant.toLocalTime().toString(QStringLiteral("yyyy-MM-dd HH:mm:ss"));
+}
+
+QString duration(const QDateTime &start, const QDateTime &end)
+{
+    if (!start.isValid() || !end.isValid())
+        return {};
+    const qint64 ms = start.msecsTo(end);
+    if (ms < 1000)
+        return QCoreApplication::translate("Formatting", "%1 ms").arg(ms);
+    if (ms < 60000)
+        return QCoreApplication::translate("Formatting", "%1 s").arg(ms / 1000.0, 0, 'f', 1);
+    return QCoreApplication::translate("Formatting", "%1 min %2 s").arg(ms / 60000).arg((ms / 1000) % 60);
+}
+
+QString statusText(RunStatus status)
+{
+    switch (status) {
+    case RunStatus::Queued:
+        return QCoreApplication::translate("Formatting", "Queued");
+    case RunStatus::Running:
+        return QCoreApplication::translate("Formatting", "Running");
+    case RunStatus::Succeeded:
+        return QCoreApplication::translate("Formatting", "Succeeded");
+    case RunStatus::Failed:
+        return QCoreApplication::translate("Formatting", "Failed");
+    case RunStatus::Canceled:
+        return QCoreApplication::translate("Formatting", "Canceled");
+    }
+    return {};
+}
+
+QColor statusColor(RunStatus status)
+{
+    switch (status) {
+    case RunStatus::Succeeded:
+        return QColor(0x2e, 0x7d, 0x32);
+    case RunStatus::Failed:
+        return QColor(0xc6, 0x28, 0x28);
+    case RunStatus::Running:
+        return QColor(0x15, 0x65, 0xc0);
+    default:
+        return QColor(0x61, 0x61, 0x61);
+    }
+}
+
+} // namespace ordinaut::ui

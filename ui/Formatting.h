@@ -1,0 +1,19 @@
+// Formatting: how the desktop shows instants, durations and statuses.
+#pragma once
+
+#include "core/Run.h"
+
+#include <QColor>
+#include <QDateTime>
+#include <QString>
+
+namespace ordinaut::ui {
+
+// Local time, "2026-11-24 09:30:05"; "—" for none.
+QString localTime(const QDateTime &instant);
+// "850 ms", "12.3 s", "4 min 5 s"; empty when either end is missing.
+QString duration(const QDateTime &start, const QDateTime &end);
+QString statusText(RunStatus status);
+QColor statusColor(RunStatus status);
+
+} // namespace ordinaut::ui
