@@ -28,22 +28,26 @@ int main(int argc, char **argv)
     QApplication::setWindowIcon(QIcon(QStringLiteral(":/ordinaut/icons/ordinaut.png")));
 
     QTranslator translator;
-    if (translator.load(QLocale(), QStringLiteral("ordinaut"), QStringLiteral("_"), QStringLiteral(":/i18n")))
+    if (translator.load(QLocale(), QStringLiteral("ordinaut"), QStringLiteral("_"),
+                        QStringLiteral(":/i18n")))
         QApplication::installTranslator(&translator);
 
     QCommandLineParser parser;
-    parser.setApplicationDescription(QApplication::translate("main", "Ordinaut — your agents' scheduler"));
+    parser.setApplicationDescription(
+        QApplication::translate("main", "Ordinaut — your agents' scheduler"));
     parser.addHelpOption();
     parser.addVersionOption();
-    parser.addOption({QStringLiteral("data-dir"), QApplication::translate("main", "Data folder."), QStringLiteral("DIR")});
-    parser.addOption({QStringLiteral("listen"), QApplication::translate("main", "Local API address."),
+    parser.addOption({QStringLiteral("data-dir"), QApplication::translate("main", "Data folder."),
+                      QStringLiteral("DIR")});
+    parser.addOption({QStringLiteral("listen"),
+                      QApplication::translate("main", "Local API address."),
                       QStringLiteral("HOST:PORT"), QStringLiteral("127.0.0.1:8080")});
     parser.process(app);
 
     const QString dataDir = resolveDataDir(parser.value(QStringLiteral("data-dir")));
     QStringList warnings;
-    Result<std::unique_ptr<ServerHost>> host =
-        ServerHost::create(dataDir, [&warnings](const QString &message) { warnings << message; });
+    Result<std::unique_ptr<ServerHost>> host
+        = ServerHost::create(dataDir, [&warnings](const QString &message) { warnings << message; });
     if (!host) {
         QMessageBox::critical(nullptr, QApplication::translate("main", "Ordinaut cannot start"),
                               host.error().describe());
@@ -56,7 +60,8 @@ int main(int argc, char **argv)
     if (!address) {
         window.setApiStatus(address.error().describe());
     } else if (Result<quint16> port = (*host)->startApi(*address); !port) {
-        window.setApiStatus(QApplication::translate("main", "Local API off: %1").arg(port.error().message));
+        window.setApiStatus(
+            QApplication::translate("main", "Local API off: %1").arg(port.error().message));
     } else {
         address->port = *port;
         window.setApiStatus(QApplication::translate("main", "Local API: %1").arg(address->url()));
@@ -83,12 +88,14 @@ int main(int argc, char **argv)
         auto *watcher = new QFutureWatcher<Result<int>>(&tray);
         QObject::connect(watcher, &QFutureWatcher<Result<int>>::finished, &tray, [watcher, &tray] {
             const Result<int> paused = watcher->result();
-            tray.showMessage(QApplication::translate("main", "Ordinaut"),
-                             paused ? QApplication::translate("main", "Paused %n task(s).", nullptr, *paused)
-                                    : paused.error().describe());
+            tray.showMessage(
+                QApplication::translate("main", "Ordinaut"),
+                paused ? QApplication::translate("main", "Paused %n task(s).", nullptr, *paused)
+                       : paused.error().describe());
             watcher->deleteLater();
         });
-        watcher->setFuture(QtConcurrent::run([&services] { return services.tasks.pauseAll(QStringLiteral("desktop")); }));
+        watcher->setFuture(QtConcurrent::run(
+            [&services] { return services.tasks.pauseAll(QStringLiteral("desktop")); }));
     });
     window.show();
 

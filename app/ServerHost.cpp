@@ -12,10 +12,12 @@ namespace ordinaut {
 
 Result<ListenAddress> ListenAddress::parse(const QString &text)
 {
-    static const QRegularExpression shape(QStringLiteral("^(?:\\[([0-9a-fA-F:.]+)\\]|([^:\\[\\]]+)):(\\d{1,5})$"));
+    static const QRegularExpression shape(
+        QStringLiteral("^(?:\\[([0-9a-fA-F:.]+)\\]|([^:\\[\\]]+)):(\\d{1,5})$"));
     const QRegularExpressionMatch m = shape.match(text.trimmed());
-    const Error bad = Error::invalid(QStringLiteral("--listen"),
-                                     QStringLiteral("'%1' is not HOST:PORT (e.g. 127.0.0.1:8080)").arg(text));
+    const Error bad
+        = Error::invalid(QStringLiteral("--listen"),
+                         QStringLiteral("'%1' is not HOST:PORT (e.g. 127.0.0.1:8080)").arg(text));
     if (!m.hasMatch())
         return bad;
     ListenAddress address;
@@ -44,8 +46,8 @@ ServerHost::~ServerHost()
     stop();
 }
 
-Result<std::unique_ptr<ServerHost>> ServerHost::create(const QString &dataDir,
-                                                       const std::function<void(const QString &)> &warn)
+Result<std::unique_ptr<ServerHost>>
+ServerHost::create(const QString &dataDir, const std::function<void(const QString &)> &warn)
 {
     Result<std::unique_ptr<Engine>> engine = Engine::create(EngineOptions{dataDir, 0, nullptr});
     if (!engine)
@@ -53,7 +55,9 @@ Result<std::unique_ptr<ServerHost>> ServerHost::create(const QString &dataDir,
     Result<QByteArray> secret = SigningSecret::loadOrCreate(dataDir, warn);
     if (!secret)
         return Error{ErrorCode::Unavailable,
-                     QStringLiteral("cannot keep the token signing key: ") + secret.error().describe(), {}};
+                     QStringLiteral("cannot keep the token signing key: ")
+                         + secret.error().describe(),
+                     {}};
     std::unique_ptr<ServerHost> host(new ServerHost);
     host->m_engine = std::move(*engine);
     host->m_services = std::make_unique<Services>(*host->m_engine);

@@ -33,8 +33,8 @@ public:
 
     // Opens the data folder and builds the parts (nothing runs yet). Errors from
     // Database::open, and Unavailable when no signing secret can be kept.
-    static Result<std::unique_ptr<ServerHost>> create(const QString &dataDir,
-                                                      const std::function<void(const QString &)> &warn);
+    static Result<std::unique_ptr<ServerHost>>
+    create(const QString &dataDir, const std::function<void(const QString &)> &warn);
 
     void startEngine();
     // Unavailable when the address cannot be bound.

@@ -49,8 +49,9 @@ int serve(const QCommandLineParser &parser, const QString &dataDir)
     if (!address)
         return fail(address.error().describe(), 2);
     if (!address->host.isLoopback())
-        warn(QStringLiteral("listening on %1, which other machines can reach; every /api/v1 route still "
-                            "needs a token")
+        warn(QStringLiteral(
+                 "listening on %1, which other machines can reach; every /api/v1 route still "
+                 "needs a token")
                  .arg(address->host.toString()));
     Result<std::unique_ptr<ServerHost>> host = ServerHost::create(dataDir, warn);
     if (!host)
@@ -65,8 +66,8 @@ int serve(const QCommandLineParser &parser, const QString &dataDir)
     out << "Ordinaut is serving at " << address->url() << Qt::endl;
     err() << "Data folder: " << dataDir << Qt::endl
           << "Health: curl " << address->url() << "/health" << Qt::endl
-          << "Get a token: ordinaut-server token create --data-dir '" << dataDir << "' --name my-agent"
-          << Qt::endl
+          << "Get a token: " << QCoreApplication::applicationFilePath()
+          << " token create --data-dir '" << dataDir << "' --name my-agent" << Qt::endl
           << "Then: curl -H \"Authorization: Bearer $TOKEN\" " << address->url() << "/api/v1/tasks"
           << Qt::endl;
 
@@ -85,11 +86,13 @@ int createToken(const QCommandLineParser &parser, const QString &dataDir)
         return fail(engine.error().describe());
     Result<QByteArray> secret = SigningSecret::loadOrCreate(dataDir, warn);
     if (!secret)
-        return fail(QStringLiteral("cannot keep the token signing key: ") + secret.error().describe());
+        return fail(QStringLiteral("cannot keep the token signing key: ")
+                    + secret.error().describe());
     Services services(**engine);
     const QString name = parser.isSet(QStringLiteral("name")) ? parser.value(QStringLiteral("name"))
                                                               : QStringLiteral("cli-agent");
-    Result<Agent> agent = services.agents.create(name, {QStringLiteral("*")}, QStringLiteral("cli"));
+    Result<Agent> agent
+        = services.agents.create(name, {QStringLiteral("*")}, QStringLiteral("cli"));
     if (!agent)
         return fail(agent.error().describe(), 2);
     err() << "Created agent '" << agent->name << "' (" << agent->id << ") with full rights in "
@@ -113,16 +116,20 @@ int main(int argc, char **argv)
     parser.addHelpOption();
     parser.addVersionOption();
     parser.addPositionalArgument(QStringLiteral("command"), QStringLiteral("serve | token create"));
-    parser.addOption({QStringLiteral("data-dir"), QStringLiteral("Data folder."), QStringLiteral("DIR")});
-    parser.addOption({QStringLiteral("listen"), QStringLiteral("Address to serve on (default 127.0.0.1:8080)."),
+    parser.addOption(
+        {QStringLiteral("data-dir"), QStringLiteral("Data folder."), QStringLiteral("DIR")});
+    parser.addOption({QStringLiteral("listen"),
+                      QStringLiteral("Address to serve on (default 127.0.0.1:8080)."),
                       QStringLiteral("HOST:PORT"), QStringLiteral("127.0.0.1:8080")});
-    parser.addOption({QStringLiteral("name"), QStringLiteral("Name of the new agent."), QStringLiteral("NAME")});
+    parser.addOption(
+        {QStringLiteral("name"), QStringLiteral("Name of the new agent."), QStringLiteral("NAME")});
     parser.process(app);
 
     const QStringList args = parser.positionalArguments();
     const QString dataDir = resolveDataDir(parser.value(QStringLiteral("data-dir")));
     if (dataDir.isEmpty())
-        return fail(QStringLiteral("no data folder: pass --data-dir DIR or set ORDINAUT_DATA_DIR"), 2);
+        return fail(QStringLiteral("no data folder: pass --data-dir DIR or set ORDINAUT_DATA_DIR"),
+                    2);
     if (args == QStringList{QStringLiteral("serve")})
         return serve(parser, dataDir);
     if (args == QStringList{QStringLiteral("token"), QStringLiteral("create")})

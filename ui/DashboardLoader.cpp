@@ -61,8 +61,9 @@ void DashboardLoader::startDashboard()
         filter.limit = kRecentRuns;
         Result<RunPage> runs = services.runs.list(filter);
         if (!tasks || !latest || !runs) {
-            snapshot.error = !tasks ? tasks.error().describe()
-                                    : (!latest ? latest.error().describe() : runs.error().describe());
+            snapshot.error = !tasks
+                                 ? tasks.error().describe()
+                                 : (!latest ? latest.error().describe() : runs.error().describe());
             return snapshot;
         }
         snapshot.tasks = std::move(tasks->items);
@@ -80,7 +81,8 @@ void DashboardLoader::requestRun(const QString &runId)
         return;
     }
     Services &services = m_services;
-    m_run.setFuture(QtConcurrent::run([&services, runId] { return services.runs.get(runId, true); }));
+    m_run.setFuture(
+        QtConcurrent::run([&services, runId] { return services.runs.get(runId, true); }));
 }
 
 } // namespace ordinaut

@@ -21,7 +21,9 @@ QString duration(const QDateTime &start, const QDateTime &end)
         return QCoreApplication::translate("Formatting", "%1 ms").arg(ms);
     if (ms < 60000)
         return QCoreApplication::translate("Formatting", "%1 s").arg(ms / 1000.0, 0, 'f', 1);
-    return QCoreApplication::translate("Formatting", "%1 min %2 s").arg(ms / 60000).arg((ms / 1000) % 60);
+    return QCoreApplication::translate("Formatting", "%1 min %2 s")
+        .arg(ms / 60000)
+        .arg((ms / 1000) % 60);
 }
 
 QString statusText(RunStatus status)

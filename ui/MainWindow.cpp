@@ -106,8 +106,9 @@ MainWindow::MainWindow(Services &services, EventBus &bus, QWidget *parent)
     connect(&bus, &EventBus::eventPublished, this, &MainWindow::onEvent);
     connect(m_loader, &DashboardLoader::dashboardLoaded, this, &MainWindow::showSnapshot);
     connect(m_loader, &DashboardLoader::runLoaded, this, &MainWindow::showRun);
-    connect(m_loader, &DashboardLoader::loadFailed, this,
-            [this](const QString &message) { statusBar()->showMessage(tr("Could not load: %1").arg(message), 10000); });
+    connect(m_loader, &DashboardLoader::loadFailed, this, [this](const QString &message) {
+        statusBar()->showMessage(tr("Could not load: %1").arg(message), 10000);
+    });
     connect(m_runView->selectionModel(), &QItemSelectionModel::currentRowChanged, this, [this] {
         const QString id = selectedRunId();
         if (id != m_shownRunId) {
@@ -138,7 +139,8 @@ void MainWindow::refresh()
 
 void MainWindow::onEvent(const Event &event)
 {
-    if (event.topic.startsWith(QLatin1String("task.")) || event.topic.startsWith(QLatin1String("run.")))
+    if (event.topic.startsWith(QLatin1String("task."))
+        || event.topic.startsWith(QLatin1String("run.")))
         m_refreshSoon.start();
     if (event.topic.startsWith(QLatin1String("run.")) && !m_shownRunId.isEmpty()
         && event.payload.value("run_id", std::string()) == m_shownRunId.toStdString())
@@ -149,8 +151,9 @@ void MainWindow::showSnapshot(const DashboardSnapshot &snapshot)
 {
     m_tasks->setTasks(snapshot.tasks, snapshot.latestRuns);
     m_runs->setRuns(snapshot.recentRuns);
-    m_counts->setText(tr("%n task(s)", nullptr, snapshot.taskTotal) + QStringLiteral(" · ")
-                      + tr("%n recent run(s)", nullptr, static_cast<int>(snapshot.recentRuns.size())));
+    m_counts->setText(
+        tr("%n task(s)", nullptr, snapshot.taskTotal) + QStringLiteral(" · ")
+        + tr("%n recent run(s)", nullptr, static_cast<int>(snapshot.recentRuns.size())));
 }
 
 void MainWindow::showRun(const Run &run)
@@ -162,7 +165,8 @@ void MainWindow::showRun(const Run &run)
         m_stepView->selectRow(0);
     showSelectedStep();
     if (run.steps.empty())
-        m_detail->setPlainText(run.error.isEmpty() ? tr("No steps have finished yet.") : tr("Error: %1").arg(run.error));
+        m_detail->setPlainText(run.error.isEmpty() ? tr("No steps have finished yet.")
+                                                   : tr("Error: %1").arg(run.error));
 }
 
 void MainWindow::showSelectedStep()
@@ -171,7 +175,8 @@ void MainWindow::showSelectedStep()
     if (!step)
         return;
     QString text = tr("Step %1 (%2)").arg(step->stepId, step->uses) + QStringLiteral("\n\n")
-                   + tr("Input:") + QLatin1Char('\n') + pretty(step->input) + QStringLiteral("\n\n");
+                   + tr("Input:") + QLatin1Char('\n') + pretty(step->input)
+                   + QStringLiteral("\n\n");
     if (step->status == StepStatus::Failed)
         text += tr("Error:") + QLatin1Char('\n') + step->error;
     else
@@ -182,7 +187,9 @@ void MainWindow::showSelectedStep()
 
 QString MainWindow::selectedRunId() const
 {
-    return m_runs->data(m_runs->index(m_runView->currentIndex().row(), 0), RunTableModel::kRunIdRole).toString();
+    return m_runs
+        ->data(m_runs->index(m_runView->currentIndex().row(), 0), RunTableModel::kRunIdRole)
+        .toString();
 }
 
 void MainWindow::closeEvent(QCloseEvent *event)

@@ -16,9 +16,10 @@ void RunTableModel::setRuns(std::vector<Run> runs)
     size_t fresh = 0;
     while (fresh < runs.size() && (m_runs.empty() || runs[fresh].id > m_runs.front().id))
         ++fresh;
-    const bool tailMatches = runs.size() - fresh <= m_runs.size()
-                             && std::equal(runs.begin() + static_cast<std::ptrdiff_t>(fresh), runs.end(),
-                                           m_runs.begin(), [](const Run &a, const Run &b) { return a.id == b.id; });
+    const bool tailMatches
+        = runs.size() - fresh <= m_runs.size()
+          && std::equal(runs.begin() + static_cast<std::ptrdiff_t>(fresh), runs.end(),
+                        m_runs.begin(), [](const Run &a, const Run &b) { return a.id == b.id; });
     if (!tailMatches) {
         beginResetModel();
         m_runs = std::move(runs);
@@ -33,7 +34,8 @@ void RunTableModel::setRuns(std::vector<Run> runs)
     }
     if (fresh > 0) {
         beginInsertRows({}, 0, static_cast<int>(fresh) - 1);
-        m_runs.insert(m_runs.begin(), runs.begin(), runs.begin() + static_cast<std::ptrdiff_t>(fresh));
+        m_runs.insert(m_runs.begin(), runs.begin(),
+                      runs.begin() + static_cast<std::ptrdiff_t>(fresh));
         endInsertRows();
     }
     for (size_t i = fresh; i < runs.size(); ++i)

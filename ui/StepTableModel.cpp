@@ -51,7 +51,8 @@ QVariant StepTableModel::data(const QModelIndex &index, int role) const
     if (!step)
         return {};
     if (role == Qt::ForegroundRole && index.column() == Status)
-        return ui::statusColor(step->status == StepStatus::Succeeded ? RunStatus::Succeeded : RunStatus::Failed);
+        return ui::statusColor(step->status == StepStatus::Succeeded ? RunStatus::Succeeded
+                                                                     : RunStatus::Failed);
     if (role != Qt::DisplayRole)
         return {};
     switch (index.column()) {

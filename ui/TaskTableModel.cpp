@@ -59,7 +59,8 @@ QVariant TaskTableModel::data(const QModelIndex &index, int role) const
         return task->id;
     if (role == Qt::ForegroundRole && index.column() == LastResult && hasRun)
         return ui::statusColor(latest->status);
-    if (role == Qt::ToolTipRole && index.column() == LastResult && hasRun && !latest->error.isEmpty())
+    if (role == Qt::ToolTipRole && index.column() == LastResult && hasRun
+        && !latest->error.isEmpty())
         return latest->error;
     if (role != Qt::DisplayRole)
         return {};
@@ -71,7 +72,8 @@ QVariant TaskTableModel::data(const QModelIndex &index, int role) const
     case NextRun:
         return task->status == TaskStatus::Paused ? tr("paused") : ui::localTime(task->nextRunAt);
     case LastResult:
-        return hasRun ? ui::statusText(latest->status) + QStringLiteral(" · ") + ui::localTime(latest->queuedAt)
+        return hasRun ? ui::statusText(latest->status) + QStringLiteral(" · ")
+                            + ui::localTime(latest->queuedAt)
                       : tr("never run");
     case Status:
         return task->status == TaskStatus::Active ? tr("Active") : tr("Paused");

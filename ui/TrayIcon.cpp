@@ -17,10 +17,11 @@ TrayIcon::TrayIcon(QObject *parent)
     m_menu->addAction(tr("Quit"), this, &TrayIcon::quitRequested);
     m_icon->setContextMenu(m_menu);
     m_icon->setToolTip(tr("Ordinaut"));
-    connect(m_icon, &QSystemTrayIcon::activated, this, [this](QSystemTrayIcon::ActivationReason reason) {
-        if (reason == QSystemTrayIcon::Trigger || reason == QSystemTrayIcon::DoubleClick)
-            emit openRequested();
-    });
+    connect(m_icon, &QSystemTrayIcon::activated, this,
+            [this](QSystemTrayIcon::ActivationReason reason) {
+                if (reason == QSystemTrayIcon::Trigger || reason == QSystemTrayIcon::DoubleClick)
+                    emit openRequested();
+            });
 }
 
 TrayIcon::~TrayIcon()

@@ -42,8 +42,8 @@ Result<quint16> HttpApi::start(const QHostAddress &address, quint16 port)
             m_server->moveToThread(m_thread.get());
         },
         Qt::DirectConnection);
-    QMetaObject::invokeMethod(m_server, [&] { bound = m_server->listen(address, port); },
-                              Qt::BlockingQueuedConnection);
+    QMetaObject::invokeMethod(
+        m_server, [&] { bound = m_server->listen(address, port); }, Qt::BlockingQueuedConnection);
     if (bound == 0) {
         stop();
         return Error{ErrorCode::Unavailable,
@@ -61,7 +61,8 @@ void HttpApi::stop()
         return;
     if (m_server) {
         ApiServer *server = m_server;
-        QMetaObject::invokeMethod(server, [server] { delete server; }, Qt::BlockingQueuedConnection);
+        QMetaObject::invokeMethod(
+            server, [server] { delete server; }, Qt::BlockingQueuedConnection);
         m_server = nullptr;
     }
     m_thread->quit();
@@ -73,23 +74,30 @@ Result<Agent> HttpApi::authenticate(const HttpRequest &request) const
 {
     const QByteArray header = request.headers.value("authorization");
     if (header.isEmpty())
-        return Error{ErrorCode::Unauthenticated,
-                     QStringLiteral("this route needs 'Authorization: Bearer <token>'; create a token "
-                                    "with 'ordinaut-server token create'"),
-                     {}};
+        return Error{
+            ErrorCode::Unauthenticated,
+            QStringLiteral("this route needs 'Authorization: Bearer <token>'; create a token "
+                           "with 'ordinaut-server token create'"),
+            {}};
     if (!header.startsWith("Bearer ") && !header.startsWith("bearer "))
         return Error{ErrorCode::Unauthenticated,
-                     QStringLiteral("the Authorization header must use the Bearer scheme"), {}};
-    const std::optional<QString> agentId = m_signer.verify(QString::fromLatin1(header.mid(7).trimmed()));
-    const Error rejected{ErrorCode::Unauthenticated,
-                         QStringLiteral("the bearer token is not valid for this Ordinaut data folder"), {}};
+                     QStringLiteral("the Authorization header must use the Bearer scheme"),
+                     {}};
+    const std::optional<QString> agentId
+        = m_signer.verify(QString::fromLatin1(header.mid(7).trimmed()));
+    const Error rejected{
+        ErrorCode::Unauthenticated,
+        QStringLiteral("the bearer token is not valid for this Ordinaut data folder"),
+        {}};
     if (!agentId)
         return rejected;
     Result<Agent> agent = m_services.agents.get(*agentId);
     if (!agent)
         return agent.error().code == ErrorCode::NotFound ? rejected : agent.error();
     if (agent->disabled)
-        return Error{ErrorCode::Unauthenticated, QStringLiteral("agent '%1' is disabled").arg(agent->name), {}};
+        return Error{ErrorCode::Unauthenticated,
+                     QStringLiteral("agent '%1' is disabled").arg(agent->name),
+                     {}};
     return agent;
 }
 
@@ -104,13 +112,14 @@ HttpResponse HttpApi::handle(HttpRequest request) const
     const Router::Match match = m_router.match(request.method, request.path);
     if (!match.handler) {
         if (match.allowed.isEmpty())
-            return HttpResponse::problem(404, QStringLiteral("there is no route %1").arg(request.path), request.path);
-        HttpResponse response = HttpResponse::problem(
-            405,
-            QStringLiteral("%1 does not accept %2 (allowed: %3)")
-                .arg(request.path, QString::fromLatin1(request.method),
-                     QString::fromLatin1(match.allowed.join(", "))),
-            request.path);
+            return HttpResponse::problem(
+                404, QStringLiteral("there is no route %1").arg(request.path), request.path);
+        HttpResponse response
+            = HttpResponse::problem(405,
+                                    QStringLiteral("%1 does not accept %2 (allowed: %3)")
+                                        .arg(request.path, QString::fromLatin1(request.method),
+                                             QString::fromLatin1(match.allowed.join(", "))),
+                                    request.path);
         response.headers.append(qMakePair(QByteArray("Allow"), match.allowed.join(", ")));
         return response;
     }

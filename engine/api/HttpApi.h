@@ -25,7 +25,8 @@ class HttpApi final : public QObject
 {
     Q_OBJECT
 public:
-    HttpApi(Engine &engine, Services &services, QByteArray signingSecret, QObject *parent = nullptr);
+    HttpApi(Engine &engine, Services &services, QByteArray signingSecret,
+            QObject *parent = nullptr);
     ~HttpApi() override;
     Q_DISABLE_COPY_MOVE(HttpApi)
 

@@ -8,18 +8,30 @@ namespace {
 QString reasonPhrase(int status)
 {
     switch (status) {
-    case 400: return QStringLiteral("Bad Request");
-    case 401: return QStringLiteral("Unauthorized");
-    case 403: return QStringLiteral("Forbidden");
-    case 404: return QStringLiteral("Not Found");
-    case 405: return QStringLiteral("Method Not Allowed");
-    case 409: return QStringLiteral("Conflict");
-    case 413: return QStringLiteral("Content Too Large");
-    case 415: return QStringLiteral("Unsupported Media Type");
-    case 422: return QStringLiteral("Unprocessable Content");
-    case 503: return QStringLiteral("Service Unavailable");
-    case 504: return QStringLiteral("Gateway Timeout");
-    default: return QStringLiteral("Internal Server Error");
+    case 400:
+        return QStringLiteral("Bad Request");
+    case 401:
+        return QStringLiteral("Unauthorized");
+    case 403:
+        return QStringLiteral("Forbidden");
+    case 404:
+        return QStringLiteral("Not Found");
+    case 405:
+        return QStringLiteral("Method Not Allowed");
+    case 409:
+        return QStringLiteral("Conflict");
+    case 413:
+        return QStringLiteral("Content Too Large");
+    case 415:
+        return QStringLiteral("Unsupported Media Type");
+    case 422:
+        return QStringLiteral("Unprocessable Content");
+    case 503:
+        return QStringLiteral("Service Unavailable");
+    case 504:
+        return QStringLiteral("Gateway Timeout");
+    default:
+        return QStringLiteral("Internal Server Error");
     }
 }
 
@@ -28,7 +40,10 @@ QString reasonPhrase(int status)
 Json pageJson(Json items, int total, int limit, int offset)
 {
     const bool more = offset + static_cast<int>(items.size()) < total;
-    return Json{{"items", std::move(items)}, {"total", total}, {"limit", limit}, {"offset", offset},
+    return Json{{"items", std::move(items)},
+                {"total", total},
+                {"limit", limit},
+                {"offset", offset},
                 {"has_more", more}};
 }
 
@@ -43,17 +58,28 @@ HttpResponse HttpResponse::json(int status, const Json &value)
 int HttpResponse::statusFor(ErrorCode code)
 {
     switch (code) {
-    case ErrorCode::InvalidArgument: return 422;
-    case ErrorCode::MalformedInput: return 400;
-    case ErrorCode::NotFound: return 404;
-    case ErrorCode::Conflict: return 409;
-    case ErrorCode::Unauthenticated: return 401;
-    case ErrorCode::PermissionDenied: return 403;
-    case ErrorCode::PayloadTooLarge: return 413;
-    case ErrorCode::UnsupportedMediaType: return 415;
-    case ErrorCode::Timeout: return 504;
-    case ErrorCode::Unavailable: return 503;
-    case ErrorCode::Internal: return 500;
+    case ErrorCode::InvalidArgument:
+        return 422;
+    case ErrorCode::MalformedInput:
+        return 400;
+    case ErrorCode::NotFound:
+        return 404;
+    case ErrorCode::Conflict:
+        return 409;
+    case ErrorCode::Unauthenticated:
+        return 401;
+    case ErrorCode::PermissionDenied:
+        return 403;
+    case ErrorCode::PayloadTooLarge:
+        return 413;
+    case ErrorCode::UnsupportedMediaType:
+        return 415;
+    case ErrorCode::Timeout:
+        return 504;
+    case ErrorCode::Unavailable:
+        return 503;
+    case ErrorCode::Internal:
+        return 500;
     }
     return 500;
 }
@@ -71,7 +97,8 @@ HttpResponse HttpResponse::problem(const Error &error, const QString &instance)
     HttpResponse response = json(status, body);
     response.contentType = "application/problem+json";
     if (status == 401)
-        response.headers.append(qMakePair(QByteArray("WWW-Authenticate"), QByteArray("Bearer realm=\"ordinaut\"")));
+        response.headers.append(
+            qMakePair(QByteArray("WWW-Authenticate"), QByteArray("Bearer realm=\"ordinaut\"")));
     return response;
 }
 

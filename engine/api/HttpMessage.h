@@ -25,7 +25,11 @@ struct HttpRequest
     QStringList pathParams; // the {…} parts of the matched route, in order
     Agent agent;            // the authenticated caller (empty for public routes)
 
-    QString actor() const { return agent.id.isEmpty() ? QStringLiteral("anonymous") : QStringLiteral("agent:") + agent.id; }
+    QString actor() const
+    {
+        return agent.id.isEmpty() ? QStringLiteral("anonymous")
+                                  : QStringLiteral("agent:") + agent.id;
+    }
 };
 
 struct HttpResponse

@@ -32,29 +32,36 @@ Result<Json> readJsonBody(const HttpRequest &request)
     const qsizetype semicolon = type.indexOf(';');
     const QByteArray mediaType = (semicolon < 0 ? type : type.left(semicolon)).trimmed();
     if (mediaType != "application/json" && !mediaType.endsWith("+json"))
-        return Error{ErrorCode::UnsupportedMediaType,
-                     QStringLiteral("send the body as JSON with 'Content-Type: application/json' (got '%1')")
-                         .arg(QString::fromLatin1(type.isEmpty() ? QByteArray("none") : type)),
-                     {}};
+        return Error{
+            ErrorCode::UnsupportedMediaType,
+            QStringLiteral("send the body as JSON with 'Content-Type: application/json' (got '%1')")
+                .arg(QString::fromLatin1(type.isEmpty() ? QByteArray("none") : type)),
+            {}};
     if (jsonDepth(request.body) > kMaxJsonDepth)
-        return Error{ErrorCode::MalformedInput,
-                     QStringLiteral("the JSON body is nested deeper than %1 levels").arg(kMaxJsonDepth), {}};
+        return Error{
+            ErrorCode::MalformedInput,
+            QStringLiteral("the JSON body is nested deeper than %1 levels").arg(kMaxJsonDepth),
+            {}};
     try {
         return Json::parse(request.body.constBegin(), request.body.constEnd());
     } catch (const Json::parse_error &error) {
-        return Error{ErrorCode::MalformedInput,
-                     QStringLiteral("the body is not valid JSON: %1").arg(QString::fromUtf8(error.what())), {}};
+        return Error{
+            ErrorCode::MalformedInput,
+            QStringLiteral("the body is not valid JSON: %1").arg(QString::fromUtf8(error.what())),
+            {}};
     }
 }
 
-Result<int> queryInt(const HttpRequest &request, const QString &name, int fallback, int min, int max)
+Result<int> queryInt(const HttpRequest &request, const QString &name, int fallback, int min,
+                     int max)
 {
     if (!request.query.hasQueryItem(name))
         return fallback;
     bool ok = false;
     const int value = request.query.queryItemValue(name).toInt(&ok);
     if (!ok || value < min || value > max)
-        return Error::invalid(name, QStringLiteral("must be an integer from %1 to %2").arg(min).arg(max));
+        return Error::invalid(name,
+                              QStringLiteral("must be an integer from %1 to %2").arg(min).arg(max));
     return value;
 }
 

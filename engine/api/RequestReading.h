@@ -15,7 +15,8 @@ constexpr int kMaxJsonDepth = 64;
 Result<Json> readJsonBody(const HttpRequest &request);
 
 // ?name=N within [min, max]; `fallback` when absent. InvalidArgument naming the parameter.
-Result<int> queryInt(const HttpRequest &request, const QString &name, int fallback, int min, int max);
+Result<int> queryInt(const HttpRequest &request, const QString &name, int fallback, int min,
+                     int max);
 
 // The deepest nesting of arrays/objects in a JSON text (strings are skipped).
 int jsonDepth(const QByteArray &text);

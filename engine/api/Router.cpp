@@ -9,8 +9,9 @@ void Router::add(const QByteArray &method, const QString &pattern, Access access
     // escape() turned "{id}" into "\\{id\\}"; each becomes one path segment capture.
     static const QRegularExpression placeholder(QStringLiteral("\\\\\\{[a-z_]+\\\\\\}"));
     regex.replace(placeholder, QStringLiteral("([^/]+)"));
-    m_routes.push_back(Route{method, QRegularExpression(QLatin1Char('^') + regex + QLatin1Char('$')), access,
-                             std::move(handler)});
+    m_routes.push_back(Route{method,
+                             QRegularExpression(QLatin1Char('^') + regex + QLatin1Char('$')),
+                             access, std::move(handler)});
 }
 
 Router::Match Router::match(const QByteArray &method, const QString &path) const

@@ -11,37 +11,46 @@ namespace ordinaut {
 void addRunRoutes(Router &router, Services &services)
 {
     RunService &runs = services.runs;
-    router.add("GET", QStringLiteral("/api/v1/runs"), Access::Authenticated, [&runs](const HttpRequest &request) {
-        RunFilter filter;
-        filter.taskId = request.query.queryItemValue(QStringLiteral("task_id"));
-        if (request.query.hasQueryItem(QStringLiteral("status"))) {
-            filter.status = runStatusFromString(request.query.queryItemValue(QStringLiteral("status")));
-            if (!filter.status)
-                return HttpResponse::problem(
-                    Error::invalid(QStringLiteral("status"),
-                                   QStringLiteral("must be queued, running, succeeded, failed or canceled")),
-                    request.path);
-        }
-        Result<int> limit = queryInt(request, QStringLiteral("limit"), 50, 1, RunService::kMaxPageSize);
-        Result<int> offset = queryInt(request, QStringLiteral("offset"), 0, 0, std::numeric_limits<int>::max());
-        if (!limit || !offset)
-            return HttpResponse::problem(!limit ? limit.error() : offset.error(), request.path);
-        filter.limit = *limit;
-        filter.offset = *offset;
-        Result<RunPage> page = runs.list(filter);
-        if (!page)
-            return HttpResponse::problem(page.error(), request.path);
-        Json items = Json::array();
-        for (const Run &run : page->items)
-            items.push_back(run.toJson(false));
-        return HttpResponse::json(200, pageJson(std::move(items), page->total, filter.limit, filter.offset));
-    });
-    router.add("GET", QStringLiteral("/api/v1/runs/{id}"), Access::Authenticated, [&runs](const HttpRequest &request) {
-        Result<Run> run = runs.get(request.pathParams.value(0), true);
-        if (!run)
-            return HttpResponse::problem(run.error(), request.path);
-        return HttpResponse::json(200, run->toJson(true));
-    });
+    router.add(
+        "GET", QStringLiteral("/api/v1/runs"), Access::Authenticated,
+        [&runs](const HttpRequest &request) {
+            RunFilter filter;
+            filter.taskId = request.query.queryItemValue(QStringLiteral("task_id"));
+            if (request.query.hasQueryItem(QStringLiteral("status"))) {
+                filter.status
+                    = runStatusFromString(request.query.queryItemValue(QStringLiteral("status")));
+                if (!filter.status)
+                    return HttpResponse::problem(
+                        Error::invalid(
+                            QStringLiteral("status"),
+                            QStringLiteral(
+                                "must be queued, running, succeeded, failed or canceled")),
+                        request.path);
+            }
+            Result<int> limit
+                = queryInt(request, QStringLiteral("limit"), 50, 1, RunService::kMaxPageSize);
+            Result<int> offset = queryInt(request, QStringLiteral("offset"), 0, 0,
+                                          std::numeric_limits<int>::max());
+            if (!limit || !offset)
+                return HttpResponse::problem(!limit ? limit.error() : offset.error(), request.path);
+            filter.limit = *limit;
+            filter.offset = *offset;
+            Result<RunPage> page = runs.list(filter);
+            if (!page)
+                return HttpResponse::problem(page.error(), request.path);
+            Json items = Json::array();
+            for (const Run &run : page->items)
+                items.push_back(run.toJson(false));
+            return HttpResponse::json(
+                200, pageJson(std::move(items), page->total, filter.limit, filter.offset));
+        });
+    router.add("GET", QStringLiteral("/api/v1/runs/{id}"), Access::Authenticated,
+               [&runs](const HttpRequest &request) {
+                   Result<Run> run = runs.get(request.pathParams.value(0), true);
+                   if (!run)
+                       return HttpResponse::problem(run.error(), request.path);
+                   return HttpResponse::json(200, run->toJson(true));
+               });
 }
 
 } // namespace ordinaut

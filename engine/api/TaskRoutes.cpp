@@ -22,68 +22,89 @@ HttpResponse taskResponse(const Result<Task> &task, const HttpRequest &request, 
 void addTaskRoutes(Router &router, Services &services)
 {
     TaskService &tasks = services.tasks;
-    router.add("POST", QStringLiteral("/api/v1/tasks"), Access::Authenticated, [&tasks](const HttpRequest &request) {
-        Result<Json> body = readJsonBody(request);
-        if (!body)
-            return HttpResponse::problem(body.error(), request.path);
-        Result<Task> task = tasks.create(*body, request.actor());
-        HttpResponse response = taskResponse(task, request, 201);
-        if (task)
-            response.headers.append(qMakePair(QByteArray("Location"), QByteArray("/api/v1/tasks/") + task->id.toUtf8()));
-        return response;
-    });
-    router.add("GET", QStringLiteral("/api/v1/tasks"), Access::Authenticated, [&tasks](const HttpRequest &request) {
-        std::optional<TaskStatus> status;
-        if (request.query.hasQueryItem(QStringLiteral("status"))) {
-            status = taskStatusFromString(request.query.queryItemValue(QStringLiteral("status")));
-            if (!status)
-                return HttpResponse::problem(Error::invalid(QStringLiteral("status"),
-                                                            QStringLiteral("must be active or paused")),
-                                             request.path);
-        }
-        Result<int> limit = queryInt(request, QStringLiteral("limit"), 50, 1, TaskService::kMaxPageSize);
-        Result<int> offset = queryInt(request, QStringLiteral("offset"), 0, 0, std::numeric_limits<int>::max());
-        if (!limit || !offset)
-            return HttpResponse::problem(!limit ? limit.error() : offset.error(), request.path);
-        Result<TaskPage> page = tasks.list(status, *limit, *offset);
-        if (!page)
-            return HttpResponse::problem(page.error(), request.path);
-        Json items = Json::array();
-        for (const Task &task : page->items)
-            items.push_back(task.toJson());
-        return HttpResponse::json(200, pageJson(items, page->total, *limit, *offset));
-    });
-    router.add("GET", QStringLiteral("/api/v1/tasks/{id}"), Access::Authenticated, [&tasks](const HttpRequest &request) {
-        return taskResponse(tasks.get(request.pathParams.value(0)), request);
-    });
-    router.add("PUT", QStringLiteral("/api/v1/tasks/{id}"), Access::Authenticated, [&tasks](const HttpRequest &request) {
-        Result<Json> body = readJsonBody(request);
-        if (!body)
-            return HttpResponse::problem(body.error(), request.path);
-        return taskResponse(tasks.update(request.pathParams.value(0), *body, request.actor()), request);
-    });
-    router.add("DELETE", QStringLiteral("/api/v1/tasks/{id}"), Access::Authenticated, [&tasks](const HttpRequest &request) {
-        if (Status removed = tasks.remove(request.pathParams.value(0), request.actor()); !removed)
-            return HttpResponse::problem(removed.error(), request.path);
-        HttpResponse response;
-        response.status = 204;
-        return response;
-    });
-    router.add("POST", QStringLiteral("/api/v1/tasks/{id}/pause"), Access::Authenticated, [&tasks](const HttpRequest &request) {
-        return taskResponse(tasks.pause(request.pathParams.value(0), request.actor()), request);
-    });
-    router.add("POST", QStringLiteral("/api/v1/tasks/{id}/resume"), Access::Authenticated, [&tasks](const HttpRequest &request) {
-        return taskResponse(tasks.resume(request.pathParams.value(0), request.actor()), request);
-    });
+    router.add("POST", QStringLiteral("/api/v1/tasks"), Access::Authenticated,
+               [&tasks](const HttpRequest &request) {
+                   Result<Json> body = readJsonBody(request);
+                   if (!body)
+                       return HttpResponse::problem(body.error(), request.path);
+                   Result<Task> task = tasks.create(*body, request.actor());
+                   HttpResponse response = taskResponse(task, request, 201);
+                   if (task)
+                       response.headers.append(
+                           qMakePair(QByteArray("Location"),
+                                     QByteArray("/api/v1/tasks/") + task->id.toUtf8()));
+                   return response;
+               });
+    router.add(
+        "GET", QStringLiteral("/api/v1/tasks"), Access::Authenticated,
+        [&tasks](const HttpRequest &request) {
+            std::optional<TaskStatus> status;
+            if (request.query.hasQueryItem(QStringLiteral("status"))) {
+                status
+                    = taskStatusFromString(request.query.queryItemValue(QStringLiteral("status")));
+                if (!status)
+                    return HttpResponse::problem(
+                        Error::invalid(QStringLiteral("status"),
+                                       QStringLiteral("must be active or paused")),
+                        request.path);
+            }
+            Result<int> limit
+                = queryInt(request, QStringLiteral("limit"), 50, 1, TaskService::kMaxPageSize);
+            Result<int> offset = queryInt(request, QStringLiteral("offset"), 0, 0,
+                                          std::numeric_limits<int>::max());
+            if (!limit || !offset)
+                return HttpResponse::problem(!limit ? limit.error() : offset.error(), request.path);
+            Result<TaskPage> page = tasks.list(status, *limit, *offset);
+            if (!page)
+                return HttpResponse::problem(page.error(), request.path);
+            Json items = Json::array();
+            for (const Task &task : page->items)
+                items.push_back(task.toJson());
+            return HttpResponse::json(200, pageJson(items, page->total, *limit, *offset));
+        });
+    router.add("GET", QStringLiteral("/api/v1/tasks/{id}"), Access::Authenticated,
+               [&tasks](const HttpRequest &request) {
+                   return taskResponse(tasks.get(request.pathParams.value(0)), request);
+               });
+    router.add("PUT", QStringLiteral("/api/v1/tasks/{id}"), Access::Authenticated,
+               [&tasks](const HttpRequest &request) {
+                   Result<Json> body = readJsonBody(request);
+                   if (!body)
+                       return HttpResponse::problem(body.error(), request.path);
+                   return taskResponse(
+                       tasks.update(request.pathParams.value(0), *body, request.actor()), request);
+               });
+    router.add("DELETE", QStringLiteral("/api/v1/tasks/{id}"), Access::Authenticated,
+               [&tasks](const HttpRequest &request) {
+                   if (Status removed = tasks.remove(request.pathParams.value(0), request.actor());
+                       !removed)
+                       return HttpResponse::problem(removed.error(), request.path);
+                   HttpResponse response;
+                   response.status = 204;
+                   return response;
+               });
+    router.add("POST", QStringLiteral("/api/v1/tasks/{id}/pause"), Access::Authenticated,
+               [&tasks](const HttpRequest &request) {
+                   return taskResponse(tasks.pause(request.pathParams.value(0), request.actor()),
+                                       request);
+               });
+    router.add("POST", QStringLiteral("/api/v1/tasks/{id}/resume"), Access::Authenticated,
+               [&tasks](const HttpRequest &request) {
+                   return taskResponse(tasks.resume(request.pathParams.value(0), request.actor()),
+                                       request);
+               });
     RunService &runs = services.runs;
-    router.add("POST", QStringLiteral("/api/v1/tasks/{id}/run-now"), Access::Authenticated, [&runs](const HttpRequest &request) {
-        Result<Run> run = runs.runNow(request.pathParams.value(0), RunTrigger::Api, request.actor());
-        if (!run)
-            return HttpResponse::problem(run.error(), request.path);
-        HttpResponse response = HttpResponse::json(202, run->toJson(false));
-        response.headers.append(qMakePair(QByteArray("Location"), QByteArray("/api/v1/runs/") + run->id.toUtf8()));
-        return response;
-    });
+    router.add("POST", QStringLiteral("/api/v1/tasks/{id}/run-now"), Access::Authenticated,
+               [&runs](const HttpRequest &request) {
+                   Result<Run> run
+                       = runs.runNow(request.pathParams.value(0), RunTrigger::Api, request.actor());
+                   if (!run)
+                       return HttpResponse::problem(run.error(), request.path);
+                   HttpResponse response = HttpResponse::json(202, run->toJson(false));
+                   response.headers.append(qMakePair(
+                       QByteArray("Location"), QByteArray("/api/v1/runs/") + run->id.toUtf8()));
+                   return response;
+               });
 }
 
 } // namespace ordinaut

@@ -10,7 +10,8 @@ namespace ordinaut {
 namespace {
 const QLatin1String kPrefix("ordn_");
 constexpr int kIdLength = 36;
-constexpr QByteArray::Base64Options kEncoding = QByteArray::Base64UrlEncoding | QByteArray::OmitTrailingEquals;
+constexpr QByteArray::Base64Options kEncoding
+    = QByteArray::Base64UrlEncoding | QByteArray::OmitTrailingEquals;
 } // namespace
 
 bool constantTimeEquals(const QByteArray &a, const QByteArray &b)
@@ -35,7 +36,8 @@ QByteArray TokenSigner::mac(const QString &agentId) const
 
 QString TokenSigner::issue(const QString &agentId) const
 {
-    return kPrefix + agentId + QLatin1Char('_') + QString::fromLatin1(mac(agentId).toBase64(kEncoding));
+    return kPrefix + agentId + QLatin1Char('_')
+           + QString::fromLatin1(mac(agentId).toBase64(kEncoding));
 }
 
 std::optional<QString> TokenSigner::verify(const QString &token) const
@@ -45,7 +47,8 @@ std::optional<QString> TokenSigner::verify(const QString &token) const
     const QString agentId = token.mid(kPrefix.size(), kIdLength);
     if (!isUuid(agentId) || token.at(kPrefix.size() + kIdLength) != QLatin1Char('_'))
         return std::nullopt;
-    const QByteArray given = QByteArray::fromBase64(token.mid(kPrefix.size() + kIdLength + 1).toLatin1(), kEncoding);
+    const QByteArray given
+        = QByteArray::fromBase64(token.mid(kPrefix.size() + kIdLength + 1).toLatin1(), kEncoding);
     if (!constantTimeEquals(given, mac(agentId)))
         return std::nullopt;
     return agentId;

@@ -21,8 +21,11 @@ struct Agent
         Json list = Json::array();
         for (const QString &scope : scopes)
             list.push_back(scope);
-        return Json{{"id", id}, {"name", name}, {"scopes", list},
-                    {"created_at", instantJson(createdAt)}, {"disabled", disabled}};
+        return Json{{"id", id},
+                    {"name", name},
+                    {"scopes", list},
+                    {"created_at", instantJson(createdAt)},
+                    {"disabled", disabled}};
     }
 };
 

@@ -30,11 +30,20 @@ struct Error
     {
         return Error{ErrorCode::InvalidArgument, message, field};
     }
-    static Error notFound(const QString &message) { return Error{ErrorCode::NotFound, message, {}}; }
-    static Error internal(const QString &message) { return Error{ErrorCode::Internal, message, {}}; }
+    static Error notFound(const QString &message)
+    {
+        return Error{ErrorCode::NotFound, message, {}};
+    }
+    static Error internal(const QString &message)
+    {
+        return Error{ErrorCode::Internal, message, {}};
+    }
 
     // "payload.pipeline[1].uses: unknown tool 'x'" — field and message together.
-    QString describe() const { return field.isEmpty() ? message : field + QStringLiteral(": ") + message; }
+    QString describe() const
+    {
+        return field.isEmpty() ? message : field + QStringLiteral(": ") + message;
+    }
 };
 
 } // namespace ordinaut

@@ -18,7 +18,10 @@ struct Event
 
     Json toJson() const
     {
-        return Json{{"id", id}, {"topic", topic}, {"payload", payload}, {"source", source},
+        return Json{{"id", id},
+                    {"topic", topic},
+                    {"payload", payload},
+                    {"source", source},
                     {"created_at", instantJson(createdAt)}};
     }
 };

@@ -23,8 +23,9 @@ std::optional<QDateTime> parseInstant(const QString &text)
 {
     // Qt accepts more forms than ISO 8601 instants, so the shape is checked first: a date, a
     // time with optional fraction, and a mandatory offset.
-    static const QRegularExpression shape(QStringLiteral(
-        "^(\\d{4}-\\d{2}-\\d{2})[T ](\\d{2}:\\d{2}(?::\\d{2})?)(?:[.,](\\d{1,9}))?(Z|z|[+-]\\d{2}:?\\d{2})$"));
+    static const QRegularExpression shape(
+        QStringLiteral("^(\\d{4}-\\d{2}-\\d{2})[T "
+                       "](\\d{2}:\\d{2}(?::\\d{2})?)(?:[.,](\\d{1,9}))?(Z|z|[+-]\\d{2}:?\\d{2})$"));
     const QRegularExpressionMatch m = shape.match(text.trimmed());
     if (!m.hasMatch())
         return std::nullopt;
@@ -47,7 +48,8 @@ std::optional<QDateTime> parseInstant(const QString &text)
         const int minutes = digits.mid(2, 2).toInt();
         if (hours > 23 || minutes > 59)
             return std::nullopt;
-        offsetSeconds = (hours * 3600 + minutes * 60) * (zone.startsWith(QLatin1Char('-')) ? -1 : 1);
+        offsetSeconds
+            = (hours * 3600 + minutes * 60) * (zone.startsWith(QLatin1Char('-')) ? -1 : 1);
     }
     const QDateTime instant(date, time, Qt::OffsetFromUTC, offsetSeconds);
     if (!instant.isValid())

@@ -14,7 +14,10 @@ template<>
 struct adl_serializer<QString>
 {
     static void to_json(json &j, const QString &s) { j = s.toStdString(); }
-    static void from_json(const json &j, QString &s) { s = QString::fromStdString(j.get<std::string>()); }
+    static void from_json(const json &j, QString &s)
+    {
+        s = QString::fromStdString(j.get<std::string>());
+    }
 };
 } // namespace nlohmann
 

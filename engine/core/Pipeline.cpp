@@ -17,7 +17,8 @@ const QRegularExpression &idPattern()
 Result<Step> parseStep(const Json &node, const QString &path)
 {
     if (!node.is_object())
-        return Error::invalid(path, QStringLiteral("must be an object, got %1").arg(jsonTypeName(node)));
+        return Error::invalid(path,
+                              QStringLiteral("must be an object, got %1").arg(jsonTypeName(node)));
     Step step;
     for (const auto &[key, value] : node.items()) {
         const QString field = path + QLatin1Char('.') + qs(key);
@@ -27,15 +28,18 @@ Result<Step> parseStep(const Json &node, const QString &path)
             step.id = value.get<QString>();
         } else if (key == "uses") {
             if (!value.is_string() || value.get<std::string>().empty())
-                return Error::invalid(field, QStringLiteral("must name a tool, e.g. \"http.request\""));
+                return Error::invalid(field,
+                                      QStringLiteral("must name a tool, e.g. \"http.request\""));
             step.uses = value.get<QString>();
         } else if (key == "with") {
             if (!value.is_object())
-                return Error::invalid(field, QStringLiteral("must be an object, got %1").arg(jsonTypeName(value)));
+                return Error::invalid(
+                    field, QStringLiteral("must be an object, got %1").arg(jsonTypeName(value)));
             step.with = value;
         } else if (key == "save_as") {
             if (!value.is_string() || !idPattern().match(value.get<QString>()).hasMatch())
-                return Error::invalid(field, QStringLiteral("must be a name of letters, digits, '_' or '-'"));
+                return Error::invalid(
+                    field, QStringLiteral("must be a name of letters, digits, '_' or '-'"));
             step.saveAs = value.get<QString>();
         } else if (key == "timeout_seconds") {
             if (!value.is_number_integer() || value.get<int>() < 1 || value.get<int>() > 86400)
@@ -71,26 +75,30 @@ Result<Step> parseStep(const Json &node, const QString &path)
 Result<Pipeline> Pipeline::fromJson(const Json &document, const QString &path)
 {
     if (!document.is_object())
-        return Error::invalid(path, QStringLiteral("must be an object with \"pipeline\" and \"params\""));
+        return Error::invalid(path,
+                              QStringLiteral("must be an object with \"pipeline\" and \"params\""));
     Pipeline pipeline;
     for (const auto &[key, value] : document.items()) {
         if (key != "pipeline" && key != "params")
-            return Error::invalid(path + QLatin1Char('.') + qs(key),
-                                  QStringLiteral("is not a payload field (known: pipeline, params)"));
+            return Error::invalid(
+                path + QLatin1Char('.') + qs(key),
+                QStringLiteral("is not a payload field (known: pipeline, params)"));
     }
     if (document.contains("params")) {
         const Json &params = document["params"];
         if (!params.is_object())
-            return Error::invalid(path + QStringLiteral(".params"),
-                                  QStringLiteral("must be an object, got %1").arg(jsonTypeName(params)));
+            return Error::invalid(
+                path + QStringLiteral(".params"),
+                QStringLiteral("must be an object, got %1").arg(jsonTypeName(params)));
         pipeline.params = params;
     }
     if (!document.contains("pipeline"))
         return Error::invalid(path + QStringLiteral(".pipeline"), QStringLiteral("is required"));
     const Json &steps = document["pipeline"];
     if (!steps.is_array())
-        return Error::invalid(path + QStringLiteral(".pipeline"),
-                              QStringLiteral("must be an array of steps, got %1").arg(jsonTypeName(steps)));
+        return Error::invalid(
+            path + QStringLiteral(".pipeline"),
+            QStringLiteral("must be an array of steps, got %1").arg(jsonTypeName(steps)));
     QSet<QString> names;
     for (size_t i = 0; i < steps.size(); ++i) {
         const QString stepPath = path + QStringLiteral(".pipeline[%1]").arg(i);
@@ -103,8 +111,9 @@ Result<Pipeline> Pipeline::fromJson(const Json &document, const QString &path)
         names.insert(step->id);
         if (step->resultName() != step->id) {
             if (names.contains(step->resultName()))
-                return Error::invalid(stepPath + QStringLiteral(".save_as"),
-                                      QStringLiteral("'%1' is used by an earlier step").arg(step->saveAs));
+                return Error::invalid(
+                    stepPath + QStringLiteral(".save_as"),
+                    QStringLiteral("'%1' is used by an earlier step").arg(step->saveAs));
             names.insert(step->resultName());
         }
         pipeline.steps.push_back(std::move(*step));

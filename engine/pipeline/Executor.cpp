@@ -34,7 +34,8 @@ RunOutcome Executor::execute(const Pipeline &pipeline, const RunContext &context
         record.uses = step.uses;
         record.startedAt = m_clock.now();
 
-        Result<Json> input = Template::render(step.with, scope, QStringLiteral("pipeline[%1].with").arg(i));
+        Result<Json> input
+            = Template::render(step.with, scope, QStringLiteral("pipeline[%1].with").arg(i));
         Result<Json> output = Error::internal(QString());
         if (!input) {
             output = input.error();
@@ -49,7 +50,8 @@ RunOutcome Executor::execute(const Pipeline &pipeline, const RunContext &context
                 ToolContext toolContext;
                 toolContext.runId = context.runId;
                 toolContext.stepId = step.id;
-                toolContext.timeoutMs = step.timeoutSeconds.value_or(kDefaultStepTimeoutSeconds) * 1000;
+                toolContext.timeoutMs
+                    = step.timeoutSeconds.value_or(kDefaultStepTimeoutSeconds) * 1000;
                 output = tool->invoke(*input, toolContext);
             }
         }
@@ -67,7 +69,8 @@ RunOutcome Executor::execute(const Pipeline &pipeline, const RunContext &context
                 scope["steps"][step.resultName().toStdString()] = Json{{"error", record.error}};
             } else {
                 outcome.status = RunStatus::Failed;
-                outcome.error = QStringLiteral("step '%1' (%2) failed: %3").arg(step.id, step.uses, record.error);
+                outcome.error = QStringLiteral("step '%1' (%2) failed: %3")
+                                    .arg(step.id, step.uses, record.error);
             }
         }
         onStep(record);

@@ -34,7 +34,8 @@ Status PipelineChecker::check(const Pipeline &pipeline, const QString &path) con
                                   QStringLiteral("unknown tool '%1' (available: %2)")
                                       .arg(step.uses, m_tools.names().join(QStringLiteral(", "))));
 
-        Result<std::vector<TemplateReference>> refs = Template::references(step.with, stepPath + QStringLiteral(".with"));
+        Result<std::vector<TemplateReference>> refs
+            = Template::references(step.with, stepPath + QStringLiteral(".with"));
         if (!refs)
             return refs.error();
         for (const TemplateReference &ref : *refs) {
@@ -49,20 +50,26 @@ Status PipelineChecker::check(const Pipeline &pipeline, const QString &path) con
                 if (name == step.resultName())
                     return fail(QStringLiteral("a step cannot use its own result"));
                 if (!earlier.contains(name))
-                    return fail(allNames.contains(name)
-                                    ? QStringLiteral("step '%1' runs later; only earlier steps' results exist here").arg(name)
-                                    : QStringLiteral("there is no step named '%1'").arg(name));
+                    return fail(
+                        allNames.contains(name)
+                            ? QStringLiteral(
+                                  "step '%1' runs later; only earlier steps' results exist here")
+                                  .arg(name)
+                            : QStringLiteral("there is no step named '%1'").arg(name));
             } else if (root == QLatin1String("params")) {
                 if (!name.isEmpty() && !pipeline.params.contains(name.toStdString()))
                     return fail(QStringLiteral("params has no '%1'").arg(name));
             } else if (root == QLatin1String("task")) {
                 if (!kTaskFields.contains(name))
-                    return fail(QStringLiteral("task has: ") + kTaskFields.join(QStringLiteral(", ")));
+                    return fail(QStringLiteral("task has: ")
+                                + kTaskFields.join(QStringLiteral(", ")));
             } else if (root == QLatin1String("run")) {
                 if (!kRunFields.contains(name))
-                    return fail(QStringLiteral("run has: ") + kRunFields.join(QStringLiteral(", ")));
+                    return fail(QStringLiteral("run has: ")
+                                + kRunFields.join(QStringLiteral(", ")));
             } else {
-                return fail(QStringLiteral("'%1' is not defined (use steps, params, task or run)").arg(root));
+                return fail(QStringLiteral("'%1' is not defined (use steps, params, task or run)")
+                                .arg(root));
             }
         }
         earlier.insert(step.resultName());

@@ -10,8 +10,8 @@ namespace {
 struct Piece
 {
     bool isPath = false;
-    QString text;          // literal text, or the path's source
-    QStringList segments;  // for paths
+    QString text;         // literal text, or the path's source
+    QStringList segments; // for paths
 };
 
 // Splits a string into literal and `${…}` pieces. InvalidArgument for an unclosed or invalid one.
@@ -29,13 +29,15 @@ Result<std::vector<Piece>> split(const QString &input, const QString &field)
         if (input.mid(i, 2) == QLatin1String("${")) {
             const int close = input.indexOf(QLatin1Char('}'), i + 2);
             if (close < 0)
-                return Error::invalid(field, QStringLiteral("'${' at position %1 is not closed by '}'").arg(i));
+                return Error::invalid(
+                    field, QStringLiteral("'${' at position %1 is not closed by '}'").arg(i));
             const QString source = input.mid(i + 2, close - i - 2).trimmed();
             const auto segments = Template::parsePath(source);
             if (!segments)
-                return Error::invalid(field, QStringLiteral("'${%1}' is not a path like steps.<id>.a.b[0] "
-                                                            "or params.x")
-                                                 .arg(source));
+                return Error::invalid(field,
+                                      QStringLiteral("'${%1}' is not a path like steps.<id>.a.b[0] "
+                                                     "or params.x")
+                                          .arg(source));
             if (!literal.isEmpty())
                 pieces.push_back(Piece{false, literal, {}});
             literal.clear();
@@ -81,11 +83,13 @@ Result<Json> lookup(const Json &scope, const Piece &piece, const QString &field)
         } else if (node->is_object() && node->contains(segment.toStdString())) {
             node = &(*node)[segment.toStdString()];
         } else {
-            return Error::invalid(field, walked.isEmpty()
-                                             ? QStringLiteral("${%1}: '%2' is not defined (use steps, params, task or run)")
-                                                   .arg(piece.text, segment)
-                                             : QStringLiteral("${%1}: '%2' does not exist in %3 (it has: %4)")
-                                                   .arg(piece.text, segment, walked, keysOf(*node)));
+            return Error::invalid(
+                field,
+                walked.isEmpty()
+                    ? QStringLiteral("${%1}: '%2' is not defined (use steps, params, task or run)")
+                          .arg(piece.text, segment)
+                    : QStringLiteral("${%1}: '%2' does not exist in %3 (it has: %4)")
+                          .arg(piece.text, segment, walked, keysOf(*node)));
         }
         if (walked.isEmpty())
             walked = segment;
@@ -159,7 +163,8 @@ Result<Json> Template::render(const Json &value, const Json &scope, const QStrin
     if (value.is_object() || value.is_array()) {
         Json out = value.is_object() ? Json::object() : Json::array();
         for (const auto &[key, child] : value.items()) {
-            Result<Json> rendered = render(child, scope, childPath(fieldPath, key, value.is_array()));
+            Result<Json> rendered
+                = render(child, scope, childPath(fieldPath, key, value.is_array()));
             if (!rendered)
                 return rendered.error();
             if (value.is_object())
@@ -172,7 +177,8 @@ Result<Json> Template::render(const Json &value, const Json &scope, const QStrin
     return value;
 }
 
-Result<std::vector<TemplateReference>> Template::references(const Json &value, const QString &fieldPath)
+Result<std::vector<TemplateReference>> Template::references(const Json &value,
+                                                            const QString &fieldPath)
 {
     std::vector<TemplateReference> found;
     if (value.is_string()) {
@@ -185,7 +191,8 @@ Result<std::vector<TemplateReference>> Template::references(const Json &value, c
         }
     } else if (value.is_object() || value.is_array()) {
         for (const auto &[key, child] : value.items()) {
-            Result<std::vector<TemplateReference>> inner = references(child, childPath(fieldPath, key, value.is_array()));
+            Result<std::vector<TemplateReference>> inner
+                = references(child, childPath(fieldPath, key, value.is_array()));
             if (!inner)
                 return inner.error();
             found.insert(found.end(), inner->begin(), inner->end());

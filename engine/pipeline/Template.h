@@ -15,9 +15,9 @@ namespace ordinaut {
 // One `${…}` found in a document: the JSON path of the string holding it and the path inside.
 struct TemplateReference
 {
-    QString field;           // "with.url"
-    QStringList segments;    // ["steps", "fetch", "body", "0"]
-    QString text;            // "steps.fetch.body[0]"
+    QString field;        // "with.url"
+    QStringList segments; // ["steps", "fetch", "body", "0"]
+    QString text;         // "steps.fetch.body[0]"
 };
 
 class Template final
@@ -28,7 +28,8 @@ public:
     static Result<Json> render(const Json &value, const Json &scope, const QString &fieldPath);
 
     // Every placeholder in `value`, for static checks. InvalidArgument for malformed ones.
-    static Result<std::vector<TemplateReference>> references(const Json &value, const QString &fieldPath);
+    static Result<std::vector<TemplateReference>> references(const Json &value,
+                                                             const QString &fieldPath);
 
     // Splits "steps.x.a[0]" into ["steps","x","a","0"]; nullopt when it is not a path
     // (expressions beyond paths arrive with the expression language).

@@ -23,8 +23,8 @@ class WorkerPool;
 struct EngineOptions
 {
     QString dataDir;
-    int workers = 0;               // 0: WorkerPool::defaultSize()
-    const Clock *clock = nullptr;  // nullptr: the system clock
+    int workers = 0;              // 0: WorkerPool::defaultSize()
+    const Clock *clock = nullptr; // nullptr: the system clock
 };
 
 class Engine final : public QObject

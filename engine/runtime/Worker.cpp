@@ -13,9 +13,9 @@
 #include "store/TaskStore.h"
 #include "store/WorkerStore.h"
 
+#include <QCoreApplication>
 #include <QHostInfo>
 #include <QThread>
-#include <QCoreApplication>
 
 namespace ordinaut {
 
@@ -35,10 +35,12 @@ Worker::Worker(QString id, const Database &database, const Clock &clock, const T
 
 void Worker::start()
 {
-    if (Status registered = WorkerStore(m_database).upsert(m_id, QHostInfo::localHostName(),
-                                                           QCoreApplication::applicationPid(), m_clock.now());
+    if (Status registered = WorkerStore(m_database)
+                                .upsert(m_id, QHostInfo::localHostName(),
+                                        QCoreApplication::applicationPid(), m_clock.now());
         !registered)
-        qWarning("worker %s: cannot register: %s", qPrintable(m_id), qPrintable(registered.error().describe()));
+        qWarning("worker %s: cannot register: %s", qPrintable(m_id),
+                 qPrintable(registered.error().describe()));
     m_poll.start();
     drain();
 }
@@ -92,13 +94,15 @@ void Worker::process(const Claim &claim)
                 Json{{"run_id", claim.runId}, {"task_id", claim.taskId}, {"worker", m_id}});
         // Run the pipeline exactly as it was in the version the run was queued for.
         Result<Json> document = tasks.versionDocument(claim.taskId, run->taskVersion);
-        Result<Pipeline> pipeline = document ? Pipeline::fromJson((*document)["payload"], QStringLiteral("payload"))
-                                             : Result<Pipeline>(document.error());
+        Result<Pipeline> pipeline
+            = document ? Pipeline::fromJson((*document)["payload"], QStringLiteral("payload"))
+                       : Result<Pipeline>(document.error());
         if (!pipeline) {
             outcome = RunOutcome{document ? RunStatus::Failed : RunStatus::Canceled,
-                                 document ? pipeline.error().describe()
-                                          : QStringLiteral("the task or its version %1 no longer exists")
-                                                .arg(run->taskVersion),
+                                 document
+                                     ? pipeline.error().describe()
+                                     : QStringLiteral("the task or its version %1 no longer exists")
+                                           .arg(run->taskVersion),
                                  nullptr};
         } else {
             RunContext context;
@@ -114,7 +118,9 @@ void Worker::process(const Claim &claim)
                     qWarning("run %s: cannot record step %s: %s", qPrintable(step.runId),
                              qPrintable(step.stepId), qPrintable(stored.error().describe()));
                 publish(QStringLiteral("run.step_finished"),
-                        Json{{"run_id", step.runId}, {"step_id", step.stepId}, {"index", step.index},
+                        Json{{"run_id", step.runId},
+                             {"step_id", step.stepId},
+                             {"index", step.index},
                              {"status", toString(step.status)}});
             });
         }
@@ -124,16 +130,21 @@ void Worker::process(const Claim &claim)
     sql::Transaction tx(m_database.connection(), sql::TransactionMode::Immediate);
     Status recorded = tx.isOpen() ? RunQueue(m_database).complete(claim) : Status(tx.error());
     if (recorded)
-        recorded = runs.finish(claim.runId, outcome.status, outcome.error, outcome.output, finishedAt);
+        recorded
+            = runs.finish(claim.runId, outcome.status, outcome.error, outcome.output, finishedAt);
     if (recorded)
         recorded = WorkerStore(m_database).recordProcessed(m_id, finishedAt);
     Result<Event> event = Error::internal(QString());
     if (recorded) {
-        event = EventLog(m_database).append(m_bus.make(
-            QStringLiteral("run.finished"),
-            Json{{"run_id", claim.runId}, {"task_id", claim.taskId}, {"status", toString(outcome.status)},
-                 {"error", outcome.error.isEmpty() ? Json(nullptr) : Json(outcome.error)}},
-            m_id));
+        event
+            = EventLog(m_database)
+                  .append(m_bus.make(QStringLiteral("run.finished"),
+                                     Json{{"run_id", claim.runId},
+                                          {"task_id", claim.taskId},
+                                          {"status", toString(outcome.status)},
+                                          {"error", outcome.error.isEmpty() ? Json(nullptr)
+                                                                            : Json(outcome.error)}},
+                                     m_id));
         recorded = event ? tx.commit() : Status(event.error());
     }
     if (!recorded) {

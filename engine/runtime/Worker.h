@@ -4,8 +4,8 @@
 
 #include <QObject>
 
-#include <nlohmann/json.hpp>
 #include <QTimer>
+#include <nlohmann/json.hpp>
 
 #include <atomic>
 

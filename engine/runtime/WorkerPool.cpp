@@ -10,14 +10,15 @@
 namespace ordinaut {
 
 WorkerPool::WorkerPool(int size, const QString &engineId, const Database &database,
-                       const Clock &clock, const ToolRegistry &tools, EventBus &bus, QObject *parent)
+                       const Clock &clock, const ToolRegistry &tools, EventBus &bus,
+                       QObject *parent)
     : QObject(parent)
 {
     for (int i = 0; i < std::max(1, size); ++i) {
         auto thread = std::make_unique<QThread>();
         thread->setObjectName(QStringLiteral("ordinaut-worker-%1").arg(i + 1));
-        auto *worker = new Worker(QStringLiteral("%1/w%2").arg(engineId).arg(i + 1), database, clock,
-                                  tools, bus, m_stopping);
+        auto *worker = new Worker(QStringLiteral("%1/w%2").arg(engineId).arg(i + 1), database,
+                                  clock, tools, bus, m_stopping);
         worker->moveToThread(thread.get());
         connect(thread.get(), &QThread::started, worker, &Worker::start);
         connect(thread.get(), &QThread::finished, worker, &QObject::deleteLater);

@@ -36,10 +36,11 @@ Result<QTimeZone> zoneOf(const Schedule &schedule)
 {
     const QTimeZone zone(schedule.timezone.toUtf8());
     if (schedule.timezone.isEmpty() || !zone.isValid())
-        return Error::invalid(QStringLiteral("timezone"),
-                              QStringLiteral("'%1' is not an IANA time zone (e.g. \"Europe/Berlin\", "
-                                             "\"America/New_York\", \"UTC\")")
-                                  .arg(schedule.timezone));
+        return Error::invalid(
+            QStringLiteral("timezone"),
+            QStringLiteral("'%1' is not an IANA time zone (e.g. \"Europe/Berlin\", "
+                           "\"America/New_York\", \"UTC\")")
+                .arg(schedule.timezone));
     return zone;
 }
 
@@ -52,9 +53,10 @@ bool parseWallTime(const QString &text, QDate *date, QTime *time)
     if (!m.hasMatch())
         return false;
     *date = QDate::fromString(m.captured(1), Qt::ISODate);
-    *time = QTime::fromString(m.captured(2) + QLatin1Char(':')
-                                  + (m.captured(3).isEmpty() ? QStringLiteral("00") : m.captured(3)),
-                              Qt::ISODate);
+    *time
+        = QTime::fromString(m.captured(2) + QLatin1Char(':')
+                                + (m.captured(3).isEmpty() ? QStringLiteral("00") : m.captured(3)),
+                            Qt::ISODate);
     return date->isValid() && time->isValid();
 }
 
@@ -89,10 +91,11 @@ Result<QDateTime> onceInstant(const Schedule &schedule)
         wall.chop(m.capturedLength(0));
     }
     if (!parseWallTime(wall, &date, &time))
-        return Error::invalid(QStringLiteral("schedule_expr"),
-                              QStringLiteral("'%1' is not an ISO 8601 instant (e.g. "
-                                             "\"2026-12-01T07:30:00Z\" or \"2026-12-01T07:30:00.250+01:00\")")
-                                  .arg(schedule.expression));
+        return Error::invalid(
+            QStringLiteral("schedule_expr"),
+            QStringLiteral("'%1' is not an ISO 8601 instant (e.g. "
+                           "\"2026-12-01T07:30:00Z\" or \"2026-12-01T07:30:00.250+01:00\")")
+                .arg(schedule.expression));
     Result<QTimeZone> zone = zoneOf(schedule);
     if (!zone)
         return zone.error();
@@ -122,11 +125,12 @@ Status Recurrence::validate(const Schedule &schedule)
         QDate date;
         QTime time;
         if (!parseWallTime(schedule.dtstart, &date, &time))
-            return Error::invalid(QStringLiteral("dtstart"),
-                                  QStringLiteral("'%1' is not a local date-time like "
-                                                 "\"2026-12-01T07:30:00\" (no offset: the time zone "
-                                                 "is given by \"timezone\")")
-                                      .arg(schedule.dtstart));
+            return Error::invalid(
+                QStringLiteral("dtstart"),
+                QStringLiteral("'%1' is not a local date-time like "
+                               "\"2026-12-01T07:30:00\" (no offset: the time zone "
+                               "is given by \"timezone\")")
+                    .arg(schedule.dtstart));
         return {};
     }
     }
@@ -187,8 +191,9 @@ Result<QDateTime> Recurrence::nextAfter(const Schedule &schedule, const QDateTim
         const icaltimetype next = icalrecur_iterator_next(it.handle);
         if (icaltime_is_null_time(next))
             return QDateTime();
-        const QDateTime instant = WallClock::toInstant(QDate(next.year, next.month, next.day),
-                                                       QTime(next.hour, next.minute, next.second), zone);
+        const QDateTime instant
+            = WallClock::toInstant(QDate(next.year, next.month, next.day),
+                                   QTime(next.hour, next.minute, next.second), zone);
         if (instant > after)
             return instant;
     }

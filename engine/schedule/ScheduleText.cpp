@@ -15,9 +15,10 @@ QString ScheduleText::describe(const Schedule &schedule)
     case ScheduleKind::Once: {
         const auto instant = parseInstant(schedule.expression);
         const QTimeZone zone(schedule.timezone.toUtf8());
-        const QString when = instant && zone.isValid()
-                                 ? instant->toTimeZone(zone).toString(QStringLiteral("yyyy-MM-dd HH:mm:ss"))
-                                 : schedule.expression;
+        const QString when
+            = instant && zone.isValid()
+                  ? instant->toTimeZone(zone).toString(QStringLiteral("yyyy-MM-dd HH:mm:ss"))
+                  : schedule.expression;
         return QStringLiteral("Once at %1 (%2)").arg(when, schedule.timezone);
     }
     case ScheduleKind::RRule: {

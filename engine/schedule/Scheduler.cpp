@@ -90,9 +90,11 @@ int Scheduler::tick()
         }
 
         // Missed occurrences coalesce into this one late run (misfire policy run_once).
-        Result<QDateTime> next = Recurrence::nextAfter(task->schedule, std::max(task->nextRunAt, now));
+        Result<QDateTime> next
+            = Recurrence::nextAfter(task->schedule, std::max(task->nextRunAt, now));
         if (!next) {
-            emit errorOccurred(QStringLiteral("task %1: %2").arg(task->id, next.error().describe()));
+            emit errorOccurred(
+                QStringLiteral("task %1: %2").arg(task->id, next.error().describe()));
             next = QDateTime();
         }
         if (Status advanced = tasks.setNextRunAt(task->id, *next); !advanced) {

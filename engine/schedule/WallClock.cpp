@@ -13,8 +13,10 @@ QDateTime WallClock::toInstant(const QDate &date, const QTime &time, const QTime
     const qint64 wallSeconds = QDateTime(date, time, Qt::UTC).toSecsSinceEpoch();
     // Zones change offset at most once in any two days, so the offsets a day either side are
     // the only candidates.
-    const int before = zone.offsetFromUtc(QDateTime::fromSecsSinceEpoch(wallSeconds - 86400, Qt::UTC));
-    const int after = zone.offsetFromUtc(QDateTime::fromSecsSinceEpoch(wallSeconds + 86400, Qt::UTC));
+    const int before
+        = zone.offsetFromUtc(QDateTime::fromSecsSinceEpoch(wallSeconds - 86400, Qt::UTC));
+    const int after
+        = zone.offsetFromUtc(QDateTime::fromSecsSinceEpoch(wallSeconds + 86400, Qt::UTC));
 
     qint64 best = 0;
     bool found = false;

@@ -56,11 +56,14 @@ Result<std::optional<QByteArray>> KeychainSecretStore::read(const QString &key)
     QKeychain::ReadPasswordJob job(m_service);
     job.setKey(key);
     if (!runJob(job))
-        return Error{ErrorCode::Timeout, QStringLiteral("the OS keychain did not answer within 10 s"), {}};
+        return Error{
+            ErrorCode::Timeout, QStringLiteral("the OS keychain did not answer within 10 s"), {}};
     if (job.error() == QKeychain::EntryNotFound)
         return std::optional<QByteArray>();
     if (job.error() != QKeychain::NoError)
-        return Error{ErrorCode::Unavailable, QStringLiteral("the OS keychain failed: ") + job.errorString(), {}};
+        return Error{ErrorCode::Unavailable,
+                     QStringLiteral("the OS keychain failed: ") + job.errorString(),
+                     {}};
     return std::optional<QByteArray>(job.binaryData());
 }
 
@@ -70,9 +73,12 @@ Status KeychainSecretStore::write(const QString &key, const QByteArray &value)
     job.setKey(key);
     job.setBinaryData(value);
     if (!runJob(job))
-        return Error{ErrorCode::Timeout, QStringLiteral("the OS keychain did not answer within 10 s"), {}};
+        return Error{
+            ErrorCode::Timeout, QStringLiteral("the OS keychain did not answer within 10 s"), {}};
     if (job.error() != QKeychain::NoError)
-        return Error{ErrorCode::Unavailable, QStringLiteral("the OS keychain failed: ") + job.errorString(), {}};
+        return Error{ErrorCode::Unavailable,
+                     QStringLiteral("the OS keychain failed: ") + job.errorString(),
+                     {}};
     return {};
 }
 
@@ -89,7 +95,8 @@ QString FileSecretStore::pathFor(const QString &key) const
 {
     QString safe = key;
     for (QChar &c : safe) {
-        if (!c.isLetterOrNumber() && c != QLatin1Char('-') && c != QLatin1Char('_') && c != QLatin1Char('.'))
+        if (!c.isLetterOrNumber() && c != QLatin1Char('-') && c != QLatin1Char('_')
+            && c != QLatin1Char('.'))
             c = QLatin1Char('_');
     }
     return QDir(m_directory).filePath(safe);
@@ -102,25 +109,30 @@ Result<std::optional<QByteArray>> FileSecretStore::read(const QString &key)
         return std::optional<QByteArray>();
     if (!file.open(QIODevice::ReadOnly))
         return Error{ErrorCode::Unavailable,
-                     QStringLiteral("cannot read %1: %2").arg(file.fileName(), file.errorString()), {}};
+                     QStringLiteral("cannot read %1: %2").arg(file.fileName(), file.errorString()),
+                     {}};
     return std::optional<QByteArray>(QByteArray::fromBase64(file.readAll().trimmed()));
 }
 
 Status FileSecretStore::write(const QString &key, const QByteArray &value)
 {
     if (!QDir().mkpath(m_directory))
-        return Error{ErrorCode::Unavailable, QStringLiteral("cannot create %1").arg(m_directory), {}};
-    QFile::setPermissions(m_directory, QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ExeOwner);
+        return Error{
+            ErrorCode::Unavailable, QStringLiteral("cannot create %1").arg(m_directory), {}};
+    QFile::setPermissions(m_directory,
+                          QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ExeOwner);
     QSaveFile file(pathFor(key));
     if (!file.open(QIODevice::WriteOnly))
         return Error{ErrorCode::Unavailable,
-                     QStringLiteral("cannot write %1: %2").arg(file.fileName(), file.errorString()), {}};
+                     QStringLiteral("cannot write %1: %2").arg(file.fileName(), file.errorString()),
+                     {}};
     // Restrict before any secret byte is written.
     file.setPermissions(QFileDevice::ReadOwner | QFileDevice::WriteOwner);
     file.write(value.toBase64() + '\n');
     if (!file.commit())
         return Error{ErrorCode::Unavailable,
-                     QStringLiteral("cannot write %1: %2").arg(file.fileName(), file.errorString()), {}};
+                     QStringLiteral("cannot write %1: %2").arg(file.fileName(), file.errorString()),
+                     {}};
     return {};
 }
 

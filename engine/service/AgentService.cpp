@@ -17,10 +17,12 @@ AgentService::AgentService(Engine &engine)
     : m_engine(engine)
 {}
 
-Result<Agent> AgentService::create(const QString &name, const QStringList &scopes, const QString &actor)
+Result<Agent> AgentService::create(const QString &name, const QStringList &scopes,
+                                   const QString &actor)
 {
     if (name.trimmed().isEmpty() || name.size() > 100)
-        return Error::invalid(QStringLiteral("name"), QStringLiteral("must be 1 to 100 characters"));
+        return Error::invalid(QStringLiteral("name"),
+                              QStringLiteral("must be 1 to 100 characters"));
     Agent agent;
     agent.id = newId(m_engine.clock());
     agent.name = name.trimmed();
@@ -33,12 +35,14 @@ Result<Agent> AgentService::create(const QString &name, const QStringList &scope
         return tx.error();
     if (Status stored = AgentStore(db).insert(agent); !stored)
         return stored.error();
-    if (Status audited = AuditLog(db).append(AuditEntry{0, actor, QStringLiteral("agent.create"), agent.id,
-                                                        Json{{"name", agent.name}}, agent.createdAt});
+    if (Status audited
+        = AuditLog(db).append(AuditEntry{0, actor, QStringLiteral("agent.create"), agent.id,
+                                         Json{{"name", agent.name}}, agent.createdAt});
         !audited)
         return audited.error();
-    Result<Event> event = EventLog(db).append(m_engine.eventBus().make(
-        QStringLiteral("agent.created"), Json{{"agent_id", agent.id}, {"name", agent.name}}, actor));
+    Result<Event> event = EventLog(db).append(
+        m_engine.eventBus().make(QStringLiteral("agent.created"),
+                                 Json{{"agent_id", agent.id}, {"name", agent.name}}, actor));
     if (!event)
         return event.error();
     if (Status committed = tx.commit(); !committed)

@@ -20,7 +20,8 @@ RunService::RunService(Engine &engine)
 Result<RunPage> RunService::list(const RunFilter &filter) const
 {
     if (filter.limit < 1 || filter.limit > kMaxPageSize)
-        return Error::invalid(QStringLiteral("limit"), QStringLiteral("must be from 1 to %1").arg(kMaxPageSize));
+        return Error::invalid(QStringLiteral("limit"),
+                              QStringLiteral("must be from 1 to %1").arg(kMaxPageSize));
     if (filter.offset < 0)
         return Error::invalid(QStringLiteral("offset"), QStringLiteral("must not be negative"));
     return RunStore(m_engine.database()).list(filter);
@@ -47,7 +48,8 @@ Result<Run> RunService::runNow(const QString &taskId, RunTrigger trigger, const 
         return task.error();
     if (task->status == TaskStatus::Paused)
         return Error{ErrorCode::Conflict,
-                     QStringLiteral("task %1 is paused; resume it before running it").arg(taskId), {}};
+                     QStringLiteral("task %1 is paused; resume it before running it").arg(taskId),
+                     {}};
     const QDateTime now = m_engine.clock().now();
     EnqueueRequest request;
     request.taskId = taskId;
@@ -69,15 +71,17 @@ Result<Run> RunService::runNow(const QString &taskId, RunTrigger trigger, const 
     if (!run)
         return Error{ErrorCode::Conflict, QStringLiteral("too many runs requested at once"), {}};
     run->taskTitle = task->title;
-    if (Status audited = AuditLog(db).append(AuditEntry{0, actor, QStringLiteral("task.run_now"), taskId,
-                                                        Json{{"run_id", run->id}}, now});
+    if (Status audited = AuditLog(db).append(AuditEntry{0, actor, QStringLiteral("task.run_now"),
+                                                        taskId, Json{{"run_id", run->id}}, now});
         !audited)
         return audited.error();
-    Result<Event> event = EventLog(db).append(m_engine.eventBus().make(
-        QStringLiteral("run.queued"),
-        Json{{"run_id", run->id}, {"task_id", taskId}, {"scheduled_for", instantJson(run->scheduledFor)},
-             {"trigger", toString(trigger)}},
-        actor));
+    Result<Event> event = EventLog(db).append(
+        m_engine.eventBus().make(QStringLiteral("run.queued"),
+                                 Json{{"run_id", run->id},
+                                      {"task_id", taskId},
+                                      {"scheduled_for", instantJson(run->scheduledFor)},
+                                      {"trigger", toString(trigger)}},
+                                 actor));
     if (!event)
         return event.error();
     if (Status committed = tx.commit(); !committed)

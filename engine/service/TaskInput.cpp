@@ -11,14 +11,14 @@ namespace ordinaut {
 namespace {
 
 const QSet<QString> kWritable = {
-    QStringLiteral("title"),    QStringLiteral("description"), QStringLiteral("schedule_kind"),
-    QStringLiteral("schedule_expr"), QStringLiteral("timezone"), QStringLiteral("dtstart"),
-    QStringLiteral("payload"),  QStringLiteral("priority"),    QStringLiteral("max_retries")};
+    QStringLiteral("title"),         QStringLiteral("description"), QStringLiteral("schedule_kind"),
+    QStringLiteral("schedule_expr"), QStringLiteral("timezone"),    QStringLiteral("dtstart"),
+    QStringLiteral("payload"),       QStringLiteral("priority"),    QStringLiteral("max_retries")};
 // Fields a client may echo back from a GET; they are ignored (version is a precondition).
-const QSet<QString> kReadOnly = {QStringLiteral("id"),          QStringLiteral("status"),
-                                 QStringLiteral("version"),     QStringLiteral("next_run_at"),
-                                 QStringLiteral("created_at"),  QStringLiteral("updated_at"),
-                                 QStringLiteral("created_by")};
+const QSet<QString> kReadOnly
+    = {QStringLiteral("id"),          QStringLiteral("status"),     QStringLiteral("version"),
+       QStringLiteral("next_run_at"), QStringLiteral("created_at"), QStringLiteral("updated_at"),
+       QStringLiteral("created_by")};
 constexpr int kMaxTitle = 200;
 constexpr int kMaxDescription = 10000;
 
@@ -52,9 +52,10 @@ Result<TaskInputResult> TaskInput::apply(const Json &body, Task base, TaskInputM
                                          const PipelineChecker &checker)
 {
     if (!body.is_object())
-        return Error{ErrorCode::MalformedInput,
-                     QStringLiteral("the body must be a JSON object, got %1").arg(jsonTypeName(body)),
-                     {}};
+        return Error{
+            ErrorCode::MalformedInput,
+            QStringLiteral("the body must be a JSON object, got %1").arg(jsonTypeName(body)),
+            {}};
     for (const auto &[key, value] : body.items()) {
         const QString name = qs(key);
         if (!kWritable.contains(name) && !kReadOnly.contains(name)) {
@@ -93,45 +94,56 @@ Result<TaskInputResult> TaskInput::apply(const Json &body, Task base, TaskInputM
     const Schedule before = task.schedule;
     if (body.contains("schedule_kind")) {
         const Json &kind = body["schedule_kind"];
-        const auto parsed = kind.is_string() ? scheduleKindFromString(kind.get<QString>()) : std::nullopt;
+        const auto parsed
+            = kind.is_string() ? scheduleKindFromString(kind.get<QString>()) : std::nullopt;
         if (!parsed) {
-            const QString given = kind.is_string() ? kind.get<QString>() : QString::fromUtf8(dumpJson(kind));
+            const QString given
+                = kind.is_string() ? kind.get<QString>() : QString::fromUtf8(dumpJson(kind));
             const bool later = given == QLatin1String("cron") || given == QLatin1String("event");
-            return Error::invalid(QStringLiteral("schedule_kind"),
-                                  later ? QStringLiteral("'%1' schedules are not supported by this version "
-                                                         "(supported: rrule, once, manual)")
-                                              .arg(given)
-                                        : QStringLiteral("'%1' is not a schedule kind (supported: rrule, "
-                                                         "once, manual)")
-                                              .arg(given));
+            return Error::invalid(
+                QStringLiteral("schedule_kind"),
+                later ? QStringLiteral("'%1' schedules are not supported by this version "
+                                       "(supported: rrule, once, manual)")
+                            .arg(given)
+                      : QStringLiteral("'%1' is not a schedule kind (supported: rrule, "
+                                       "once, manual)")
+                            .arg(given));
         }
         task.schedule.kind = *parsed;
     } else if (creating && body.contains("schedule_expr")) {
-        return Error::invalid(QStringLiteral("schedule_kind"),
-                              QStringLiteral("is required with schedule_expr (rrule, once or manual)"));
+        return Error::invalid(
+            QStringLiteral("schedule_kind"),
+            QStringLiteral("is required with schedule_expr (rrule, once or manual)"));
     }
     if (body.contains("schedule_expr")) {
         if (!body["schedule_expr"].is_string() && !body["schedule_expr"].is_null())
-            return Error::invalid(QStringLiteral("schedule_expr"), QStringLiteral("must be a string"));
-        task.schedule.expression = body["schedule_expr"].is_null() ? QString() : body["schedule_expr"].get<QString>().trimmed();
+            return Error::invalid(QStringLiteral("schedule_expr"),
+                                  QStringLiteral("must be a string"));
+        task.schedule.expression = body["schedule_expr"].is_null()
+                                       ? QString()
+                                       : body["schedule_expr"].get<QString>().trimmed();
     }
     if (body.contains("timezone")) {
         if (!body["timezone"].is_string())
-            return Error::invalid(QStringLiteral("timezone"), QStringLiteral("must be an IANA time zone name"));
+            return Error::invalid(QStringLiteral("timezone"),
+                                  QStringLiteral("must be an IANA time zone name"));
         task.schedule.timezone = body["timezone"].get<QString>().trimmed();
     }
     if (body.contains("dtstart")) {
         if (!body["dtstart"].is_string() && !body["dtstart"].is_null())
-            return Error::invalid(QStringLiteral("dtstart"), QStringLiteral("must be a local date-time string"));
-        task.schedule.dtstart = body["dtstart"].is_null() ? QString() : body["dtstart"].get<QString>().trimmed();
+            return Error::invalid(QStringLiteral("dtstart"),
+                                  QStringLiteral("must be a local date-time string"));
+        task.schedule.dtstart
+            = body["dtstart"].is_null() ? QString() : body["dtstart"].get<QString>().trimmed();
     }
     if (task.schedule.kind == ScheduleKind::Manual)
         task.schedule.expression.clear();
     if (task.schedule.kind != ScheduleKind::RRule)
         task.schedule.dtstart.clear();
     if (task.schedule.kind != ScheduleKind::Manual && task.schedule.expression.isEmpty())
-        return Error::invalid(QStringLiteral("schedule_expr"),
-                              QStringLiteral("is required for a '%1' schedule").arg(toString(task.schedule.kind)));
+        return Error::invalid(
+            QStringLiteral("schedule_expr"),
+            QStringLiteral("is required for a '%1' schedule").arg(toString(task.schedule.kind)));
     result.scheduleChanged = creating || before.kind != task.schedule.kind
                              || before.expression != task.schedule.expression
                              || before.timezone != task.schedule.timezone
@@ -145,8 +157,9 @@ Result<TaskInputResult> TaskInput::apply(const Json &body, Task base, TaskInputM
             return checked.error();
         task.pipeline = std::move(*pipeline);
     } else if (creating) {
-        return Error::invalid(QStringLiteral("payload"),
-                              QStringLiteral("is required: {\"pipeline\": [steps…], \"params\": {…}}"));
+        return Error::invalid(
+            QStringLiteral("payload"),
+            QStringLiteral("is required: {\"pipeline\": [steps…], \"params\": {…}}"));
     }
     if (body.contains("priority")) {
         Result<int> priority = intField(body, "priority", 1, 9);

@@ -25,8 +25,11 @@ constexpr qint64 kOnceGraceMs = 60 * 1000;
 
 Json eventPayload(const Task &task)
 {
-    return Json{{"task_id", task.id}, {"title", task.title}, {"version", task.version},
-                {"status", toString(task.status)}, {"next_run_at", instantJson(task.nextRunAt)}};
+    return Json{{"task_id", task.id},
+                {"title", task.title},
+                {"version", task.version},
+                {"status", toString(task.status)},
+                {"next_run_at", instantJson(task.nextRunAt)}};
 }
 
 } // namespace
@@ -43,7 +46,8 @@ Status TaskService::computeNextRun(Task &task, bool scheduleChanged) const
         // the anchor so later computations never drift.
         const QTimeZone zone(task.schedule.timezone.toUtf8());
         if (zone.isValid())
-            task.schedule.dtstart = now.toTimeZone(zone).toString(QStringLiteral("yyyy-MM-ddTHH:mm:ss"));
+            task.schedule.dtstart
+                = now.toTimeZone(zone).toString(QStringLiteral("yyyy-MM-ddTHH:mm:ss"));
     }
     if (Status valid = Recurrence::validate(task.schedule); !valid)
         return valid;
@@ -72,7 +76,8 @@ Status TaskService::computeNextRun(Task &task, bool scheduleChanged) const
 }
 
 template<typename Work>
-Result<Task> TaskService::mutate(const QString &id, const QString &action, const QString &actor, Work work)
+Result<Task> TaskService::mutate(const QString &id, const QString &action, const QString &actor,
+                                 Work work)
 {
     const Database &db = m_engine.database();
     TaskStore store(db);
@@ -87,7 +92,8 @@ Result<Task> TaskService::mutate(const QString &id, const QString &action, const
     if (!changed)
         return changed.error();
     const QDateTime now = m_engine.clock().now();
-    if (Status audited = AuditLog(db).append(AuditEntry{0, actor, action, id, details, now}); !audited)
+    if (Status audited = AuditLog(db).append(AuditEntry{0, actor, action, id, details, now});
+        !audited)
         return audited.error();
     // "task.pause" → "task.paused": events state facts in the past tense.
     Result<Event> event = EventLog(db).append(
@@ -128,8 +134,8 @@ Result<Task> TaskService::create(const Json &body, const QString &actor)
     if (done)
         done = AuditLog(db).append(AuditEntry{0, actor, QStringLiteral("task.create"), task.id,
                                               Json{{"title", task.title}}, now});
-    Result<Event> event = done ? EventLog(db).append(m_engine.eventBus().make(QStringLiteral("task.created"),
-                                                                              eventPayload(task), actor))
+    Result<Event> event = done ? EventLog(db).append(m_engine.eventBus().make(
+                              QStringLiteral("task.created"), eventPayload(task), actor))
                                : Result<Event>(done.error());
     if (!event)
         return event.error();
@@ -147,7 +153,8 @@ Result<Task> TaskService::get(const QString &id) const
 Result<TaskPage> TaskService::list(std::optional<TaskStatus> status, int limit, int offset) const
 {
     if (limit < 1 || limit > kMaxPageSize)
-        return Error::invalid(QStringLiteral("limit"), QStringLiteral("must be from 1 to %1").arg(kMaxPageSize));
+        return Error::invalid(QStringLiteral("limit"),
+                              QStringLiteral("must be from 1 to %1").arg(kMaxPageSize));
     if (offset < 0)
         return Error::invalid(QStringLiteral("offset"), QStringLiteral("must not be negative"));
     return TaskStore(m_engine.database()).list(status, limit, offset);
@@ -155,35 +162,40 @@ Result<TaskPage> TaskService::list(std::optional<TaskStatus> status, int limit, 
 
 Result<Task> TaskService::update(const QString &id, const Json &body, const QString &actor)
 {
-    return mutate(id, QStringLiteral("task.update"), actor, [&](Task current, Json &details) -> Result<Task> {
-        const PipelineChecker checker(m_engine.tools());
-        Result<TaskInputResult> input = TaskInput::apply(body, current, TaskInputMode::Update, checker);
-        if (!input)
-            return input.error();
-        if (input->expectedVersion && *input->expectedVersion != current.version)
-            return Error{ErrorCode::Conflict,
-                         QStringLiteral("task %1 is at version %2, not %3: it was changed meanwhile; "
-                                        "fetch it again and reapply your change")
-                             .arg(id)
-                             .arg(current.version)
-                             .arg(*input->expectedVersion),
-                         QStringLiteral("version")};
-        Task task = std::move(input->task);
-        if (Status scheduled = computeNextRun(task, input->scheduleChanged); !scheduled)
-            return scheduled.error();
-        const QDateTime now = m_engine.clock().now();
-        task.version = current.version + 1;
-        task.updatedAt = now;
-        TaskStore store(m_engine.database());
-        if (Status stored = store.update(task); !stored)
-            return stored.error();
-        if (Status versioned = store.insertVersion(task.id, task.version, task.toJson(), actor, now); !versioned)
-            return versioned.error();
-        details = Json{{"version", task.version}, {"fields", Json::array()}};
-        for (const auto &[key, value] : body.items())
-            details["fields"].push_back(key);
-        return task;
-    });
+    return mutate(
+        id, QStringLiteral("task.update"), actor, [&](Task current, Json &details) -> Result<Task> {
+            const PipelineChecker checker(m_engine.tools());
+            Result<TaskInputResult> input
+                = TaskInput::apply(body, current, TaskInputMode::Update, checker);
+            if (!input)
+                return input.error();
+            if (input->expectedVersion && *input->expectedVersion != current.version)
+                return Error{
+                    ErrorCode::Conflict,
+                    QStringLiteral("task %1 is at version %2, not %3: it was changed meanwhile; "
+                                   "fetch it again and reapply your change")
+                        .arg(id)
+                        .arg(current.version)
+                        .arg(*input->expectedVersion),
+                    QStringLiteral("version")};
+            Task task = std::move(input->task);
+            if (Status scheduled = computeNextRun(task, input->scheduleChanged); !scheduled)
+                return scheduled.error();
+            const QDateTime now = m_engine.clock().now();
+            task.version = current.version + 1;
+            task.updatedAt = now;
+            TaskStore store(m_engine.database());
+            if (Status stored = store.update(task); !stored)
+                return stored.error();
+            if (Status versioned
+                = store.insertVersion(task.id, task.version, task.toJson(), actor, now);
+                !versioned)
+                return versioned.error();
+            details = Json{{"version", task.version}, {"fields", Json::array()}};
+            for (const auto &[key, value] : body.items())
+                details["fields"].push_back(key);
+            return task;
+        });
 }
 
 Result<Task> TaskService::pause(const QString &id, const QString &actor)
@@ -223,12 +235,13 @@ Result<Task> TaskService::resume(const QString &id, const QString &actor)
 
 Status TaskService::remove(const QString &id, const QString &actor)
 {
-    Result<Task> removed = mutate(id, QStringLiteral("task.delete"), actor, [&](Task task, Json &details) -> Result<Task> {
-        details = Json{{"title", task.title}};
-        if (Status done = TaskStore(m_engine.database()).remove(id); !done)
-            return done.error();
-        return task;
-    });
+    Result<Task> removed = mutate(
+        id, QStringLiteral("task.delete"), actor, [&](Task task, Json &details) -> Result<Task> {
+            details = Json{{"title", task.title}};
+            if (Status done = TaskStore(m_engine.database()).remove(id); !done)
+                return done.error();
+            return task;
+        });
     if (!removed)
         return removed.error();
     return {};

@@ -17,7 +17,8 @@ Status AgentStore::insert(const Agent &agent)
         scopes.push_back(scope);
     Result<QSqlQuery> q = sql::exec(
         m_database.connection(),
-        QStringLiteral("INSERT INTO agents (id, name, scopes, created_at, disabled) VALUES (?,?,?,?,?)"),
+        QStringLiteral(
+            "INSERT INTO agents (id, name, scopes, created_at, disabled) VALUES (?,?,?,?,?)"),
         {agent.id, agent.name, QString::fromUtf8(dumpJson(scopes)), sql::ms(agent.createdAt),
          agent.disabled ? 1 : 0});
     if (!q)
@@ -29,7 +30,8 @@ Result<Agent> AgentStore::get(const QString &id) const
 {
     Result<QSqlQuery> q = sql::exec(
         m_database.connection(),
-        QStringLiteral("SELECT id, name, scopes, created_at, disabled FROM agents WHERE id=?"), {id});
+        QStringLiteral("SELECT id, name, scopes, created_at, disabled FROM agents WHERE id=?"),
+        {id});
     if (!q)
         return q.error();
     if (!q->next())

@@ -12,11 +12,12 @@ AuditLog::AuditLog(const Database &database)
 
 Status AuditLog::append(const AuditEntry &entry)
 {
-    Result<QSqlQuery> q = sql::exec(
-        m_database.connection(),
-        QStringLiteral("INSERT INTO audit_log (actor, action, subject, details, created_at) VALUES (?,?,?,?,?)"),
-        {sql::text(entry.actor), entry.action, sql::text(entry.subject),
-         QString::fromUtf8(dumpJson(entry.details)), sql::ms(entry.at)});
+    Result<QSqlQuery> q
+        = sql::exec(m_database.connection(),
+                    QStringLiteral("INSERT INTO audit_log (actor, action, subject, details, "
+                                   "created_at) VALUES (?,?,?,?,?)"),
+                    {sql::text(entry.actor), entry.action, sql::text(entry.subject),
+                     QString::fromUtf8(dumpJson(entry.details)), sql::ms(entry.at)});
     if (!q)
         return q.error();
     return {};

@@ -49,7 +49,8 @@ QString migrationPath(int version)
 
 Database::Database(QString filePath)
     : m_filePath(std::move(filePath))
-    , m_connectionPrefix(QStringLiteral("ordinaut-") + QUuid::createUuid().toString(QUuid::WithoutBraces))
+    , m_connectionPrefix(QStringLiteral("ordinaut-")
+                         + QUuid::createUuid().toString(QUuid::WithoutBraces))
 {}
 
 Database::~Database()
@@ -66,8 +67,9 @@ int Database::latestSchemaVersion()
 
 QSqlDatabase Database::connection() const
 {
-    const QString name = m_connectionPrefix + QLatin1Char('-')
-                         + QString::number(reinterpret_cast<quintptr>(QThread::currentThreadId()), 16);
+    const QString name
+        = m_connectionPrefix + QLatin1Char('-')
+          + QString::number(reinterpret_cast<quintptr>(QThread::currentThreadId()), 16);
     if (QSqlDatabase::contains(name))
         return QSqlDatabase::database(name, false);
 
@@ -103,23 +105,26 @@ Result<std::shared_ptr<Database>> Database::open(const QString &filePath)
     const QFileInfo info(filePath);
     if (!QDir().mkpath(info.absolutePath()))
         return Error{ErrorCode::Unavailable,
-                     QStringLiteral("cannot create the data folder %1").arg(info.absolutePath()), {}};
+                     QStringLiteral("cannot create the data folder %1").arg(info.absolutePath()),
+                     {}};
     if (info.exists() && !info.isFile())
         return Error{ErrorCode::Unavailable, QStringLiteral("%1 is not a file").arg(filePath), {}};
 
     std::shared_ptr<Database> database(new Database(info.absoluteFilePath()));
     QSqlDatabase db = database->connection();
     if (!db.isOpen())
-        return Error{ErrorCode::Unavailable,
-                     QStringLiteral("cannot open the database %1: %2").arg(filePath, db.lastError().text()),
-                     {}};
+        return Error{
+            ErrorCode::Unavailable,
+            QStringLiteral("cannot open the database %1: %2").arg(filePath, db.lastError().text()),
+            {}};
 
     QSqlQuery probe(db);
     if (!probe.exec(QStringLiteral("PRAGMA user_version")) || !probe.next())
-        return Error{ErrorCode::Conflict,
-                     QStringLiteral("%1 is not an Ordinaut database (%2); choose another data folder")
-                         .arg(filePath, probe.lastError().text()),
-                     {}};
+        return Error{
+            ErrorCode::Conflict,
+            QStringLiteral("%1 is not an Ordinaut database (%2); choose another data folder")
+                .arg(filePath, probe.lastError().text()),
+            {}};
     const int version = probe.value(0).toInt();
     probe.finish(); // an open statement would block the migration's COMMIT
     if (version > kLatestSchemaVersion)
@@ -153,7 +158,8 @@ Status Database::migrate()
     for (int version = schemaVersion() + 1; version <= kLatestSchemaVersion; ++version) {
         QFile file(migrationPath(version));
         if (!file.open(QIODevice::ReadOnly))
-            return Error::internal(QStringLiteral("migration %1 is missing from this build").arg(version));
+            return Error::internal(
+                QStringLiteral("migration %1 is missing from this build").arg(version));
         const QString script = QString::fromUtf8(file.readAll());
 
         sql::Transaction tx(db, sql::TransactionMode::Immediate);
@@ -176,7 +182,8 @@ Status Database::migrate()
                                            .arg(version)
                                            .arg(done.error().message));
         }
-        if (Result<QSqlQuery> done = sql::exec(db, QStringLiteral("PRAGMA user_version = %1").arg(version));
+        if (Result<QSqlQuery> done
+            = sql::exec(db, QStringLiteral("PRAGMA user_version = %1").arg(version));
             !done)
             return done.error();
         if (Status committed = tx.commit(); !committed)

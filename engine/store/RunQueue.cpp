@@ -48,9 +48,21 @@ Result<std::optional<Run>> RunQueue::enqueue(const EnqueueRequest &request, cons
     return std::optional<Run>(std::move(run));
 }
 
-Result<std::optional<Claim>> RunQueue::claim(const QString &workerId, const QDateTime &now, qint64 leaseMs)
+Result<std::optional<Claim>> RunQueue::claim(const QString &workerId, const QDateTime &now,
+                                             qint64 leaseMs)
 {
     const QSqlDatabase db = m_database.connection();
+    // A read first: idle polls then never take the write lock.
+    {
+        Result<QSqlQuery> ready = sql::exec(
+            db,
+            QStringLiteral("SELECT 1 FROM run_queue WHERE state='pending' AND run_at <= ? LIMIT 1"),
+            {sql::ms(now)});
+        if (!ready)
+            return ready.error();
+        if (!ready->next())
+            return std::optional<Claim>();
+    }
     sql::Transaction tx(db, sql::TransactionMode::Immediate);
     if (!tx.isOpen())
         return tx.error();
@@ -94,15 +106,17 @@ Status RunQueue::complete(const Claim &claim)
         return done.error();
     if (done->numRowsAffected() == 0)
         return Error{ErrorCode::Conflict,
-                     QStringLiteral("the lease on run %1 was lost; its result is not recorded").arg(claim.runId),
+                     QStringLiteral("the lease on run %1 was lost; its result is not recorded")
+                         .arg(claim.runId),
                      {}};
     return {};
 }
 
 Result<int> RunQueue::pendingCount() const
 {
-    Result<QSqlQuery> q = sql::exec(m_database.connection(),
-                                    QStringLiteral("SELECT COUNT(*) FROM run_queue WHERE state='pending'"));
+    Result<QSqlQuery> q
+        = sql::exec(m_database.connection(),
+                    QStringLiteral("SELECT COUNT(*) FROM run_queue WHERE state='pending'"));
     if (!q)
         return q.error();
     return q->next() ? q->value(0).toInt() : 0;

@@ -45,7 +45,8 @@ public:
     // Leases the most urgent ready row to `workerId` and marks its run `running`, in its own
     // short transaction. nullopt when nothing is ready. Unavailable when the database stayed
     // busy past its timeout.
-    Result<std::optional<Claim>> claim(const QString &workerId, const QDateTime &now, qint64 leaseMs);
+    Result<std::optional<Claim>> claim(const QString &workerId, const QDateTime &now,
+                                       qint64 leaseMs);
 
     // Marks the claimed row done. Conflict when the lease was lost (another epoch or owner):
     // the caller must not record its completion. Runs inside the caller's transaction.

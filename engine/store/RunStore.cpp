@@ -9,7 +9,8 @@ namespace ordinaut {
 namespace {
 
 const QString kSelect = QStringLiteral(
-    "SELECT r.id, r.task_id, COALESCE(t.title, ''), r.task_version, r.attempt, r.trigger, r.status, "
+    "SELECT r.id, r.task_id, COALESCE(t.title, ''), r.task_version, r.attempt, r.trigger, "
+    "r.status, "
     "r.scheduled_for, r.queued_at, r.started_at, r.finished_at, r.error, r.output, r.worker "
     "FROM runs r LEFT JOIN tasks t ON t.id = r.task_id");
 
@@ -28,7 +29,8 @@ Run runFromRow(const QSqlQuery &q)
     run.startedAt = sql::instant(q.value(9));
     run.finishedAt = sql::instant(q.value(10));
     run.error = q.value(11).toString();
-    run.output = q.value(12).isNull() ? Json() : parseJson(q.value(12).toByteArray()).value_or(Json());
+    run.output
+        = q.value(12).isNull() ? Json() : parseJson(q.value(12).toByteArray()).value_or(Json());
     run.worker = q.value(13).toString();
     return run;
 }
@@ -46,7 +48,8 @@ RunStore::RunStore(const Database &database)
 
 Result<Run> RunStore::get(const QString &id, bool withSteps) const
 {
-    Result<QSqlQuery> q = sql::exec(m_database.connection(), kSelect + QStringLiteral(" WHERE r.id=?"), {id});
+    Result<QSqlQuery> q
+        = sql::exec(m_database.connection(), kSelect + QStringLiteral(" WHERE r.id=?"), {id});
     if (!q)
         return q.error();
     if (!q->next())
@@ -75,15 +78,18 @@ Result<RunPage> RunStore::list(const RunFilter &filter) const
         binds << toString(*filter.status);
     }
     const QString where = conditions.isEmpty() ? QString()
-                                               : QStringLiteral(" WHERE ") + conditions.join(QStringLiteral(" AND "));
+                                               : QStringLiteral(" WHERE ")
+                                                     + conditions.join(QStringLiteral(" AND "));
     RunPage page;
-    Result<QSqlQuery> count = sql::exec(db, QStringLiteral("SELECT COUNT(*) FROM runs r") + where, binds);
+    Result<QSqlQuery> count
+        = sql::exec(db, QStringLiteral("SELECT COUNT(*) FROM runs r") + where, binds);
     if (!count)
         return count.error();
     if (count->next())
         page.total = count->value(0).toInt();
     binds << filter.limit << filter.offset;
-    Result<QSqlQuery> q = sql::exec(db, kSelect + where + QStringLiteral(" ORDER BY r.id DESC LIMIT ? OFFSET ?"), binds);
+    Result<QSqlQuery> q = sql::exec(
+        db, kSelect + where + QStringLiteral(" ORDER BY r.id DESC LIMIT ? OFFSET ?"), binds);
     if (!q)
         return q.error();
     while (q->next())
@@ -97,9 +103,10 @@ Status RunStore::insertStep(const StepRecord &step)
         m_database.connection(),
         QStringLiteral("INSERT INTO run_steps (run_id, idx, step_id, uses, status, input, output, "
                        "error, started_at, finished_at) VALUES (?,?,?,?,?,?,?,?,?,?)"),
-        {step.runId, step.index, step.stepId, step.uses, toString(step.status), jsonText(step.input),
-         jsonText(step.output), sql::text(step.error.isEmpty() ? QString() : step.error),
-         sql::ms(step.startedAt), sql::ms(step.finishedAt)});
+        {step.runId, step.index, step.stepId, step.uses, toString(step.status),
+         jsonText(step.input), jsonText(step.output),
+         sql::text(step.error.isEmpty() ? QString() : step.error), sql::ms(step.startedAt),
+         sql::ms(step.finishedAt)});
     if (!q)
         return q.error();
     return {};
@@ -150,7 +157,7 @@ Result<std::vector<StepRecord>> RunStore::steps(const QString &runId) const
         step.stepId = q->value(1).toString();
         step.uses = q->value(2).toString();
         step.status = q->value(3).toString() == QLatin1String("succeeded") ? StepStatus::Succeeded
-                                                                          : StepStatus::Failed;
+                                                                           : StepStatus::Failed;
         step.input = parseJson(q->value(4).toByteArray()).value_or(Json());
         step.output = parseJson(q->value(5).toByteArray()).value_or(Json());
         step.error = q->value(6).toString();

@@ -17,7 +17,8 @@ Error errorFrom(const QSqlError &error, const QString &statement)
     if (native == QLatin1String("19") || native.startsWith(QLatin1String("2067"))
         || native == QLatin1String("1555") || native == QLatin1String("787"))
         return Error{ErrorCode::Conflict, QStringLiteral("constraint violated: ") + text, {}};
-    return Error::internal(QStringLiteral("database error: %1 (in: %2)").arg(text, statement.left(80)));
+    return Error::internal(
+        QStringLiteral("database error: %1 (in: %2)").arg(text, statement.left(80)));
 }
 
 } // namespace
@@ -43,7 +44,8 @@ Result<QSqlQuery> exec(const QSqlDatabase &db, const QString &statement,
 
 QVariant ms(const QDateTime &instant)
 {
-    return instant.isValid() ? QVariant(instant.toMSecsSinceEpoch()) : QVariant(QMetaType(QMetaType::LongLong));
+    return instant.isValid() ? QVariant(instant.toMSecsSinceEpoch())
+                             : QVariant(QMetaType(QMetaType::LongLong));
 }
 
 QDateTime instant(const QVariant &value)

@@ -12,7 +12,8 @@ namespace {
 
 const QString kColumns = QStringLiteral(
     "id, title, description, created_by, schedule_kind, schedule_expr, dtstart, timezone, "
-    "pipeline, params, status, priority, max_retries, next_run_at, version, created_at, updated_at");
+    "pipeline, params, status, priority, max_retries, next_run_at, version, created_at, "
+    "updated_at");
 
 Result<Task> taskFromRow(const QSqlQuery &q)
 {
@@ -21,7 +22,8 @@ Result<Task> taskFromRow(const QSqlQuery &q)
     task.title = q.value(1).toString();
     task.description = q.value(2).toString();
     task.createdBy = q.value(3).toString();
-    task.schedule.kind = scheduleKindFromString(q.value(4).toString()).value_or(ScheduleKind::Manual);
+    task.schedule.kind
+        = scheduleKindFromString(q.value(4).toString()).value_or(ScheduleKind::Manual);
     task.schedule.expression = q.value(5).toString();
     task.schedule.dtstart = q.value(6).toString();
     task.schedule.timezone = q.value(7).toString();
@@ -82,10 +84,11 @@ Status TaskStore::insert(const Task &task)
 {
     QVariantList binds{task.id};
     binds += taskBinds(task);
-    Result<QSqlQuery> q = sql::exec(m_database.connection(),
-                                    QStringLiteral("INSERT INTO tasks (") + kColumns
-                                        + QStringLiteral(") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"),
-                                    binds);
+    Result<QSqlQuery> q
+        = sql::exec(m_database.connection(),
+                    QStringLiteral("INSERT INTO tasks (") + kColumns
+                        + QStringLiteral(") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"),
+                    binds);
     if (!q)
         return q.error();
     return {};
@@ -111,9 +114,9 @@ Status TaskStore::update(const Task &task)
 
 Result<Task> TaskStore::get(const QString &id) const
 {
-    Result<QSqlQuery> q = sql::exec(m_database.connection(),
-                                    QStringLiteral("SELECT ") + kColumns + QStringLiteral(" FROM tasks WHERE id=?"),
-                                    {id});
+    Result<QSqlQuery> q = sql::exec(
+        m_database.connection(),
+        QStringLiteral("SELECT ") + kColumns + QStringLiteral(" FROM tasks WHERE id=?"), {id});
     if (!q)
         return q.error();
     if (!q->next())
@@ -128,17 +131,19 @@ Result<TaskPage> TaskStore::list(std::optional<TaskStatus> status, int limit, in
     QVariantList binds;
     if (status)
         binds << toString(*status);
-    Result<QSqlQuery> count = sql::exec(db, QStringLiteral("SELECT COUNT(*) FROM tasks") + where, binds);
+    Result<QSqlQuery> count
+        = sql::exec(db, QStringLiteral("SELECT COUNT(*) FROM tasks") + where, binds);
     if (!count)
         return count.error();
     TaskPage page;
     if (count->next())
         page.total = count->value(0).toInt();
     binds << limit << offset;
-    Result<QSqlQuery> q = sql::exec(db,
-                                    QStringLiteral("SELECT ") + kColumns + QStringLiteral(" FROM tasks")
-                                        + where + QStringLiteral(" ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?"),
-                                    binds);
+    Result<QSqlQuery> q
+        = sql::exec(db,
+                    QStringLiteral("SELECT ") + kColumns + QStringLiteral(" FROM tasks") + where
+                        + QStringLiteral(" ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?"),
+                    binds);
     if (!q)
         return q.error();
     while (q->next()) {
@@ -158,7 +163,8 @@ Status TaskStore::remove(const QString &id)
         return q.error();
     if (q->numRowsAffected() == 0)
         return Error::notFound(QStringLiteral("no task with id %1").arg(id));
-    Result<QSqlQuery> versions = sql::exec(db, QStringLiteral("DELETE FROM task_versions WHERE task_id=?"), {id});
+    Result<QSqlQuery> versions
+        = sql::exec(db, QStringLiteral("DELETE FROM task_versions WHERE task_id=?"), {id});
     if (!versions)
         return versions.error();
     Result<QSqlQuery> pending = sql::exec(
@@ -166,8 +172,9 @@ Status TaskStore::remove(const QString &id)
     if (!pending)
         return pending.error();
     Result<QSqlQuery> canceled = sql::exec(
-        db, QStringLiteral("UPDATE runs SET status='canceled', error='the task was deleted' "
-                           "WHERE task_id=? AND status='queued'"),
+        db,
+        QStringLiteral("UPDATE runs SET status='canceled', error='the task was deleted' "
+                       "WHERE task_id=? AND status='queued'"),
         {id});
     if (!canceled)
         return canceled.error();
@@ -189,8 +196,9 @@ Status TaskStore::insertVersion(const QString &taskId, int version, const Json &
 {
     Result<QSqlQuery> q = sql::exec(
         m_database.connection(),
-        QStringLiteral("INSERT INTO task_versions (task_id, version, document, created_by, created_at) "
-                       "VALUES (?,?,?,?,?)"),
+        QStringLiteral(
+            "INSERT INTO task_versions (task_id, version, document, created_by, created_at) "
+            "VALUES (?,?,?,?,?)"),
         {taskId, version, QString::fromUtf8(dumpJson(document)), sql::text(actor), sql::ms(at)});
     if (!q)
         return q.error();
@@ -199,26 +207,30 @@ Status TaskStore::insertVersion(const QString &taskId, int version, const Json &
 
 Result<Json> TaskStore::versionDocument(const QString &taskId, int version) const
 {
-    Result<QSqlQuery> q = sql::exec(m_database.connection(),
-                                    QStringLiteral("SELECT document FROM task_versions WHERE task_id=? AND version=?"),
-                                    {taskId, version});
+    Result<QSqlQuery> q = sql::exec(
+        m_database.connection(),
+        QStringLiteral("SELECT document FROM task_versions WHERE task_id=? AND version=?"),
+        {taskId, version});
     if (!q)
         return q.error();
     if (!q->next())
-        return Error::notFound(QStringLiteral("task %1 has no version %2").arg(taskId).arg(version));
+        return Error::notFound(
+            QStringLiteral("task %1 has no version %2").arg(taskId).arg(version));
     auto document = parseJson(q->value(0).toByteArray());
     if (!document)
-        return Error::internal(QStringLiteral("task %1 version %2 is unreadable").arg(taskId).arg(version));
+        return Error::internal(
+            QStringLiteral("task %1 version %2 is unreadable").arg(taskId).arg(version));
     return *document;
 }
 
 Result<std::vector<Task>> TaskStore::due(const QDateTime &now, int limit) const
 {
-    Result<QSqlQuery> q = sql::exec(m_database.connection(),
-                                    QStringLiteral("SELECT ") + kColumns
-                                        + QStringLiteral(" FROM tasks WHERE status='active' AND next_run_at IS NOT NULL "
-                                                         "AND next_run_at <= ? ORDER BY next_run_at LIMIT ?"),
-                                    {sql::ms(now), limit});
+    Result<QSqlQuery> q = sql::exec(
+        m_database.connection(),
+        QStringLiteral("SELECT ") + kColumns
+            + QStringLiteral(" FROM tasks WHERE status='active' AND next_run_at IS NOT NULL "
+                             "AND next_run_at <= ? ORDER BY next_run_at LIMIT ?"),
+        {sql::ms(now), limit});
     if (!q)
         return q.error();
     std::vector<Task> tasks;
@@ -233,8 +245,9 @@ Result<std::vector<Task>> TaskStore::due(const QDateTime &now, int limit) const
 
 Result<QDateTime> TaskStore::earliestNextRun() const
 {
-    Result<QSqlQuery> q = sql::exec(m_database.connection(),
-                                    QStringLiteral("SELECT MIN(next_run_at) FROM tasks WHERE status='active'"));
+    Result<QSqlQuery> q
+        = sql::exec(m_database.connection(),
+                    QStringLiteral("SELECT MIN(next_run_at) FROM tasks WHERE status='active'"));
     if (!q)
         return q.error();
     if (!q->next())

@@ -14,9 +14,10 @@ Status WorkerStore::upsert(const QString &id, const QString &host, qint64 pid, c
 {
     Result<QSqlQuery> q = sql::exec(
         m_database.connection(),
-        QStringLiteral("INSERT INTO workers (id, host, pid, started_at, last_seen_at) VALUES (?,?,?,?,?) "
-                       "ON CONFLICT (id) DO UPDATE SET host=excluded.host, pid=excluded.pid, "
-                       "started_at=excluded.started_at, last_seen_at=excluded.last_seen_at"),
+        QStringLiteral(
+            "INSERT INTO workers (id, host, pid, started_at, last_seen_at) VALUES (?,?,?,?,?) "
+            "ON CONFLICT (id) DO UPDATE SET host=excluded.host, pid=excluded.pid, "
+            "started_at=excluded.started_at, last_seen_at=excluded.last_seen_at"),
         {id, host, pid, sql::ms(now), sql::ms(now)});
     if (!q)
         return q.error();

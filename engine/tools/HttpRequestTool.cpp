@@ -14,10 +14,10 @@ namespace ordinaut {
 
 namespace {
 
-const QStringList kMethods = {QStringLiteral("GET"),    QStringLiteral("POST"),
-                              QStringLiteral("PUT"),    QStringLiteral("PATCH"),
-                              QStringLiteral("DELETE"), QStringLiteral("HEAD"),
-                              QStringLiteral("OPTIONS")};
+const QStringList kMethods
+    = {QStringLiteral("GET"),    QStringLiteral("POST"),   QStringLiteral("PUT"),
+       QStringLiteral("PATCH"),  QStringLiteral("DELETE"), QStringLiteral("HEAD"),
+       QStringLiteral("OPTIONS")};
 
 Error inputError(const QString &field, const QString &message)
 {
@@ -63,41 +63,52 @@ Result<Json> HttpRequestTool::invoke(const Json &input, const ToolContext &conte
     if (!input.is_object())
         return inputError(QString(), QStringLiteral("must be an object"));
     for (const auto &[key, value] : input.items()) {
-        if (key != "method" && key != "url" && key != "headers" && key != "body" && key != "timeout_seconds")
-            return inputError(qs(key), QStringLiteral("is not an http.request field (known: method, "
-                                                      "url, headers, body, timeout_seconds)"));
+        if (key != "method" && key != "url" && key != "headers" && key != "body"
+            && key != "timeout_seconds")
+            return inputError(qs(key),
+                              QStringLiteral("is not an http.request field (known: method, "
+                                             "url, headers, body, timeout_seconds)"));
     }
     QString method = QStringLiteral("GET");
     if (input.contains("method")) {
-        if (!input["method"].is_string() || !kMethods.contains(input["method"].get<QString>().toUpper()))
-            return inputError(QStringLiteral("method"), QStringLiteral("must be one of ") + kMethods.join(QStringLiteral(", ")));
+        if (!input["method"].is_string()
+            || !kMethods.contains(input["method"].get<QString>().toUpper()))
+            return inputError(QStringLiteral("method"), QStringLiteral("must be one of ")
+                                                            + kMethods.join(QStringLiteral(", ")));
         method = input["method"].get<QString>().toUpper();
     }
     if (!input.contains("url") || !input["url"].is_string())
-        return inputError(QStringLiteral("url"), QStringLiteral("is required and must be a string"));
-    const QUrl url(input["url"].get<QString>(), QUrl::StrictMode);
-    if (!url.isValid() || (url.scheme() != QLatin1String("http") && url.scheme() != QLatin1String("https"))
-        || url.host().isEmpty())
         return inputError(QStringLiteral("url"),
-                          QStringLiteral("'%1' is not an http(s) URL").arg(input["url"].get<QString>()));
+                          QStringLiteral("is required and must be a string"));
+    const QUrl url(input["url"].get<QString>(), QUrl::StrictMode);
+    if (!url.isValid()
+        || (url.scheme() != QLatin1String("http") && url.scheme() != QLatin1String("https"))
+        || url.host().isEmpty())
+        return inputError(
+            QStringLiteral("url"),
+            QStringLiteral("'%1' is not an http(s) URL").arg(input["url"].get<QString>()));
 
     int timeoutMs = context.timeoutMs;
     if (input.contains("timeout_seconds")) {
         const Json &t = input["timeout_seconds"];
         if (!t.is_number() || t.get<double>() <= 0 || t.get<double>() > 3600)
-            return inputError(QStringLiteral("timeout_seconds"), QStringLiteral("must be a number of seconds in (0, 3600]"));
+            return inputError(QStringLiteral("timeout_seconds"),
+                              QStringLiteral("must be a number of seconds in (0, 3600]"));
         timeoutMs = std::min(timeoutMs, static_cast<int>(t.get<double>() * 1000));
     }
 
     QNetworkRequest request(url);
-    request.setAttribute(QNetworkRequest::RedirectPolicyAttribute, QNetworkRequest::NoLessSafeRedirectPolicy);
+    request.setAttribute(QNetworkRequest::RedirectPolicyAttribute,
+                         QNetworkRequest::NoLessSafeRedirectPolicy);
     request.setMaximumRedirectsAllowed(10);
     if (input.contains("headers")) {
         if (!input["headers"].is_object())
-            return inputError(QStringLiteral("headers"), QStringLiteral("must be an object of strings"));
+            return inputError(QStringLiteral("headers"),
+                              QStringLiteral("must be an object of strings"));
         for (const auto &[name, value] : input["headers"].items()) {
             if (!value.is_string())
-                return inputError(QStringLiteral("headers.") + qs(name), QStringLiteral("must be a string"));
+                return inputError(QStringLiteral("headers.") + qs(name),
+                                  QStringLiteral("must be a string"));
             request.setRawHeader(QByteArray::fromStdString(name), value.get<QString>().toUtf8());
         }
     }
@@ -107,11 +118,13 @@ Result<Json> HttpRequestTool::invoke(const Json &input, const ToolContext &conte
         if (b.is_string()) {
             body = b.get<QString>().toUtf8();
             if (!request.hasRawHeader("Content-Type"))
-                request.setHeader(QNetworkRequest::ContentTypeHeader, QByteArrayLiteral("text/plain; charset=utf-8"));
+                request.setHeader(QNetworkRequest::ContentTypeHeader,
+                                  QByteArrayLiteral("text/plain; charset=utf-8"));
         } else {
             body = dumpJson(b);
             if (!request.hasRawHeader("Content-Type"))
-                request.setHeader(QNetworkRequest::ContentTypeHeader, QByteArrayLiteral("application/json"));
+                request.setHeader(QNetworkRequest::ContentTypeHeader,
+                                  QByteArrayLiteral("application/json"));
         }
     }
 
@@ -119,7 +132,7 @@ Result<Json> HttpRequestTool::invoke(const Json &input, const ToolContext &conte
     QBuffer payload(&body);
     payload.open(QIODevice::ReadOnly);
     QNetworkReply *reply = manager.sendCustomRequest(request, method.toLatin1(),
-                                                      body.isEmpty() ? nullptr : &payload);
+                                                     body.isEmpty() ? nullptr : &payload);
     QEventLoop loop;
     QTimer deadline;
     deadline.setSingleShot(true);
@@ -143,23 +156,29 @@ Result<Json> HttpRequestTool::invoke(const Json &input, const ToolContext &conte
 
     if (timedOut)
         return Error{ErrorCode::Timeout,
-                     QStringLiteral("%1 %2 got no complete reply within %3 ms").arg(method, url.toString()).arg(timeoutMs),
+                     QStringLiteral("%1 %2 got no complete reply within %3 ms")
+                         .arg(method, url.toString())
+                         .arg(timeoutMs),
                      {}};
     if (tooLarge)
         return Error{ErrorCode::PayloadTooLarge,
-                     QStringLiteral("the reply from %1 is larger than %2 bytes").arg(url.toString()).arg(kMaxResponseBytes),
+                     QStringLiteral("the reply from %1 is larger than %2 bytes")
+                         .arg(url.toString())
+                         .arg(kMaxResponseBytes),
                      {}};
     const QVariant statusAttribute = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute);
     if (!statusAttribute.isValid())
-        return Error{ErrorCode::Unavailable,
-                     QStringLiteral("%1 %2 failed: %3").arg(method, url.toString(), reply->errorString()),
-                     {}};
+        return Error{
+            ErrorCode::Unavailable,
+            QStringLiteral("%1 %2 failed: %3").arg(method, url.toString(), reply->errorString()),
+            {}};
 
     Json headers = Json::object();
     for (const auto &[name, value] : reply->rawHeaderPairs())
         headers[name.toLower().toStdString()] = value.toStdString();
     const QByteArray data = reply->readAll();
-    const QString contentType = reply->header(QNetworkRequest::ContentTypeHeader).toString().toLower();
+    const QString contentType
+        = reply->header(QNetworkRequest::ContentTypeHeader).toString().toLower();
     Json parsedBody = data.toStdString();
     if (contentType.contains(QLatin1String("json"))) {
         if (auto parsed = parseJson(data))

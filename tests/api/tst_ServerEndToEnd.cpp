@@ -63,8 +63,9 @@ private:
     int m_peerHits = 0;
 };
 
-Reply tst_ServerEndToEnd::request(const QByteArray &method, const QString &path, const QByteArray &body,
-                                  const QByteArray &contentType, bool withToken)
+Reply tst_ServerEndToEnd::request(const QByteArray &method, const QString &path,
+                                  const QByteArray &body, const QByteArray &contentType,
+                                  bool withToken)
 {
     QNetworkRequest req(QUrl(m_baseUrl + path));
     if (withToken)
@@ -101,8 +102,8 @@ void tst_ServerEndToEnd::initTestCase()
 
     QProcess token;
     token.start(QStringLiteral(ORDINAUT_SERVER_PATH),
-                {QStringLiteral("token"), QStringLiteral("create"), QStringLiteral("--data-dir"), m_dataDir.path(),
-                 QStringLiteral("--name"), QStringLiteral("e2e")});
+                {QStringLiteral("token"), QStringLiteral("create"), QStringLiteral("--data-dir"),
+                 m_dataDir.path(), QStringLiteral("--name"), QStringLiteral("e2e")});
     QVERIFY(token.waitForFinished(30000));
     QCOMPARE(token.exitCode(), 0);
     m_token = QString::fromLatin1(token.readAllStandardOutput()).trimmed();
@@ -110,14 +111,15 @@ void tst_ServerEndToEnd::initTestCase()
 
     m_server.setProcessChannelMode(QProcess::SeparateChannels);
     m_server.start(QStringLiteral(ORDINAUT_SERVER_PATH),
-                   {QStringLiteral("serve"), QStringLiteral("--data-dir"), m_dataDir.path(), QStringLiteral("--listen"),
-                    QStringLiteral("127.0.0.1:0")});
+                   {QStringLiteral("serve"), QStringLiteral("--data-dir"), m_dataDir.path(),
+                    QStringLiteral("--listen"), QStringLiteral("127.0.0.1:0")});
     QVERIFY(m_server.waitForStarted(10000));
     // The first stdout line names the URL, with the port the OS picked.
     QTRY_VERIFY_WITH_TIMEOUT(m_server.canReadLine(), 15000);
     const QString line = QString::fromUtf8(m_server.readLine()).trimmed();
-    const QRegularExpressionMatch m =
-        QRegularExpression(QStringLiteral("serving at (http://127\\.0\\.0\\.1:\\d+)$")).match(line);
+    const QRegularExpressionMatch m
+        = QRegularExpression(QStringLiteral("serving at (http://127\\.0\\.0\\.1:\\d+)$"))
+              .match(line);
     QVERIFY2(m.hasMatch(), qPrintable(line));
     m_baseUrl = m.captured(1);
 }
@@ -133,8 +135,9 @@ void tst_ServerEndToEnd::cleanupTestCase()
 void tst_ServerEndToEnd::tokenCreatePrintsOnlyTheTokenOnStdout()
 {
     QProcess token;
-    token.start(QStringLiteral(ORDINAUT_SERVER_PATH), {QStringLiteral("token"), QStringLiteral("create"),
-                                                       QStringLiteral("--data-dir"), m_dataDir.path()});
+    token.start(QStringLiteral(ORDINAUT_SERVER_PATH),
+                {QStringLiteral("token"), QStringLiteral("create"), QStringLiteral("--data-dir"),
+                 m_dataDir.path()});
     QVERIFY(token.waitForFinished(30000));
     QCOMPARE(token.exitCode(), 0);
     const QByteArray out = token.readAllStandardOutput();
@@ -160,8 +163,8 @@ void tst_ServerEndToEnd::apiRoutesNeedAValidToken()
     QCOMPARE(reply.contentType, QByteArray("application/problem+json"));
 
     const QString saved = m_token;
-    m_token = saved.left(saved.size() - 2) + (saved.endsWith(QLatin1String("AA")) ? QStringLiteral("BB")
-                                                                                  : QStringLiteral("AA"));
+    m_token = saved.left(saved.size() - 2)
+              + (saved.endsWith(QLatin1String("AA")) ? QStringLiteral("BB") : QStringLiteral("AA"));
     reply = request("GET", QStringLiteral("/api/v1/tasks"));
     m_token = saved;
     QCOMPARE(reply.status, 401);
@@ -177,13 +180,17 @@ void tst_ServerEndToEnd::onceTaskRunsHttpThenEchoAndIsRecorded()
         {"schedule_expr", at.toStdString()},
         {"timezone", "Europe/Chisinau"},
         {"payload",
-         {{"params", {{"url", QStringLiteral("http://127.0.0.1:%1/metrics").arg(m_peerPort).toStdString()}}},
+         {{"params",
+           {{"url", QStringLiteral("http://127.0.0.1:%1/metrics").arg(m_peerPort).toStdString()}}},
           {"pipeline",
            {{{"id", "fetch"}, {"uses", "http.request"}, {"with", {{"url", "${params.url}"}}}},
             {{"id", "report"},
              {"uses", "debug.echo"},
-             {"with", {{"status", "${steps.fetch.status}"}, {"text", "value=${steps.fetch.body.value}"}}}}}}}}};
-    const Reply created = request("POST", QStringLiteral("/api/v1/tasks"), QByteArray::fromStdString(body.dump()));
+             {"with",
+              {{"status", "${steps.fetch.status}"},
+               {"text", "value=${steps.fetch.body.value}"}}}}}}}}};
+    const Reply created
+        = request("POST", QStringLiteral("/api/v1/tasks"), QByteArray::fromStdString(body.dump()));
     QCOMPARE(created.status, 201);
     const Json task = created.json();
     QVERIFY(task["status"] == "active");
@@ -194,7 +201,8 @@ void tst_ServerEndToEnd::onceTaskRunsHttpThenEchoAndIsRecorded()
     Json run;
     QTRY_VERIFY_WITH_TIMEOUT(
         [&] {
-            const Json page = request("GET", QStringLiteral("/api/v1/runs?task_id=") + taskId).json();
+            const Json page
+                = request("GET", QStringLiteral("/api/v1/runs?task_id=") + taskId).json();
             if (page["items"].empty() || page["items"][0]["status"] != "succeeded")
                 return false;
             run = page["items"][0];
@@ -204,7 +212,9 @@ void tst_ServerEndToEnd::onceTaskRunsHttpThenEchoAndIsRecorded()
     QVERIFY(run["trigger"] == "schedule");
     QCOMPARE(m_peerHits, 1);
 
-    const Json detail = request("GET", QStringLiteral("/api/v1/runs/") + QString::fromStdString(run["id"])).json();
+    const Json detail
+        = request("GET", QStringLiteral("/api/v1/runs/") + QString::fromStdString(run["id"]))
+              .json();
     QVERIFY(detail["steps"].size() == 2);
     QVERIFY(detail["steps"][0]["uses"] == "http.request");
     QVERIFY(detail["steps"][0]["output"]["status"] == 200);
@@ -225,28 +235,34 @@ void tst_ServerEndToEnd::badBodiesAreRefusedAndCreateNothing_data()
     QTest::addColumn<int>("status");
     QTest::addColumn<QString>("mentions");
 
-    const QByteArray pipeline = R"("payload":{"pipeline":[{"id":"a","uses":"debug.echo","with":{}}]})";
-    QTest::newRow("invalid JSON") << QByteArray("{\"title\": ") << QByteArray("application/json") << 400
-                                  << QStringLiteral("not valid JSON");
+    const QByteArray pipeline
+        = R"("payload":{"pipeline":[{"id":"a","uses":"debug.echo","with":{}}]})";
+    QTest::newRow("invalid JSON") << QByteArray("{\"title\": ") << QByteArray("application/json")
+                                  << 400 << QStringLiteral("not valid JSON");
     QTest::newRow("not an object") << QByteArray("[1,2]") << QByteArray("application/json") << 400
                                    << QStringLiteral("JSON object");
-    QTest::newRow("missing title") << ("{" + pipeline + "}") << QByteArray("application/json") << 422
-                                   << QStringLiteral("title: is required");
-    QTest::newRow("unknown tool")
-        << QByteArray(R"({"title":"x","payload":{"pipeline":[{"id":"a","uses":"debug.echo","with":{}},)"
-                      R"({"id":"b","uses":"x","with":{}}]}})")
-        << QByteArray("application/json") << 422 << QStringLiteral("payload.pipeline[1].uses: unknown tool 'x'");
-    QTest::newRow("bad time zone") << ("{\"title\":\"x\",\"timezone\":\"Mars/Olympus\"," + pipeline + "}")
-                                   << QByteArray("application/json") << 422 << QStringLiteral("timezone:");
-    QTest::newRow("bad rrule") << ("{\"title\":\"x\",\"schedule_kind\":\"rrule\",\"schedule_expr\":\"FREQ=SOMETIMES\","
-                                   + pipeline + "}")
-                               << QByteArray("application/json") << 422 << QStringLiteral("schedule_expr:");
-    QTest::newRow("not JSON media type") << ("{\"title\":\"x\"," + pipeline + "}") << QByteArray("text/plain") << 415
-                                         << QStringLiteral("application/json");
-    QTest::newRow("too large") << ("{\"title\":\"" + QByteArray(1100 * 1024, 'a') + "\"," + pipeline + "}")
+    QTest::newRow("missing title") << ("{" + pipeline + "}") << QByteArray("application/json")
+                                   << 422 << QStringLiteral("title: is required");
+    QTest::newRow("unknown tool") << QByteArray(
+        R"({"title":"x","payload":{"pipeline":[{"id":"a","uses":"debug.echo","with":{}},)"
+        R"({"id":"b","uses":"x","with":{}}]}})")
+                                  << QByteArray("application/json") << 422
+                                  << QStringLiteral("payload.pipeline[1].uses: unknown tool 'x'");
+    QTest::newRow("bad time zone")
+        << ("{\"title\":\"x\",\"timezone\":\"Mars/Olympus\"," + pipeline + "}")
+        << QByteArray("application/json") << 422 << QStringLiteral("timezone:");
+    QTest::newRow("bad rrule")
+        << ("{\"title\":\"x\",\"schedule_kind\":\"rrule\",\"schedule_expr\":\"FREQ=SOMETIMES\","
+            + pipeline + "}")
+        << QByteArray("application/json") << 422 << QStringLiteral("schedule_expr:");
+    QTest::newRow("not JSON media type")
+        << ("{\"title\":\"x\"," + pipeline + "}") << QByteArray("text/plain") << 415
+        << QStringLiteral("application/json");
+    QTest::newRow("too large") << ("{\"title\":\"" + QByteArray(1100 * 1024, 'a') + "\"," + pipeline
+                                   + "}")
                                << QByteArray("application/json") << 413 << QStringLiteral("limit");
-    QTest::newRow("too deep") << (QByteArray(100, '[') + QByteArray(100, ']')) << QByteArray("application/json")
-                              << 400 << QStringLiteral("deeper");
+    QTest::newRow("too deep") << (QByteArray(100, '[') + QByteArray(100, ']'))
+                              << QByteArray("application/json") << 400 << QStringLiteral("deeper");
 }
 
 void tst_ServerEndToEnd::badBodiesAreRefusedAndCreateNothing()
@@ -273,7 +289,8 @@ void tst_ServerEndToEnd::staleVersionIsAConflict()
         "POST", QStringLiteral("/api/v1/tasks"),
         R"({"title":"v","payload":{"pipeline":[{"id":"a","uses":"debug.echo","with":{"n":1}}]}})");
     QCOMPARE(created.status, 201);
-    const QString path = QStringLiteral("/api/v1/tasks/") + QString::fromStdString(created.json()["id"]);
+    const QString path
+        = QStringLiteral("/api/v1/tasks/") + QString::fromStdString(created.json()["id"]);
     Reply updated = request("PUT", path, R"({"title":"v2","version":1})");
     QCOMPARE(updated.status, 200);
     QVERIFY(updated.json()["version"] == 2);
@@ -291,7 +308,8 @@ void tst_ServerEndToEnd::staleVersionIsAConflict()
 
 void tst_ServerEndToEnd::unknownTaskIsNotFound()
 {
-    const Reply reply = request("GET", QStringLiteral("/api/v1/tasks/01890a5d-ac96-774b-bcce-b302099a8057"));
+    const Reply reply
+        = request("GET", QStringLiteral("/api/v1/tasks/01890a5d-ac96-774b-bcce-b302099a8057"));
     QCOMPARE(reply.status, 404);
     QCOMPARE(reply.contentType, QByteArray("application/problem+json"));
     QCOMPARE(request("GET", QStringLiteral("/api/v1/nothing-here")).status, 404);

@@ -32,7 +32,8 @@ private:
 
 void tst_MainWindow::showsTaskCreatedThroughServices()
 {
-    Result<std::unique_ptr<Engine>> engine = Engine::create(EngineOptions{m_dataDir.path(), 1, nullptr});
+    Result<std::unique_ptr<Engine>> engine
+        = Engine::create(EngineOptions{m_dataDir.path(), 1, nullptr});
     QVERIFY(engine);
     Services services(**engine);
     const Json body = Json::parse(R"({"title":"Water the plants","schedule_kind":"rrule",
@@ -47,14 +48,21 @@ void tst_MainWindow::showsTaskCreatedThroughServices()
     QVERIFY(QTest::qWaitForWindowExposed(&window));
     TaskTableModel *model = window.taskModel();
     QTRY_COMPARE(model->rowCount(), 1);
-    QCOMPARE(model->index(0, TaskTableModel::Title).data().toString(), QStringLiteral("Water the plants"));
-    QVERIFY(model->index(0, TaskTableModel::Schedule).data().toString().contains(QLatin1String("FREQ=DAILY")));
-    QCOMPARE(model->index(0, TaskTableModel::LastResult).data().toString(), QStringLiteral("never run"));
-    QVERIFY(model->index(0, TaskTableModel::NextRun).data().toString().startsWith(QLatin1String("20")));
+    QCOMPARE(model->index(0, TaskTableModel::Title).data().toString(),
+             QStringLiteral("Water the plants"));
+    QVERIFY(model->index(0, TaskTableModel::Schedule)
+                .data()
+                .toString()
+                .contains(QLatin1String("FREQ=DAILY")));
+    QCOMPARE(model->index(0, TaskTableModel::LastResult).data().toString(),
+             QStringLiteral("never run"));
+    QVERIFY(
+        model->index(0, TaskTableModel::NextRun).data().toString().startsWith(QLatin1String("20")));
 
     // A task created while the window is open appears without a refresh.
     Result<Task> second = services.tasks.create(
-        Json::parse(R"({"title":"Second","payload":{"pipeline":[{"id":"a","uses":"debug.echo","with":{}}]}})"),
+        Json::parse(
+            R"({"title":"Second","payload":{"pipeline":[{"id":"a","uses":"debug.echo","with":{}}]}})"),
         QStringLiteral("test"));
     QVERIFY(second);
     QTRY_COMPARE(model->rowCount(), 2);
@@ -62,7 +70,8 @@ void tst_MainWindow::showsTaskCreatedThroughServices()
 
 void tst_MainWindow::newRunAppearsLiveAndShowsItsSteps()
 {
-    Result<std::unique_ptr<Engine>> engine = Engine::create(EngineOptions{m_dataDir.path(), 2, nullptr});
+    Result<std::unique_ptr<Engine>> engine
+        = Engine::create(EngineOptions{m_dataDir.path(), 2, nullptr});
     QVERIFY(engine);
     Services services(**engine);
     (*engine)->start();
@@ -81,7 +90,8 @@ void tst_MainWindow::newRunAppearsLiveAndShowsItsSteps()
     Result<Run> run = services.runs.runNow(task->id, RunTrigger::Manual, QStringLiteral("test"));
     QVERIFY(run);
     QTRY_COMPARE(runs->rowCount(), before + 1);
-    QTRY_COMPARE(runs->index(0, RunTableModel::Status).data().toString(), QStringLiteral("Succeeded"));
+    QTRY_COMPARE(runs->index(0, RunTableModel::Status).data().toString(),
+                 QStringLiteral("Succeeded"));
     QCOMPARE(runs->index(0, RunTableModel::Task).data().toString(), QStringLiteral("Echo now"));
 
     window.runView()->selectRow(0);

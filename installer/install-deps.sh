@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Installs what Ordinaut needs to build and test, from the system's packages.
+# Debian 12 / Ubuntu 24.04: installs with apt-get. Elsewhere: prints what to install.
+set -euo pipefail
+
+DEBIAN_PACKAGES=(
+    # toolchain
+    build-essential cmake ninja-build ccache pkg-config clang-format git
+    # Qt 6: Core/Network/Sql/Concurrent (engine), HttpServer (API), Widgets (desktop), Test
+    qt6-base-dev qt6-base-dev-tools qt6-httpserver-dev qt6-websockets-dev qt6-tools-dev
+    qt6-l10n-tools libqt6sql6-sqlite libgl-dev
+    # secrets in the OS keychain, RFC 5545 recurrences, JSON
+    qtkeychain-qt6-dev libical-dev nlohmann-json3-dev
+)
+
+if [ -r /etc/os-release ] && grep -qiE '^(ID|ID_LIKE)=.*(debian|ubuntu)' /etc/os-release; then
+    SUDO=""
+    if [ "$(id -u)" -ne 0 ]; then
+        command -v sudo >/dev/null || { echo "Run as root or install sudo." >&2; exit 1; }
+        SUDO="sudo"
+    fi
+    missing=()
+    for package in "${DEBIAN_PACKAGES[@]}"; do
+        dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")
+    done
+    if [ ${#missing[@]} -eq 0 ]; then
+        echo "All build dependencies are installed."
+        exit 0
+    fi
+    echo "Installing: ${missing[*]}"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+    exit 0
+fi
+
+cat <<'MSG'
+This script installs packages on Debian and Ubuntu only. On other systems install:
+
+  macOS (Homebrew):
+    brew install cmake ninja ccache pkg-config clang-format qt qtkeychain libical nlohmann-json
+
+  Windows (vcpkg, with Visual Studio 2022 and CMake):
+    vcpkg install qtbase qthttpserver qtwebsockets qttools qtkeychain-qt6 libical nlohmann-json
+    then configure with -DCMAKE_TOOLCHAIN_FILE=<vcpkg>/scripts/buildsystems/vcpkg.cmake
+
+  Fedora (dnf):
+    dnf install cmake ninja-build ccache gcc-c++ qt6-qtbase-devel qt6-qthttpserver-devel \
+        qt6-qtwebsockets-devel qt6-qttools-devel qtkeychain-qt6-devel libical-devel json-devel
+MSG
+exit 1
