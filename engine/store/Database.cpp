@@ -78,9 +78,9 @@ QSqlDatabase Database::connection() const
     db.setConnectOptions(QStringLiteral("QSQLITE_BUSY_TIMEOUT=10000"));
     if (db.open()) {
         QSqlQuery pragma(db);
-        // WAL lets readers run beside the one writer; FULL makes an acknowledged commit survive
-        // power loss; foreign keys keep steps tied to their runs.
-        pragma.exec(QStringLiteral("PRAGMA journal_mode=WAL"));
+        // FULL makes an acknowledged commit survive power loss; foreign keys keep steps tied to
+        // their runs. (WAL is a property of the file, set once by open() after the version check,
+        // so a refused file is never written.)
         pragma.exec(QStringLiteral("PRAGMA synchronous=FULL"));
         pragma.exec(QStringLiteral("PRAGMA foreign_keys=ON"));
     }
@@ -137,8 +137,9 @@ Result<std::shared_ptr<Database>> Database::open(const QString &filePath)
                          .arg(kLatestSchemaVersion),
                      {}};
 
+    // WAL lets readers run beside the one writer.
     QSqlQuery journal(db);
-    if (!journal.exec(QStringLiteral("PRAGMA journal_mode")) || !journal.next()
+    if (!journal.exec(QStringLiteral("PRAGMA journal_mode=WAL")) || !journal.next()
         || journal.value(0).toString().compare(QLatin1String("wal"), Qt::CaseInsensitive) != 0)
         return Error{ErrorCode::Unavailable,
                      QStringLiteral("cannot switch %1 to write-ahead logging (is the folder on a "

@@ -1,0 +1,96 @@
+// Executor with debug.echo: steps run in order, each sees earlier results, every step is
+// recorded with its rendered input and output, and failures stop the run unless on_error says
+// continue.
+#include "pipeline/Executor.h"
+
+#include "core/Clock.h"
+#include "tools/ToolRegistry.h"
+
+#include <QTest>
+
+using namespace ordinaut;
+
+class tst_Executor final : public QObject
+{
+    Q_OBJECT
+
+private slots:
+    void echoChainRecordsRenderedInputAndOutput();
+    void failingStepFailsRunAndStops();
+    void continueOnErrorGoesOn();
+
+private:
+    RunOutcome run(const char *document, std::vector<StepRecord> *records);
+};
+
+RunOutcome tst_Executor::run(const char *document, std::vector<StepRecord> *records)
+{
+    const auto tools = ToolRegistry::withBuiltins();
+    Result<Pipeline> pipeline
+        = Pipeline::fromJson(Json::parse(document), QStringLiteral("payload"));
+    if (!pipeline)
+        qFatal("bad test pipeline: %s", qPrintable(pipeline.error().describe()));
+    RunContext context;
+    context.runId = QStringLiteral("run-1");
+    context.taskId = QStringLiteral("task-1");
+    context.taskTitle = QStringLiteral("Greeter");
+    Executor executor(*tools, SystemClock::instance());
+    return executor.execute(*pipeline, context,
+                            [records](const StepRecord &step) { records->push_back(step); });
+}
+
+void tst_Executor::echoChainRecordsRenderedInputAndOutput()
+{
+    std::vector<StepRecord> records;
+    const RunOutcome outcome = run(R"({"params":{"name":"Ada"},"pipeline":[
+        {"id":"first","uses":"debug.echo","with":{"value":"${params.name}","n":[1,2]}},
+        {"id":"second","uses":"debug.echo","with":{"greeting":"Hello ${steps.first.value}","n":"${steps.first.n}",
+                                                      "by":"${task.title}"}}]})",
+                                   &records);
+    QVERIFY(outcome.status == RunStatus::Succeeded);
+    QVERIFY(outcome.error.isEmpty());
+    QCOMPARE(int(records.size()), 2);
+    QCOMPARE(records[0].index, 0);
+    QCOMPARE(records[0].stepId, QStringLiteral("first"));
+    QCOMPARE(records[0].runId, QStringLiteral("run-1"));
+    QVERIFY(records[0].input == Json::parse(R"({"value":"Ada","n":[1,2]})"));
+    QVERIFY(records[0].output == records[0].input); // echo returns its rendered input unchanged
+    QVERIFY(records[1].input
+            == Json::parse(R"({"greeting":"Hello Ada","n":[1,2],"by":"Greeter"})"));
+    QVERIFY(records[1].output == records[1].input);
+    QVERIFY(records[1].status == StepStatus::Succeeded);
+    QVERIFY(records[1].startedAt.isValid() && records[1].finishedAt >= records[1].startedAt);
+    QVERIFY(outcome.output == records[1].output);
+}
+
+void tst_Executor::failingStepFailsRunAndStops()
+{
+    std::vector<StepRecord> records;
+    const RunOutcome outcome = run(R"({"pipeline":[
+        {"id":"a","uses":"debug.echo","with":{"x":1}},
+        {"id":"b","uses":"debug.echo","with":{"y":"${steps.a.missing}"}},
+        {"id":"c","uses":"debug.echo","with":{}}]})",
+                                   &records);
+    QVERIFY(outcome.status == RunStatus::Failed);
+    QVERIFY2(outcome.error.contains(QLatin1String("step 'b'")), qPrintable(outcome.error));
+    QVERIFY(outcome.error.contains(QLatin1String("'missing' does not exist")));
+    QCOMPARE(int(records.size()), 2); // c never ran
+    QVERIFY(records[1].status == StepStatus::Failed);
+    QVERIFY(records[1].output.is_null());
+}
+
+void tst_Executor::continueOnErrorGoesOn()
+{
+    std::vector<StepRecord> records;
+    const RunOutcome outcome = run(R"({"pipeline":[
+        {"id":"a","uses":"http.request","with":{"url":"not a url"},"on_error":"continue"},
+        {"id":"b","uses":"debug.echo","with":{"why":"${steps.a.error}"}}]})",
+                                   &records);
+    QVERIFY(outcome.status == RunStatus::Succeeded);
+    QCOMPARE(int(records.size()), 2);
+    QVERIFY(records[0].status == StepStatus::Failed);
+    QVERIFY(records[1].output["why"].get<std::string>().find("with.url") != std::string::npos);
+}
+
+QTEST_GUILESS_MAIN(tst_Executor)
+#include "tst_Executor.moc"

@@ -1,0 +1,82 @@
+// PipelineChecker: unknown tools and references to later, undefined or missing things are
+// refused at save time with the field that holds them.
+#include "pipeline/PipelineChecker.h"
+
+#include "tools/ToolRegistry.h"
+
+#include <QTest>
+
+using namespace ordinaut;
+
+class tst_PipelineChecker final : public QObject
+{
+    Q_OBJECT
+
+private slots:
+    void refuses_data();
+    void refuses();
+    void acceptsValidPipeline();
+};
+
+void tst_PipelineChecker::refuses_data()
+{
+    QTest::addColumn<QString>("document");
+    QTest::addColumn<QString>("field");
+    QTest::addColumn<QString>("startsWith");
+    QTest::newRow("unknownTool")
+        << R"({"pipeline":[{"id":"a","uses":"debug.echo"},{"id":"b","uses":"x"}]})"
+        << "payload.pipeline[1].uses"
+        << "unknown tool 'x'";
+    QTest::newRow("laterStep")
+        << R"({"pipeline":[{"id":"a","uses":"debug.echo","with":{"v":"${steps.b.x}"}},
+                                                  {"id":"b","uses":"debug.echo"}]})"
+        << "payload.pipeline[0].with.v"
+        << "${steps.b.x}: step 'b' runs later";
+    QTest::newRow("undefinedStep")
+        << R"({"pipeline":[{"id":"a","uses":"debug.echo","with":{"v":"${steps.zz}"}}]})"
+        << "payload.pipeline[0].with.v"
+        << "${steps.zz}: there is no step named 'zz'";
+    QTest::newRow("ownResult")
+        << R"({"pipeline":[{"id":"a","uses":"debug.echo","with":{"v":"${steps.a}"}}]})"
+        << "payload.pipeline[0].with.v"
+        << "${steps.a}: a step cannot use its own result";
+    QTest::newRow("missingParam") << R"({"params":{"a":1},"pipeline":[{"id":"a","uses":"debug.echo",
+                                        "with":{"v":["${params.b}"]}}]})"
+                                  << "payload.pipeline[0].with.v[0]"
+                                  << "${params.b}: params has no 'b'";
+    QTest::newRow("unknownRoot")
+        << R"({"pipeline":[{"id":"a","uses":"debug.echo","with":{"v":"${env.HOME}"}}]})"
+        << "payload.pipeline[0].with.v"
+        << "${env.HOME}: 'env' is not defined";
+}
+
+void tst_PipelineChecker::refuses()
+{
+    QFETCH(QString, document);
+    QFETCH(QString, field);
+    QFETCH(QString, startsWith);
+    Result<Pipeline> pipeline
+        = Pipeline::fromJson(Json::parse(document.toStdString()), QStringLiteral("payload"));
+    QVERIFY2(pipeline, qPrintable(pipeline ? QString() : pipeline.error().describe()));
+    const auto tools = ToolRegistry::withBuiltins();
+    Status checked = PipelineChecker(*tools).check(*pipeline, QStringLiteral("payload"));
+    QVERIFY(!checked);
+    QCOMPARE(checked.error().field, field);
+    QVERIFY2(checked.error().message.startsWith(startsWith), qPrintable(checked.error().message));
+}
+
+void tst_PipelineChecker::acceptsValidPipeline()
+{
+    Result<Pipeline> pipeline
+        = Pipeline::fromJson(Json::parse(R"({"params":{"url":"http://x"},"pipeline":[
+        {"id":"fetch","uses":"http.request","with":{"url":"${params.url}"},"save_as":"data"},
+        {"id":"say","uses":"debug.echo","with":{"s":"${steps.data.status}","t":"${task.title} ${run.id}"}}]})"),
+                             QStringLiteral("payload"));
+    QVERIFY(pipeline);
+    const auto tools = ToolRegistry::withBuiltins();
+    Status checked = PipelineChecker(*tools).check(*pipeline, QStringLiteral("payload"));
+    QVERIFY2(checked, qPrintable(checked ? QString() : checked.error().describe()));
+}
+
+QTEST_GUILESS_MAIN(tst_PipelineChecker)
+#include "tst_PipelineChecker.moc"

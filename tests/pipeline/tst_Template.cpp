@@ -1,0 +1,126 @@
+// Template: exact placeholders keep their JSON type, embedded ones are stringified, `$${` is a
+// literal, and a missing path is an error naming what is missing.
+#include "pipeline/Template.h"
+
+#include <QTest>
+
+using namespace ordinaut;
+
+namespace {
+
+const Json kScope = Json::parse(R"({
+  "steps": {"fetch": {"status": 200, "ok": true, "body": {"items": [{"name": "a"}, {"name": "b"}]},
+                      "text": "hi", "none": null}},
+  "params": {"who": "world", "n": 3.5},
+  "task": {"id": "t-1", "title": "T"}, "run": {"id": "r-1"}})");
+
+} // namespace
+
+class tst_Template final : public QObject
+{
+    Q_OBJECT
+
+private slots:
+    void renders_data();
+    void renders();
+    void rendersNestedStructures();
+    void errorsNameTheProblem_data();
+    void errorsNameTheProblem();
+    void referencesAreListed();
+};
+
+void tst_Template::renders_data()
+{
+    QTest::addColumn<QString>("input");
+    QTest::addColumn<QString>("expected"); // JSON text
+
+    QTest::newRow("exactNumberKeepsType") << "${steps.fetch.status}"
+                                          << "200";
+    QTest::newRow("exactBoolKeepsType") << "${steps.fetch.ok}"
+                                        << "true";
+    QTest::newRow("exactObjectKeepsType") << "${steps.fetch.body.items[1]}"
+                                          << R"({"name":"b"})";
+    QTest::newRow("exactArrayKeepsType") << "${ steps.fetch.body.items }"
+                                         << R"([{"name":"a"},{"name":"b"}])";
+    QTest::newRow("exactNullKeepsType") << "${steps.fetch.none}"
+                                        << "null";
+    QTest::newRow("embeddedIsStringified") << "status=${steps.fetch.status}!"
+                                           << R"("status=200!")";
+    QTest::newRow("embeddedObjectIsJsonText") << "got ${steps.fetch.body.items[0]}"
+                                              << R"("got {\"name\":\"a\"}")";
+    QTest::newRow("embeddedNullIsEmpty") << "[${steps.fetch.none}]"
+                                         << R"("[]")";
+    QTest::newRow("twoPlaceholders") << "${params.who}/${params.n}"
+                                     << R"("world/3.5")";
+    QTest::newRow("escapedIsLiteral") << "$${params.who} costs $5"
+                                      << R"("${params.who} costs $5")";
+    QTest::newRow("plainText") << "no templates"
+                               << R"("no templates")";
+    QTest::newRow("taskAndRun") << "${task.id}:${run.id}"
+                                << R"("t-1:r-1")";
+}
+
+void tst_Template::renders()
+{
+    QFETCH(QString, input);
+    QFETCH(QString, expected);
+    Result<Json> out
+        = Template::render(Json(input.toStdString()), kScope, QStringLiteral("with.x"));
+    QVERIFY2(out, qPrintable(out ? QString() : out.error().describe()));
+    QCOMPARE(QString::fromStdString(out->dump()), expected);
+}
+
+void tst_Template::rendersNestedStructures()
+{
+    const Json with
+        = Json::parse(R"({"a": ["${params.n}", {"b": "x${params.who}"}], "c": 7, "d": false})");
+    Result<Json> out = Template::render(with, kScope, QStringLiteral("with"));
+    QVERIFY(out);
+    QCOMPARE(QString::fromStdString(out->dump()),
+             QStringLiteral(R"({"a":[3.5,{"b":"xworld"}],"c":7,"d":false})"));
+}
+
+void tst_Template::errorsNameTheProblem_data()
+{
+    QTest::addColumn<QString>("input");
+    QTest::addColumn<QString>("mentions");
+    QTest::newRow("missingKey") << "${steps.fetch.stats}"
+                                << "'stats' does not exist in steps.fetch";
+    QTest::newRow("missingStep") << "${steps.nope.x}"
+                                 << "'nope' does not exist in steps";
+    QTest::newRow("indexOutOfRange") << "${steps.fetch.body.items[5]}"
+                                     << "has 2 items";
+    QTest::newRow("unknownRoot") << "${secrets.x}"
+                                 << "'secrets' is not defined";
+    QTest::newRow("unclosed") << "abc ${params.who"
+                              << "not closed";
+    QTest::newRow("notAPath") << "${1 + 2}"
+                              << "not a path";
+}
+
+void tst_Template::errorsNameTheProblem()
+{
+    QFETCH(QString, input);
+    QFETCH(QString, mentions);
+    Result<Json> out
+        = Template::render(Json{{"k", input.toStdString()}}, kScope, QStringLiteral("with"));
+    QVERIFY(!out);
+    QVERIFY(out.error().code == ErrorCode::InvalidArgument);
+    QCOMPARE(out.error().field, QStringLiteral("with.k"));
+    QVERIFY2(out.error().message.contains(mentions), qPrintable(out.error().message));
+}
+
+void tst_Template::referencesAreListed()
+{
+    Result<std::vector<TemplateReference>> refs = Template::references(
+        Json::parse(R"({"u": "${params.a}/${steps.s.b[2]}", "l": ["$${x}"]})"),
+        QStringLiteral("with"));
+    QVERIFY(refs);
+    QCOMPARE(int(refs->size()), 2);
+    QCOMPARE(refs->at(1).segments, (QStringList{QStringLiteral("steps"), QStringLiteral("s"),
+                                                QStringLiteral("b"), QStringLiteral("2")}));
+    QCOMPARE(refs->at(1).field, QStringLiteral("with.u"));
+}
+
+QTEST_GUILESS_MAIN(tst_Template)
+#include "tst_Template.moc"

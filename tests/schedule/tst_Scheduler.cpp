@@ -1,0 +1,132 @@
+// Scheduler with a manual clock: a due task is queued once, missed occurrences coalesce into
+// one late run, paused tasks are left alone, and the timer is armed for the next instant.
+#include "support/TempDataDir.h"
+
+#include "core/Clock.h"
+#include "core/Id.h"
+#include "schedule/Scheduler.h"
+#include "store/Database.h"
+#include "store/RunQueue.h"
+#include "store/TaskStore.h"
+
+#include <QSignalSpy>
+#include <QTest>
+
+using namespace ordinaut;
+
+class tst_Scheduler final : public QObject
+{
+    Q_OBJECT
+
+private slots:
+    void init();
+    void cleanup();
+    void dueTaskIsQueuedExactlyOnce();
+    void missedOccurrencesCoalesceIntoOneRun();
+    void pausedTaskIsNotQueued();
+    void onceTaskIsSpentAfterFiring();
+    void armsForEarliestNextRun();
+
+private:
+    Task addTask(ScheduleKind kind, const QString &expression, const QDateTime &nextRunAt,
+                 TaskStatus status = TaskStatus::Active);
+
+    std::unique_ptr<test::TempDataDir> m_dir;
+    std::shared_ptr<Database> m_db;
+    ManualClock m_clock{QDateTime::fromString(QStringLiteral("2026-06-10T12:00:00Z"), Qt::ISODate)};
+};
+
+void tst_Scheduler::init()
+{
+    m_dir = std::make_unique<test::TempDataDir>();
+    Result<std::shared_ptr<Database>> db = Database::open(m_dir->databaseFile());
+    QVERIFY(db);
+    m_db = *db;
+    m_clock.set(QDateTime::fromString(QStringLiteral("2026-06-10T12:00:00Z"), Qt::ISODate));
+}
+
+void tst_Scheduler::cleanup()
+{
+    m_db.reset();
+    m_dir.reset();
+}
+
+Task tst_Scheduler::addTask(ScheduleKind kind, const QString &expression,
+                            const QDateTime &nextRunAt, TaskStatus status)
+{
+    Task task;
+    task.id = newId();
+    task.title = QStringLiteral("t");
+    task.schedule
+        = Schedule{kind, expression,
+                   kind == ScheduleKind::RRule ? QStringLiteral("2026-01-01T09:00:00") : QString(),
+                   QStringLiteral("UTC")};
+    task.pipeline
+        = *Pipeline::fromJson(Json::parse(R"({"pipeline":[]})"), QStringLiteral("payload"));
+    task.status = status;
+    task.nextRunAt = nextRunAt;
+    task.createdAt = m_clock.now();
+    task.updatedAt = m_clock.now();
+    TaskStore store(*m_db);
+    [&] { QVERIFY(store.insert(task)); }();
+    return task;
+}
+
+void tst_Scheduler::dueTaskIsQueuedExactlyOnce()
+{
+    const Task task = addTask(ScheduleKind::RRule, QStringLiteral("FREQ=DAILY;BYHOUR=9"),
+                              m_clock.now().addSecs(-60));
+    Scheduler scheduler(*m_db, m_clock);
+    QSignalSpy queued(&scheduler, &Scheduler::runQueued);
+    QCOMPARE(scheduler.tick(), 1);
+    QCOMPARE(queued.count(), 1);
+    QCOMPARE(queued.at(0).at(0).value<Event>().topic, QStringLiteral("run.queued"));
+    QCOMPARE(scheduler.tick(), 0);
+    QCOMPARE(*RunQueue(*m_db).pendingCount(), 1);
+    const Task after = *TaskStore(*m_db).get(task.id);
+    QCOMPARE(after.nextRunAt,
+             QDateTime::fromString(QStringLiteral("2026-06-11T09:00:00Z"), Qt::ISODate));
+}
+
+void tst_Scheduler::missedOccurrencesCoalesceIntoOneRun()
+{
+    // Asleep for three days: one late run, then back on schedule.
+    addTask(ScheduleKind::RRule, QStringLiteral("FREQ=DAILY;BYHOUR=9"), m_clock.now().addDays(-3));
+    Scheduler scheduler(*m_db, m_clock);
+    QCOMPARE(scheduler.tick(), 1);
+    QCOMPARE(scheduler.tick(), 0);
+    QCOMPARE(*RunQueue(*m_db).pendingCount(), 1);
+}
+
+void tst_Scheduler::pausedTaskIsNotQueued()
+{
+    addTask(ScheduleKind::RRule, QStringLiteral("FREQ=DAILY"), m_clock.now().addSecs(-5),
+            TaskStatus::Paused);
+    Scheduler scheduler(*m_db, m_clock);
+    QCOMPARE(scheduler.tick(), 0);
+    QCOMPARE(*RunQueue(*m_db).pendingCount(), 0);
+}
+
+void tst_Scheduler::onceTaskIsSpentAfterFiring()
+{
+    const QDateTime at = m_clock.now().addMSecs(500);
+    const Task task = addTask(ScheduleKind::Once, formatInstant(at), at);
+    Scheduler scheduler(*m_db, m_clock);
+    QCOMPARE(scheduler.tick(), 0); // never early
+    m_clock.advanceMs(500);
+    QCOMPARE(scheduler.tick(), 1);
+    QVERIFY(!TaskStore(*m_db).get(task.id)->nextRunAt.isValid());
+}
+
+void tst_Scheduler::armsForEarliestNextRun()
+{
+    addTask(ScheduleKind::RRule, QStringLiteral("FREQ=DAILY"), m_clock.now().addSecs(30));
+    addTask(ScheduleKind::RRule, QStringLiteral("FREQ=DAILY"), m_clock.now().addSecs(10));
+    Scheduler scheduler(*m_db, m_clock);
+    scheduler.start();
+    QCOMPARE(scheduler.armedFor(), m_clock.now().addSecs(10));
+    scheduler.stop();
+}
+
+QTEST_GUILESS_MAIN(tst_Scheduler)
+#include "tst_Scheduler.moc"

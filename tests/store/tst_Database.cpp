@@ -1,0 +1,117 @@
+// Database: migrations create the schema, WAL is on, and a database from a newer Ordinaut or a
+// file that is not a database is refused without being touched.
+#include "support/TempDataDir.h"
+
+#include "store/Database.h"
+
+#include <QCryptographicHash>
+#include <QFile>
+#include <QSqlQuery>
+#include <QTest>
+
+using namespace ordinaut;
+
+namespace {
+
+QByteArray digestOf(const QString &path)
+{
+    QFile file(path);
+    if (!file.open(QIODevice::ReadOnly))
+        return {};
+    return QCryptographicHash::hash(file.readAll(), QCryptographicHash::Sha256);
+}
+
+} // namespace
+
+class tst_Database final : public QObject
+{
+    Q_OBJECT
+
+private slots:
+    void migrationsCreateEveryTable();
+    void reopeningKeepsData();
+    void newerSchemaIsRefusedAndLeftUntouched();
+    void foreignFileIsRefused();
+};
+
+void tst_Database::migrationsCreateEveryTable()
+{
+    test::TempDataDir dir;
+    Result<std::shared_ptr<Database>> db = Database::open(dir.databaseFile());
+    QVERIFY2(db, qPrintable(db ? QString() : db.error().describe()));
+    QCOMPARE((*db)->schemaVersion(), Database::latestSchemaVersion());
+
+    QSqlQuery query((*db)->connection());
+    QVERIFY(query.exec(QStringLiteral("SELECT name FROM sqlite_master WHERE type='table'")));
+    QStringList tables;
+    while (query.next())
+        tables << query.value(0).toString();
+    for (const char *name : {"agents", "tasks", "task_versions", "run_queue", "runs", "run_steps",
+                             "events", "audit_log", "side_effects", "workers"})
+        QVERIFY2(tables.contains(QLatin1String(name)), name);
+
+    QVERIFY(query.exec(QStringLiteral("PRAGMA journal_mode")) && query.next());
+    QCOMPARE(query.value(0).toString(), QStringLiteral("wal"));
+    // The idempotency key of materialized work.
+    QVERIFY(query.exec(QStringLiteral("SELECT sql FROM sqlite_master WHERE name='run_queue'"))
+            && query.next());
+    QVERIFY(query.value(0).toString().contains(
+        QLatin1String("UNIQUE (task_id, scheduled_for, attempt)")));
+}
+
+void tst_Database::reopeningKeepsData()
+{
+    test::TempDataDir dir;
+    {
+        Result<std::shared_ptr<Database>> db = Database::open(dir.databaseFile());
+        QVERIFY(db);
+        QSqlQuery insert((*db)->connection());
+        QVERIFY(insert.exec(
+            QStringLiteral("INSERT INTO agents (id, name, created_at) VALUES ('a', 'kept', 1)")));
+    }
+    Result<std::shared_ptr<Database>> again = Database::open(dir.databaseFile());
+    QVERIFY(again);
+    QSqlQuery query((*again)->connection());
+    QVERIFY(query.exec(QStringLiteral("SELECT name FROM agents")) && query.next());
+    QCOMPARE(query.value(0).toString(), QStringLiteral("kept"));
+}
+
+void tst_Database::newerSchemaIsRefusedAndLeftUntouched()
+{
+    test::TempDataDir dir;
+    {
+        QSqlDatabase raw
+            = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), QStringLiteral("raw"));
+        raw.setDatabaseName(dir.databaseFile());
+        QVERIFY(raw.open());
+        QSqlQuery query(raw);
+        QVERIFY(query.exec(QStringLiteral("CREATE TABLE future (x)")));
+        QVERIFY(query.exec(QStringLiteral("PRAGMA user_version = 99")));
+        raw.close();
+    }
+    QSqlDatabase::removeDatabase(QStringLiteral("raw"));
+    const QByteArray before = digestOf(dir.databaseFile());
+
+    Result<std::shared_ptr<Database>> db = Database::open(dir.databaseFile());
+    QVERIFY(!db);
+    QVERIFY(db.error().code == ErrorCode::Conflict);
+    QVERIFY2(db.error().message.contains(QLatin1String("newer")), qPrintable(db.error().message));
+    QVERIFY(db.error().message.contains(QLatin1String("Nothing was changed")));
+    QCOMPARE(digestOf(dir.databaseFile()), before);
+}
+
+void tst_Database::foreignFileIsRefused()
+{
+    test::TempDataDir dir;
+    QFile file(dir.databaseFile());
+    QVERIFY(file.open(QIODevice::WriteOnly));
+    file.write(QByteArray(4096, 'x'));
+    file.close();
+    Result<std::shared_ptr<Database>> db = Database::open(dir.databaseFile());
+    QVERIFY(!db);
+    QVERIFY(db.error().code == ErrorCode::Conflict);
+    QVERIFY(db.error().message.contains(QLatin1String("not an Ordinaut database")));
+}
+
+QTEST_GUILESS_MAIN(tst_Database)
+#include "tst_Database.moc"
