@@ -80,6 +80,30 @@ void Worker::publish(const QString &topic, Json payload)
                  qPrintable(event.error().describe()));
 }
 
+void Worker::recordStep(const StepRecord &step)
+{
+    // The step and its event commit together: one durable write per step.
+    sql::Transaction tx(m_database.connection(), sql::TransactionMode::Immediate);
+    Status stored = tx.isOpen() ? RunStore(m_database).insertStep(step) : Status(tx.error());
+    Result<Event> event = Error::internal(QString());
+    if (stored) {
+        event = EventLog(m_database)
+                    .append(m_bus.make(QStringLiteral("run.step_finished"),
+                                       Json{{"run_id", step.runId},
+                                            {"step_id", step.stepId},
+                                            {"index", step.index},
+                                            {"status", toString(step.status)}},
+                                       m_id));
+        stored = event ? tx.commit() : Status(event.error());
+    }
+    if (!stored) {
+        qWarning("run %s: cannot record step %s: %s", qPrintable(step.runId),
+                 qPrintable(step.stepId), qPrintable(stored.error().describe()));
+        return;
+    }
+    m_bus.announce(*event);
+}
+
 void Worker::process(const Claim &claim)
 {
     RunStore runs(m_database);
@@ -113,16 +137,8 @@ void Worker::process(const Claim &claim)
             context.attempt = run->attempt;
             context.trigger = run->trigger;
             Executor executor(m_tools, m_clock);
-            outcome = executor.execute(*pipeline, context, [&](const StepRecord &step) {
-                if (Status stored = runs.insertStep(step); !stored)
-                    qWarning("run %s: cannot record step %s: %s", qPrintable(step.runId),
-                             qPrintable(step.stepId), qPrintable(stored.error().describe()));
-                publish(QStringLiteral("run.step_finished"),
-                        Json{{"run_id", step.runId},
-                             {"step_id", step.stepId},
-                             {"index", step.index},
-                             {"status", toString(step.status)}});
-            });
+            outcome = executor.execute(*pipeline, context,
+                                       [&](const StepRecord &step) { recordStep(step); });
         }
     }
 

@@ -16,6 +16,7 @@ class Database;
 class EventBus;
 class ToolRegistry;
 struct Claim;
+struct StepRecord;
 
 class Worker final : public QObject
 {
@@ -37,6 +38,7 @@ public slots:
 
 private:
     void process(const Claim &claim);
+    void recordStep(const StepRecord &step);
     void publish(const QString &topic, nlohmann::json payload);
 
     QString m_id;

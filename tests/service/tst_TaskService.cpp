@@ -38,6 +38,7 @@ private slots:
     void removeMakesTaskNotFound();
     void listFiltersAndPaginates();
     void onceInThePastIsRefused();
+    void ruleWithoutDtstartIsAnchoredAtTheMinute();
 
 private:
     Task create(const char *body);
@@ -227,6 +228,19 @@ void tst_TaskService::onceInThePastIsRefused()
     QVERIFY(!task);
     QCOMPARE(task.error().field, QStringLiteral("schedule_expr"));
     QVERIFY(task.error().message.contains(QLatin1String("in the past")));
+}
+
+void tst_TaskService::ruleWithoutDtstartIsAnchoredAtTheMinute()
+{
+    const Task task = create(
+        R"({"title":"hourly","schedule_kind":"rrule","schedule_expr":"FREQ=HOURLY;BYMINUTE=0",
+        "timezone":"Asia/Kolkata","payload":{"pipeline":[]}})");
+    QVERIFY(task.schedule.dtstart.endsWith(QLatin1String(":00")));
+    const QDateTime next = task.nextRunAt.toTimeZone(QTimeZone("Asia/Kolkata"));
+    QCOMPARE(next.time().minute(), 0);
+    QCOMPARE(next.time().second(), 0);
+    QVERIFY(task.nextRunAt > QDateTime::currentDateTimeUtc());
+    QVERIFY(task.nextRunAt <= QDateTime::currentDateTimeUtc().addSecs(3600));
 }
 
 QTEST_GUILESS_MAIN(tst_TaskService)
