@@ -14,6 +14,7 @@
 #include <QFutureWatcher>
 #include <QLibraryInfo>
 #include <QMessageBox>
+#include <QThreadPool>
 #include <QTranslator>
 #include <QtConcurrent/QtConcurrentRun>
 
@@ -100,6 +101,8 @@ int main(int argc, char **argv)
     window.show();
 
     const int code = QApplication::exec();
+    // Background jobs (loads, "Pause all") use the services: let them end first.
+    QThreadPool::globalInstance()->waitForDone();
     (*host)->stop();
     return code;
 }

@@ -34,14 +34,9 @@ Result<quint16> HttpApi::start(const QHostAddress &address, quint16 port)
     m_thread->setObjectName(QStringLiteral("ordinaut-http"));
     m_thread->start();
     quint16 bound = 0;
-    QMetaObject::invokeMethod(
-        this,
-        [&] {
-            // Created and used only on the HTTP thread.
-            m_server = new ApiServer(*this);
-            m_server->moveToThread(m_thread.get());
-        },
-        Qt::DirectConnection);
+    // Lives on the HTTP thread from here on: every socket and request is handled there.
+    m_server = new ApiServer(*this);
+    m_server->moveToThread(m_thread.get());
     QMetaObject::invokeMethod(
         m_server, [&] { bound = m_server->listen(address, port); }, Qt::BlockingQueuedConnection);
     if (bound == 0) {

@@ -44,7 +44,7 @@ Result<Json> readJsonBody(const HttpRequest &request)
             {}};
     try {
         return Json::parse(request.body.constBegin(), request.body.constEnd());
-    } catch (const Json::parse_error &error) {
+    } catch (const Json::exception &error) { // parse errors, and numbers out of range
         return Error{
             ErrorCode::MalformedInput,
             QStringLiteral("the body is not valid JSON: %1").arg(QString::fromUtf8(error.what())),

@@ -42,7 +42,9 @@ Result<Step> parseStep(const Json &node, const QString &path)
                     field, QStringLiteral("must be a name of letters, digits, '_' or '-'"));
             step.saveAs = value.get<QString>();
         } else if (key == "timeout_seconds") {
-            if (!value.is_number_integer() || value.get<int>() < 1 || value.get<int>() > 86400)
+            // Compared as 64-bit so a huge number cannot wrap into the range.
+            if (!value.is_number_integer() || value.get<qint64>() < 1
+                || value.get<qint64>() > 86400)
                 return Error::invalid(field, QStringLiteral("must be an integer from 1 to 86400"));
             step.timeoutSeconds = value.get<int>();
         } else if (key == "on_error") {

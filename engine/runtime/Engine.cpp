@@ -64,8 +64,12 @@ Result<std::unique_ptr<Engine>> Engine::create(const EngineOptions &options)
 
 void Engine::start()
 {
-    if (m_running)
+    // The scheduler and workers are deleted with their threads at stop(): no restart.
+    if (m_running || m_engineThread->isFinished()) {
+        if (!m_running)
+            qWarning("Engine::start: an engine cannot be started again after stop()");
         return;
+    }
     m_running = true;
     m_engineThread->start();
     QMetaObject::invokeMethod(m_scheduler, &Scheduler::start, Qt::QueuedConnection);

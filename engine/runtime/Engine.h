@@ -37,6 +37,7 @@ public:
     // Opens the database in the data folder (see Database::open for its errors).
     static Result<std::unique_ptr<Engine>> create(const EngineOptions &options);
 
+    // Starts the scheduler and the workers. Once stopped, an Engine cannot be started again.
     void start();
     void stop();
     bool isRunning() const { return m_running; }

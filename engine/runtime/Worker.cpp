@@ -70,6 +70,16 @@ void Worker::drain()
         }
     } while (m_wakePending && !m_stopping.load());
     m_busy = false;
+    if (m_stopping.load())
+        QThread::currentThread()->quit();
+}
+
+void Worker::finish()
+{
+    // Quitting the thread now would also end a tool's nested event loop and fail the run in
+    // progress; a busy worker quits when drain() returns.
+    if (!m_busy)
+        QThread::currentThread()->quit();
 }
 
 void Worker::publish(const QString &topic, Json payload)
@@ -142,33 +152,52 @@ void Worker::process(const Claim &claim)
         }
     }
 
+    // The outcome must not be lost to a busy database: retry with backoff (about a minute in
+    // all). Only a lost lease (Conflict) is final — another worker owns the run now.
+    for (int attempt = 0;; ++attempt) {
+        Result<Event> event = recordOutcome(claim, outcome);
+        if (event) {
+            m_bus.announce(*event);
+            return;
+        }
+        if (event.error().code == ErrorCode::Conflict || attempt == kRecordAttempts - 1) {
+            qWarning("run %s: result not recorded: %s", qPrintable(claim.runId),
+                     qPrintable(event.error().describe()));
+            return;
+        }
+        QThread::msleep(static_cast<unsigned long>(100) << std::min(attempt, 8));
+    }
+}
+
+Result<Event> Worker::recordOutcome(const Claim &claim, const RunOutcome &outcome)
+{
     const QDateTime finishedAt = m_clock.now();
     sql::Transaction tx(m_database.connection(), sql::TransactionMode::Immediate);
-    Status recorded = tx.isOpen() ? RunQueue(m_database).complete(claim) : Status(tx.error());
-    if (recorded)
-        recorded
-            = runs.finish(claim.runId, outcome.status, outcome.error, outcome.output, finishedAt);
-    if (recorded)
-        recorded = WorkerStore(m_database).recordProcessed(m_id, finishedAt);
-    Result<Event> event = Error::internal(QString());
-    if (recorded) {
-        event
-            = EventLog(m_database)
-                  .append(m_bus.make(QStringLiteral("run.finished"),
-                                     Json{{"run_id", claim.runId},
-                                          {"task_id", claim.taskId},
-                                          {"status", toString(outcome.status)},
-                                          {"error", outcome.error.isEmpty() ? Json(nullptr)
-                                                                            : Json(outcome.error)}},
-                                     m_id));
-        recorded = event ? tx.commit() : Status(event.error());
-    }
-    if (!recorded) {
-        qWarning("run %s: result not recorded: %s", qPrintable(claim.runId),
-                 qPrintable(recorded.error().describe()));
-        return;
-    }
-    m_bus.announce(*event);
+    if (!tx.isOpen())
+        return tx.error();
+    if (Status done = RunQueue(m_database).complete(claim); !done)
+        return done.error();
+    if (Status done
+        = RunStore(m_database)
+              .finish(claim.runId, outcome.status, outcome.error, outcome.output, finishedAt);
+        !done)
+        return done.error();
+    if (Status done = WorkerStore(m_database).recordProcessed(m_id, finishedAt); !done)
+        return done.error();
+    Result<Event> event
+        = EventLog(m_database)
+              .append(m_bus.make(
+                  QStringLiteral("run.finished"),
+                  Json{{"run_id", claim.runId},
+                       {"task_id", claim.taskId},
+                       {"status", toString(outcome.status)},
+                       {"error", outcome.error.isEmpty() ? Json(nullptr) : Json(outcome.error)}},
+                  m_id));
+    if (!event)
+        return event.error();
+    if (Status committed = tx.commit(); !committed)
+        return committed.error();
+    return event;
 }
 
 } // namespace ordinaut

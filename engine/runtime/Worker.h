@@ -2,6 +2,9 @@
 // one at a time, runs their pipelines and records the results.
 #pragma once
 
+#include "core/Event.h"
+#include "core/Result.h"
+
 #include <QObject>
 
 #include <QTimer>
@@ -16,6 +19,7 @@ class Database;
 class EventBus;
 class ToolRegistry;
 struct Claim;
+struct RunOutcome;
 struct StepRecord;
 
 class Worker final : public QObject
@@ -30,15 +34,20 @@ public:
     static constexpr qint64 kLeaseMs = 15 * 60 * 1000;
     // Safety net in case a wake-up was missed (another process enqueued, say).
     static constexpr int kPollMs = 1000;
+    static constexpr int kRecordAttempts = 10;
 
 public slots:
     void start();
     // Claims and runs until nothing is ready.
     void drain();
+    // Ends the worker's thread once the run in progress (if any) is recorded. Call after the
+    // pool's stopping flag is set.
+    void finish();
 
 private:
     void process(const Claim &claim);
     void recordStep(const StepRecord &step);
+    Result<Event> recordOutcome(const Claim &claim, const RunOutcome &outcome);
     void publish(const QString &topic, nlohmann::json payload);
 
     QString m_id;

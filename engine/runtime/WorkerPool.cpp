@@ -51,8 +51,10 @@ void WorkerPool::start()
 void WorkerPool::stop()
 {
     m_stopping = true;
-    for (const auto &thread : m_threads)
-        thread->quit();
+    for (size_t i = 0; i < m_threads.size(); ++i) {
+        if (m_threads[i]->isRunning())
+            QMetaObject::invokeMethod(m_workers[i], &Worker::finish, Qt::QueuedConnection);
+    }
     for (const auto &thread : m_threads)
         thread->wait();
 }

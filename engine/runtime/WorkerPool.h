@@ -30,7 +30,7 @@ public:
     int size() const { return static_cast<int>(m_workers.size()); }
 
     void start();
-    // Lets each worker finish the run it is on, then joins the threads.
+    // Lets each worker record the run it is on, then joins the threads. Not restartable.
     void stop();
 
 public slots:

@@ -6,7 +6,9 @@
 #include "core/Json.h"
 
 #include <QRegularExpression>
+
 #include <QTimeZone>
+#include <algorithm>
 
 #include <libical/ical.h>
 
@@ -60,6 +62,61 @@ bool parseWallTime(const QString &text, QDate *date, QTime *time)
     return date->isValid() && time->isValid();
 }
 
+// Seconds per period for frequencies of fixed length in floating time; 0 for months/years.
+qint64 fixedPeriodSeconds(icalrecurrencetype_frequency frequency)
+{
+    switch (frequency) {
+    case ICAL_MINUTELY_RECURRENCE:
+        return 60;
+    case ICAL_HOURLY_RECURRENCE:
+        return 3600;
+    case ICAL_DAILY_RECURRENCE:
+        return 86400;
+    case ICAL_WEEKLY_RECURRENCE:
+        return 7 * 86400;
+    default:
+        return 0;
+    }
+}
+
+bool hasAny(const short *values)
+{
+    return values[0] != ICAL_RECURRENCE_ARRAY_MAX;
+}
+
+// Rules libical would search for a very long time inside a single call (beyond any budget):
+// per-second rules, sub-daily rules filtered by year day or week number, and month days that
+// no listed month has. Empty when the rule is acceptable.
+QString unboundedReason(const icalrecurrencetype &rule)
+{
+    if (rule.freq == ICAL_SECONDLY_RECURRENCE)
+        return QStringLiteral(
+            "FREQ=SECONDLY is not supported; the finest schedule is FREQ=MINUTELY");
+    const bool subDaily
+        = rule.freq == ICAL_MINUTELY_RECURRENCE || rule.freq == ICAL_HOURLY_RECURRENCE;
+    if (subDaily && (hasAny(rule.by_year_day) || hasAny(rule.by_week_no)))
+        return QStringLiteral(
+            "BYYEARDAY and BYWEEKNO need FREQ=DAILY or coarser (use BYHOUR/BYMINUTE "
+            "for the time of day)");
+    if (hasAny(rule.by_month_day)) {
+        static const int kDays[] = {0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+        int longest = 31;
+        if (hasAny(rule.by_month)) {
+            longest = 0;
+            for (int i = 0; i < ICAL_BY_MONTH_SIZE && rule.by_month[i] != ICAL_RECURRENCE_ARRAY_MAX;
+                 ++i)
+                longest = std::max(longest, kDays[std::clamp<int>(rule.by_month[i], 1, 12)]);
+        }
+        bool possible = false;
+        for (int i = 0;
+             i < ICAL_BY_MONTHDAY_SIZE && rule.by_month_day[i] != ICAL_RECURRENCE_ARRAY_MAX; ++i)
+            possible = possible || rule.by_month_day[i] < 0 || rule.by_month_day[i] <= longest;
+        if (!possible)
+            return QStringLiteral("it never occurs: no listed month has that BYMONTHDAY");
+    }
+    return {};
+}
+
 Result<icalrecurrencetype> parseRule(const QString &expression)
 {
     const QByteArray text = ruleText(expression).toUtf8();
@@ -72,6 +129,9 @@ Result<icalrecurrencetype> parseRule(const QString &expression)
                                              "\"FREQ=WEEKLY;BYDAY=MO,FR;BYHOUR=9;BYMINUTE=0\")")
                                   .arg(expression));
     }
+    if (const QString reason = unboundedReason(rule); !reason.isEmpty())
+        return Error::invalid(QStringLiteral("schedule_expr"),
+                              QStringLiteral("'%1': %2").arg(expression, reason));
     return rule;
 }
 
@@ -166,26 +226,32 @@ Result<QDateTime> Recurrence::nextAfter(const Schedule &schedule, const QDateTim
     dtstart.is_date = 0;
     dtstart.zone = nullptr; // floating: expansion happens in local wall time
 
+    // Iterations are bounded, so a rule anchored long ago is started afresh a whole number of
+    // periods later, close to `after`: for fixed-length frequencies in floating time that keeps
+    // every later occurrence. (libical's own set_start misaligns hourly and minutely intervals,
+    // and nothing may shift a COUNT, which counts from dtstart.) Two days of slack cover any
+    // UTC offset.
+    const qint64 periodSeconds = fixedPeriodSeconds(rule.freq);
+    const QDateTime floatingStart(startDate, startTime, Qt::UTC);
+    const QDateTime localAfter = after.toTimeZone(zone).addDays(-2);
+    const QDateTime floatingAfter(localAfter.date(), localAfter.time(), Qt::UTC);
+    if (rule.count == 0 && periodSeconds > 0 && floatingAfter > floatingStart) {
+        const qint64 step = periodSeconds * std::max<qint64>(1, rule.interval);
+        const qint64 periods = floatingStart.secsTo(floatingAfter) / step;
+        const QDateTime shifted = floatingStart.addSecs(periods * step);
+        dtstart.year = shifted.date().year();
+        dtstart.month = shifted.date().month();
+        dtstart.day = shifted.date().day();
+        dtstart.hour = shifted.time().hour();
+        dtstart.minute = shifted.time().minute();
+        dtstart.second = shifted.time().second();
+    }
     Iterator it;
     it.handle = icalrecur_iterator_new(rule, dtstart);
     if (!it.handle)
         return Error::invalid(QStringLiteral("schedule_expr"),
                               QStringLiteral("libical cannot expand '%1' from dtstart %2")
                                   .arg(schedule.expression, schedule.dtstart));
-
-    // Skip ahead close to `after` when the rule allows it (not with COUNT, which must count
-    // from dtstart). Two days of slack cover any UTC offset.
-    const QDateTime localAfter = after.toTimeZone(zone).addDays(-2);
-    if (rule.count == 0 && localAfter.date() > startDate) {
-        icaltimetype start = dtstart;
-        start.year = localAfter.date().year();
-        start.month = localAfter.date().month();
-        start.day = localAfter.date().day();
-        start.hour = 0;
-        start.minute = 0;
-        start.second = 0;
-        icalrecur_iterator_set_start(it.handle, start);
-    }
 
     for (int i = 0; i < kIterationBudget; ++i) {
         const icaltimetype next = icalrecur_iterator_next(it.handle);
@@ -197,11 +263,13 @@ Result<QDateTime> Recurrence::nextAfter(const Schedule &schedule, const QDateTim
         if (instant > after)
             return instant;
     }
-    return Error{ErrorCode::Timeout,
-                 QStringLiteral("'%1' did not reach %2 within %3 iterations")
-                     .arg(schedule.expression, formatInstant(after))
-                     .arg(kIterationBudget),
-                 QStringLiteral("schedule_expr")};
+    return Error::invalid(
+        QStringLiteral("schedule_expr"),
+        QStringLiteral("'%1' needs more than %2 steps from dtstart %3 to reach %4; "
+                       "use a later dtstart or a smaller COUNT")
+            .arg(schedule.expression)
+            .arg(kIterationBudget)
+            .arg(schedule.dtstart, formatInstant(after)));
 }
 
 } // namespace ordinaut

@@ -17,8 +17,8 @@ public:
     static Status validate(const Schedule &schedule);
 
     // The first occurrence strictly after `after`; an invalid QDateTime when there is none
-    // (manual, a once in the past, an RRULE that ended). InvalidArgument for a bad schedule;
-    // Timeout when an RRULE needs more than the iteration budget to reach `after`.
+    // (manual, a once in the past, an RRULE that ended). InvalidArgument for a bad schedule,
+    // including an RRULE that needs more than the iteration budget to reach `after`.
     static Result<QDateTime> nextAfter(const Schedule &schedule, const QDateTime &after);
 
     // Upper bound on libical iterations per call, so a hostile rule cannot hang the engine.

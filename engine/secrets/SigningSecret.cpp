@@ -43,7 +43,7 @@ Result<QByteArray> SigningSecret::loadOrCreate(const QString &dataDir,
     // existing tokens keep working.
     if (mode != QLatin1String("keychain")) {
         Result<std::optional<QByteArray>> fromFile = file.read(fileKey);
-        if (fromFile && fromFile->has_value())
+        if (fromFile && fromFile->has_value() && (*fromFile)->size() == kBytes)
             return **fromFile;
     }
 

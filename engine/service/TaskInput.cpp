@@ -70,8 +70,11 @@ Result<TaskInputResult> TaskInput::apply(const Json &body, Task base, TaskInputM
     const bool creating = mode == TaskInputMode::Create;
 
     if (body.contains("version")) {
-        if (!body["version"].is_number_integer())
-            return Error::invalid(QStringLiteral("version"), QStringLiteral("must be an integer"));
+        const Json &version = body["version"];
+        if (!version.is_number_integer() || version.get<qint64>() < 1
+            || version.get<qint64>() > std::numeric_limits<int>::max())
+            return Error::invalid(QStringLiteral("version"),
+                                  QStringLiteral("must be a positive integer"));
         result.expectedVersion = body["version"].get<int>();
     }
     if (body.contains("title")) {

@@ -163,27 +163,43 @@ Result<TaskPage> TaskService::list(std::optional<TaskStatus> status, int limit, 
 
 Result<Task> TaskService::update(const QString &id, const Json &body, const QString &actor)
 {
+    // Validate and compute the next run before taking the write lock: expanding a schedule may
+    // take a while, and nobody else should wait for it.
+    Result<Task> current = get(id);
+    if (!current)
+        return current.error();
+    const PipelineChecker checker(m_engine.tools());
+    Result<TaskInputResult> input
+        = TaskInput::apply(body, *current, TaskInputMode::Update, checker);
+    if (!input)
+        return input.error();
+    const int baseVersion = input->expectedVersion.value_or(current->version);
+    Task prepared = std::move(input->task);
+    if (Status scheduled = computeNextRun(prepared, input->scheduleChanged); !scheduled)
+        return scheduled.error();
+
     return mutate(
-        id, QStringLiteral("task.update"), actor, [&](Task current, Json &details) -> Result<Task> {
-            const PipelineChecker checker(m_engine.tools());
-            Result<TaskInputResult> input
-                = TaskInput::apply(body, current, TaskInputMode::Update, checker);
-            if (!input)
-                return input.error();
-            if (input->expectedVersion && *input->expectedVersion != current.version)
+        id, QStringLiteral("task.update"), actor,
+        [&](const Task &latest, Json &details) -> Result<Task> {
+            // Paused, resumed or edited since it was read: the prepared copy is stale.
+            if (latest.updatedAt != current->updatedAt && latest.version == baseVersion)
+                return Error{
+                    ErrorCode::Conflict,
+                    QStringLiteral("task %1 changed while this update was prepared; try again")
+                        .arg(id),
+                    {}};
+            if (latest.version != baseVersion)
                 return Error{
                     ErrorCode::Conflict,
                     QStringLiteral("task %1 is at version %2, not %3: it was changed meanwhile; "
                                    "fetch it again and reapply your change")
                         .arg(id)
-                        .arg(current.version)
-                        .arg(*input->expectedVersion),
+                        .arg(latest.version)
+                        .arg(baseVersion),
                     QStringLiteral("version")};
-            Task task = std::move(input->task);
-            if (Status scheduled = computeNextRun(task, input->scheduleChanged); !scheduled)
-                return scheduled.error();
+            Task task = prepared;
             const QDateTime now = m_engine.clock().now();
-            task.version = current.version + 1;
+            task.version = latest.version + 1;
             task.updatedAt = now;
             TaskStore store(m_engine.database());
             if (Status stored = store.update(task); !stored)
@@ -201,6 +217,9 @@ Result<Task> TaskService::update(const QString &id, const Json &body, const QStr
 
 Result<Task> TaskService::pause(const QString &id, const QString &actor)
 {
+    // Already paused: nothing changes, so nothing is audited or announced.
+    if (Result<Task> current = get(id); !current || current->status == TaskStatus::Paused)
+        return current;
     return mutate(id, QStringLiteral("task.pause"), actor, [&](Task task, Json &) -> Result<Task> {
         task.status = TaskStatus::Paused;
         task.nextRunAt = QDateTime();
@@ -213,6 +232,9 @@ Result<Task> TaskService::pause(const QString &id, const QString &actor)
 
 Result<Task> TaskService::resume(const QString &id, const QString &actor)
 {
+    // Already active: nothing changes, so nothing is audited or announced.
+    if (Result<Task> current = get(id); !current || current->status == TaskStatus::Active)
+        return current;
     return mutate(id, QStringLiteral("task.resume"), actor, [&](Task task, Json &) -> Result<Task> {
         const bool wasPaused = task.status == TaskStatus::Paused;
         task.status = TaskStatus::Active;

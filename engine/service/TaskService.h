@@ -29,7 +29,7 @@ public:
     Result<Task> update(const QString &id, const Json &body, const QString &actor);
     // Idempotent: pausing a paused task changes nothing and succeeds. NotFound.
     Result<Task> pause(const QString &id, const QString &actor);
-    // Recomputes next_run_at from now. NotFound.
+    // Recomputes next_run_at from now; resuming an active task changes nothing. NotFound.
     Result<Task> resume(const QString &id, const QString &actor);
     // Removes the task and its pending runs; finished runs stay in history. NotFound.
     Status remove(const QString &id, const QString &actor);

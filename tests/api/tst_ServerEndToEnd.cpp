@@ -239,6 +239,9 @@ void tst_ServerEndToEnd::badBodiesAreRefusedAndCreateNothing_data()
         = R"("payload":{"pipeline":[{"id":"a","uses":"debug.echo","with":{}}]})";
     QTest::newRow("invalid JSON") << QByteArray("{\"title\": ") << QByteArray("application/json")
                                   << 400 << QStringLiteral("not valid JSON");
+    QTest::newRow("number out of range")
+        << QByteArray(R"({"title":"x","priority":1e400})") << QByteArray("application/json") << 400
+        << QStringLiteral("not valid JSON");
     QTest::newRow("not an object") << QByteArray("[1,2]") << QByteArray("application/json") << 400
                                    << QStringLiteral("JSON object");
     QTest::newRow("missing title") << ("{" + pipeline + "}") << QByteArray("application/json")

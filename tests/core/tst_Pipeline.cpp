@@ -14,6 +14,7 @@ private slots:
     void roundTrips();
     void errorsNameTheField_data();
     void errorsNameTheField();
+    void minimalStepGetsDefaults();
 };
 
 void tst_Pipeline::roundTrips()
@@ -61,6 +62,35 @@ void tst_Pipeline::errorsNameTheField_data()
                                      << "payload.params";
     QTest::newRow("unknownPayloadKey") << R"({"pipeline":[],"steps":[]})"
                                        << "payload.steps";
+    QTest::newRow("idNotString") << R"({"pipeline":[{"id":5,"uses":"x"}]})"
+                                 << "payload.pipeline[0].id";
+    QTest::newRow("usesNotString") << R"({"pipeline":[{"id":"a","uses":["x"]}]})"
+                                   << "payload.pipeline[0].uses";
+    QTest::newRow("usesEmpty") << R"({"pipeline":[{"id":"a","uses":""}]})"
+                               << "payload.pipeline[0].uses";
+    QTest::newRow("saveAsNotName") << R"({"pipeline":[{"id":"a","uses":"x","save_as":"a.b"}]})"
+                                   << "payload.pipeline[0].save_as";
+    QTest::newRow("saveAsTakenByEarlierStep")
+        << R"({"pipeline":[{"id":"a","uses":"x"},{"id":"b","uses":"x","save_as":"a"}]})"
+        << "payload.pipeline[1].save_as";
+    QTest::newRow("idTakenByEarlierSaveAs")
+        << R"({"pipeline":[{"id":"a","uses":"x","save_as":"r"},{"id":"r","uses":"x"}]})"
+        << "payload.pipeline[1].id";
+    QTest::newRow("timeoutAsString")
+        << R"({"pipeline":[{"id":"a","uses":"x","timeout_seconds":"5"}]})"
+        << "payload.pipeline[0].timeout_seconds";
+    QTest::newRow("timeoutFraction")
+        << R"({"pipeline":[{"id":"a","uses":"x","timeout_seconds":1.5}]})"
+        << "payload.pipeline[0].timeout_seconds";
+    QTest::newRow("timeoutOverADay")
+        << R"({"pipeline":[{"id":"a","uses":"x","timeout_seconds":86401}]})"
+        << "payload.pipeline[0].timeout_seconds";
+    // 2^32 + 1: must not wrap around to a 1-second timeout.
+    QTest::newRow("timeoutBeyondInt")
+        << R"({"pipeline":[{"id":"a","uses":"x","timeout_seconds":4294967297}]})"
+        << "payload.pipeline[0].timeout_seconds";
+    QTest::newRow("onErrorNotString") << R"({"pipeline":[{"id":"a","uses":"x","on_error":true}]})"
+                                      << "payload.pipeline[0].on_error";
 }
 
 void tst_Pipeline::errorsNameTheField()
@@ -72,6 +102,22 @@ void tst_Pipeline::errorsNameTheField()
     QVERIFY(!pipeline);
     QVERIFY(pipeline.error().code == ErrorCode::InvalidArgument);
     QCOMPARE(pipeline.error().field, field);
+    QVERIFY(!pipeline.error().message.isEmpty());
+}
+
+void tst_Pipeline::minimalStepGetsDefaults()
+{
+    Result<Pipeline> pipeline = Pipeline::fromJson(
+        Json::parse(R"({"pipeline":[{"id":"only","uses":"debug.echo"}]})"), QStringLiteral("p"));
+    QVERIFY(pipeline);
+    const Step &step = pipeline->steps.at(0);
+    QVERIFY(step.with == Json::object());
+    QVERIFY(step.onError == OnError::Fail);
+    QVERIFY(!step.timeoutSeconds);
+    QVERIFY(pipeline->params == Json::object());
+    QVERIFY(pipeline->toJson()
+            == Json::parse(R"({"pipeline":[{"id":"only","uses":"debug.echo","with":{}}],
+                                "params":{}})"));
 }
 
 QTEST_GUILESS_MAIN(tst_Pipeline)

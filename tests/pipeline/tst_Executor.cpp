@@ -18,6 +18,9 @@ private slots:
     void echoChainRecordsRenderedInputAndOutput();
     void failingStepFailsRunAndStops();
     void continueOnErrorGoesOn();
+    void continueAfterTemplateErrorGoesOn();
+    void runContextIsInScope();
+    void emptyPipelineSucceedsWithNoSteps();
 
 private:
     RunOutcome run(const char *document, std::vector<StepRecord> *records);
@@ -90,6 +93,46 @@ void tst_Executor::continueOnErrorGoesOn()
     QCOMPARE(int(records.size()), 2);
     QVERIFY(records[0].status == StepStatus::Failed);
     QVERIFY(records[1].output["why"].get<std::string>().find("with.url") != std::string::npos);
+}
+
+void tst_Executor::continueAfterTemplateErrorGoesOn()
+{
+    std::vector<StepRecord> records;
+    const RunOutcome outcome = run(R"({"pipeline":[
+        {"id":"a","uses":"debug.echo","with":{"x":"${params.nope}"},"on_error":"continue"},
+        {"id":"b","uses":"debug.echo","with":{"why":"${steps.a.error}","n":7}}]})",
+                                   &records);
+    QVERIFY(outcome.status == RunStatus::Succeeded);
+    QVERIFY(outcome.error.isEmpty());
+    QCOMPARE(int(records.size()), 2);
+    QVERIFY(records[0].status == StepStatus::Failed);
+    QVERIFY(records[0].output.is_null());
+    QVERIFY2(records[0].error.contains(QLatin1String("'nope'")), qPrintable(records[0].error));
+    QVERIFY(records[0].input == Json::parse(R"({"x":"${params.nope}"})")); // left unrendered
+    QVERIFY(records[1].status == StepStatus::Succeeded);
+    QCOMPARE(QString::fromStdString(records[1].output["why"].get<std::string>()), records[0].error);
+    QVERIFY(outcome.output == records[1].output);
+}
+
+void tst_Executor::runContextIsInScope()
+{
+    std::vector<StepRecord> records;
+    const RunOutcome outcome = run(R"({"pipeline":[{"id":"a","uses":"debug.echo",
+        "with":{"run":"${run.id}","task":"${task.id}","attempt":"${run.attempt}",
+                "trigger":"${run.trigger}"}}]})",
+                                   &records);
+    QVERIFY2(outcome.status == RunStatus::Succeeded, qPrintable(outcome.error));
+    QVERIFY(records.at(0).output
+            == Json::parse(R"({"run":"run-1","task":"task-1","attempt":1,"trigger":"schedule"})"));
+}
+
+void tst_Executor::emptyPipelineSucceedsWithNoSteps()
+{
+    std::vector<StepRecord> records;
+    const RunOutcome outcome = run(R"({"pipeline":[]})", &records);
+    QVERIFY(outcome.status == RunStatus::Succeeded);
+    QVERIFY(records.empty());
+    QVERIFY(outcome.output.is_null());
 }
 
 QTEST_GUILESS_MAIN(tst_Executor)

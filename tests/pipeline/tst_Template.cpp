@@ -26,6 +26,8 @@ private slots:
     void rendersNestedStructures();
     void errorsNameTheProblem_data();
     void errorsNameTheProblem();
+    void nonStringsPassThrough();
+    void errorInArrayNamesTheIndex();
     void referencesAreListed();
 };
 
@@ -58,6 +60,20 @@ void tst_Template::renders_data()
                                << R"("no templates")";
     QTest::newRow("taskAndRun") << "${task.id}:${run.id}"
                                 << R"("t-1:r-1")";
+    QTest::newRow("indexZeroThenKey") << "${steps.fetch.body.items[0].name}"
+                                      << R"("a")";
+    QTest::newRow("exactStringStaysString") << "${steps.fetch.text}"
+                                            << R"("hi")";
+    QTest::newRow("exactParam") << "${params.n}"
+                                << "3.5";
+    QTest::newRow("escapedAlone") << "$${x}"
+                                  << R"("${x}")";
+    QTest::newRow("escapedBesideReal") << "$${a} ${params.who}"
+                                       << R"("${a} world")";
+    QTest::newRow("loneDollarIsText") << "$5 and $ {x}"
+                                      << R"("$5 and $ {x}")";
+    QTest::newRow("empty") << ""
+                           << R"("")";
 }
 
 void tst_Template::renders()
@@ -96,6 +112,12 @@ void tst_Template::errorsNameTheProblem_data()
                               << "not closed";
     QTest::newRow("notAPath") << "${1 + 2}"
                               << "not a path";
+    QTest::newRow("emptyPlaceholder") << "${}"
+                                      << "not a path";
+    QTest::newRow("missingParam") << "x ${params.nope} y"
+                                  << "'nope' does not exist in params";
+    QTest::newRow("indexIntoObject") << "${steps.fetch.status.code}"
+                                     << "'code' does not exist in steps.fetch.status";
 }
 
 void tst_Template::errorsNameTheProblem()
@@ -108,6 +130,22 @@ void tst_Template::errorsNameTheProblem()
     QVERIFY(out.error().code == ErrorCode::InvalidArgument);
     QCOMPARE(out.error().field, QStringLiteral("with.k"));
     QVERIFY2(out.error().message.contains(mentions), qPrintable(out.error().message));
+}
+
+void tst_Template::nonStringsPassThrough()
+{
+    const Json with = Json::parse(R"({"n": 1, "f": 2.5, "b": true, "z": null, "e": {}, "a": []})");
+    Result<Json> out = Template::render(with, Json::object(), QStringLiteral("with"));
+    QVERIFY(out);
+    QVERIFY(*out == with);
+}
+
+void tst_Template::errorInArrayNamesTheIndex()
+{
+    Result<Json> out = Template::render(Json::parse(R"({"list": ["ok", "${params.none}"]})"),
+                                        kScope, QStringLiteral("pipeline[2].with"));
+    QVERIFY(!out);
+    QCOMPARE(out.error().field, QStringLiteral("pipeline[2].with.list[1]"));
 }
 
 void tst_Template::referencesAreListed()

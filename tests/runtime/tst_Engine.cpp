@@ -5,6 +5,7 @@
 #include "runtime/Engine.h"
 #include "service/Services.h"
 
+#include <QStandardPaths>
 #include <QTest>
 
 using namespace ordinaut;
@@ -14,18 +15,27 @@ class tst_Engine final : public QObject
     Q_OBJECT
 
 private slots:
+    void initTestCase();
     void init();
     void cleanup();
     void runNowIsExecutedAndRecorded();
     void onceTaskCreatedAfterStartFires();
+    void failingRunIsRecordedAsFailed();
+    void stoppedEngineLeavesQueuedWorkAlone();
 
 private:
     RunStatus statusOf(const QString &runId);
+    Result<Task> createEchoTask();
 
     std::unique_ptr<test::TempDataDir> m_dir;
     std::unique_ptr<Engine> m_engine;
     std::unique_ptr<Services> m_services;
 };
+
+void tst_Engine::initTestCase()
+{
+    QStandardPaths::setTestModeEnabled(true);
+}
 
 void tst_Engine::init()
 {
@@ -36,6 +46,8 @@ void tst_Engine::init()
     m_engine = std::move(*engine);
     m_services = std::make_unique<Services>(*m_engine);
     m_engine->start();
+    QVERIFY(m_engine->isRunning());
+    QCOMPARE(m_engine->workerCount(), 2);
 }
 
 void tst_Engine::cleanup()
@@ -50,6 +62,14 @@ RunStatus tst_Engine::statusOf(const QString &runId)
 {
     Result<Run> run = m_services->runs.get(runId, false);
     return run ? run->status : RunStatus::Canceled;
+}
+
+Result<Task> tst_Engine::createEchoTask()
+{
+    return m_services->tasks.create(
+        Json::parse(R"({"title":"echo","payload":{"pipeline":[{"id":"e","uses":"debug.echo",
+            "with":{"x":1}}]}})"),
+        QStringLiteral("t"));
 }
 
 void tst_Engine::runNowIsExecutedAndRecorded()
@@ -77,7 +97,7 @@ void tst_Engine::runNowIsExecutedAndRecorded()
 
 void tst_Engine::onceTaskCreatedAfterStartFires()
 {
-    const QString at = QDateTime::currentDateTimeUtc().addMSecs(800).toString(Qt::ISODateWithMs);
+    const QString at = QDateTime::currentDateTimeUtc().addSecs(1).toString(Qt::ISODateWithMs);
     Result<Task> task = m_services->tasks.create(
         Json::parse(QStringLiteral(R"({"title":"soon","schedule_kind":"once","schedule_expr":"%1",
             "payload":{"pipeline":[{"id":"e","uses":"debug.echo","with":{}}]}})")
@@ -98,6 +118,40 @@ void tst_Engine::onceTaskCreatedAfterStartFires()
     // Never early: it started at or after its instant.
     QVERIFY(page->items[0].startedAt >= *parseInstant(at));
     QCOMPARE(page->items[0].scheduledFor, *parseInstant(at));
+}
+
+void tst_Engine::failingRunIsRecordedAsFailed()
+{
+    // The template is valid at save time (params.v exists) but reads a key inside it that the
+    // value lacks, so the step fails at run time.
+    Result<Task> task = m_services->tasks.create(
+        Json::parse(R"({"title":"broken","payload":{"params":{"v":{}},"pipeline":[
+            {"id":"a","uses":"debug.echo","with":{"x":"${params.v.missing}"}},
+            {"id":"b","uses":"debug.echo","with":{}}]}})"),
+        QStringLiteral("t"));
+    QVERIFY2(task, qPrintable(task ? QString() : task.error().describe()));
+    Result<Run> queued = m_services->runs.runNow(task->id, RunTrigger::Manual, QStringLiteral("t"));
+    QVERIFY(queued);
+    QTRY_VERIFY_WITH_TIMEOUT(statusOf(queued->id) == RunStatus::Failed, 10000);
+    Result<Run> run = m_services->runs.get(queued->id, true);
+    QVERIFY(run);
+    QVERIFY2(run->error.contains(QLatin1String("'missing'")), qPrintable(run->error));
+    QCOMPARE(int(run->steps.size()), 1); // b never ran
+    QVERIFY(run->steps[0].status == StepStatus::Failed);
+}
+
+void tst_Engine::stoppedEngineLeavesQueuedWorkAlone()
+{
+    m_engine->stop();
+    QVERIFY(!m_engine->isRunning());
+    m_engine->stop(); // a second stop is harmless
+    Result<Task> task = createEchoTask();
+    QVERIFY(task);
+    Result<Run> queued = m_services->runs.runNow(task->id, RunTrigger::Manual, QStringLiteral("t"));
+    QVERIFY(queued);
+    // Longer than a worker's poll interval: a worker still alive would have claimed it.
+    QTest::qWait(1200);
+    QVERIFY(statusOf(queued->id) == RunStatus::Queued);
 }
 
 QTEST_GUILESS_MAIN(tst_Engine)

@@ -4,6 +4,7 @@
 
 #include "core/Json.h"
 
+#include <QElapsedTimer>
 #include <QTest>
 
 using namespace ordinaut;
@@ -34,6 +35,7 @@ private slots:
     void badSchedulesNameTheField_data();
     void badSchedulesNameTheField();
     void manualHasNoOccurrence();
+    void exhaustedBudgetIsInvalidInput();
 };
 
 void tst_Recurrence::nextOccurrenceInZone_data()
@@ -89,11 +91,112 @@ void tst_Recurrence::nextOccurrenceInZone_data()
                                          << "UTC"
                                          << "2026-01-01T07:00:00Z"
                                          << "2026-01-01T12:00:00.000Z";
+    QTest::newRow("hourlyIntervalFarFromDtstart") << "FREQ=HOURLY;INTERVAL=5"
+                                                  << "2026-01-01T09:00:00"
+                                                  << "UTC"
+                                                  << "2026-01-06T00:30:00Z"
+                                                  << "2026-01-06T04:00:00.000Z";
+    QTest::newRow("minutelyIntervalFarFromDtstart") << "FREQ=MINUTELY;INTERVAL=7"
+                                                    << "2026-01-01T00:00:00"
+                                                    << "UTC"
+                                                    << "2026-06-01T00:00:00Z"
+                                                    << "2026-06-01T00:01:00.000Z";
+    QTest::newRow("biweeklyFarFromDtstart") << "FREQ=WEEKLY;INTERVAL=2;BYDAY=MO"
+                                            << "2026-01-05T08:00:00"
+                                            << "Europe/Berlin"
+                                            << "2027-03-02T00:00:00Z"
+                                            << "2027-03-15T07:00:00.000Z";
     QTest::newRow("gapDayShiftsOnlyThatDay") << "FREQ=DAILY;BYHOUR=2;BYMINUTE=30"
                                              << "2026-03-01T02:30:00"
                                              << "America/New_York"
                                              << "2026-03-08T06:00:00Z"
                                              << "2026-03-08T07:30:00.000Z";
+    // 12:00Z is 08:00 EDT, so that day's 09:00 is still ahead.
+    QTest::newRow("sameDayLaterInSummerTime") << "FREQ=DAILY;BYHOUR=9;BYMINUTE=0"
+                                              << "2026-03-01T09:00:00"
+                                              << "America/New_York"
+                                              << "2026-03-10T12:00:00Z"
+                                              << "2026-03-10T13:00:00.000Z";
+    QTest::newRow("berlinGapDay") << "FREQ=DAILY;BYHOUR=2;BYMINUTE=30"
+                                  << "2026-03-01T02:30:00"
+                                  << "Europe/Berlin"
+                                  << "2026-03-29T01:00:00Z"
+                                  << "2026-03-29T01:30:00.000Z";
+    QTest::newRow("berlinDayAfterGapIsBackToWallTime") << "FREQ=DAILY;BYHOUR=2;BYMINUTE=30"
+                                                       << "2026-03-01T02:30:00"
+                                                       << "Europe/Berlin"
+                                                       << "2026-03-29T02:00:00Z"
+                                                       << "2026-03-30T00:30:00.000Z";
+    // The later (EST) 01:30 of the fall-back day is not a second occurrence.
+    QTest::newRow("overlapRunsOnce") << "FREQ=DAILY;BYHOUR=1;BYMINUTE=30"
+                                     << "2026-10-01T01:30:00"
+                                     << "America/New_York"
+                                     << "2026-11-01T05:30:00Z"
+                                     << "2026-11-02T06:30:00.000Z";
+    QTest::newRow("dailyWithoutByHourKeepsDtstartTime") << "FREQ=DAILY"
+                                                        << "2026-01-01T10:00:00"
+                                                        << "UTC"
+                                                        << "2026-06-15T12:00:00Z"
+                                                        << "2026-06-16T10:00:00.000Z";
+    QTest::newRow("hourlyKeepsDtstartMinute") << "FREQ=HOURLY"
+                                              << "2026-01-01T00:30:00"
+                                              << "UTC"
+                                              << "2026-06-15T12:00:00Z"
+                                              << "2026-06-15T12:30:00.000Z";
+    QTest::newRow("everyThirdDayCountsFromDtstart") << "FREQ=DAILY;INTERVAL=3"
+                                                    << "2026-01-01T10:00:00"
+                                                    << "UTC"
+                                                    << "2026-06-16T00:00:00Z"
+                                                    << "2026-06-18T10:00:00.000Z";
+    QTest::newRow("everyOtherMondayCountsFromDtstart") << "FREQ=WEEKLY;INTERVAL=2;BYDAY=MO"
+                                                       << "2026-01-05T09:00:00"
+                                                       << "UTC"
+                                                       << "2026-06-15T12:00:00Z"
+                                                       << "2026-06-22T09:00:00.000Z";
+    QTest::newRow("yearlyKeepsDtstartDay") << "FREQ=YEARLY"
+                                           << "2020-07-04T09:00:00"
+                                           << "UTC"
+                                           << "2031-06-15T00:00:00Z"
+                                           << "2031-07-04T09:00:00.000Z";
+    QTest::newRow("monthlyKeepsDtstartDay") << "FREQ=MONTHLY"
+                                            << "2020-01-20T09:00:00"
+                                            << "UTC"
+                                            << "2031-06-25T00:00:00Z"
+                                            << "2031-07-20T09:00:00.000Z";
+    QTest::newRow("weeklyKeepsDtstartWeekday") << "FREQ=WEEKLY"
+                                               << "2020-01-01T09:00:00"
+                                               << "UTC"
+                                               << "2031-06-15T00:00:00Z"
+                                               << "2031-06-18T09:00:00.000Z";
+    QTest::newRow("countFarFromDtstart") << "FREQ=DAILY;COUNT=400"
+                                         << "2026-01-01T10:00:00"
+                                         << "UTC"
+                                         << "2026-06-15T12:00:00Z"
+                                         << "2026-06-16T10:00:00.000Z";
+    QTest::newRow("untilInUtcEnded") << "FREQ=DAILY;UNTIL=20260105T000000Z"
+                                     << "2026-01-01T10:00:00"
+                                     << "UTC"
+                                     << "2026-01-04T11:00:00Z"
+                                     << "";
+    // Sub-daily intervals count from dtstart too (RFC 5545 3.3.10), however far `after` is:
+    // 01:00, 07:00, 13:00, 19:00 every day.
+    QTest::newRow("everySixHoursFromOneAmFarFromDtstart") << "FREQ=HOURLY;INTERVAL=6"
+                                                          << "2026-01-01T01:00:00"
+                                                          << "UTC"
+                                                          << "2026-01-05T00:00:00Z"
+                                                          << "2026-01-05T01:00:00.000Z";
+    // 96 hours after dtstart; the next multiple of 5 is 100.
+    QTest::newRow("everyFiveHoursFarFromDtstart") << "FREQ=HOURLY;INTERVAL=5"
+                                                  << "2026-01-01T00:00:00"
+                                                  << "UTC"
+                                                  << "2026-01-05T00:00:00Z"
+                                                  << "2026-01-05T04:00:00.000Z";
+    // 5760 minutes after dtstart; the next multiple of 7 is 5761.
+    QTest::newRow("everySevenMinutesFarFromDtstart") << "FREQ=MINUTELY;INTERVAL=7"
+                                                     << "2026-01-01T00:00:00"
+                                                     << "UTC"
+                                                     << "2026-01-05T00:00:00Z"
+                                                     << "2026-01-05T00:01:00.000Z";
 }
 
 void tst_Recurrence::nextOccurrenceInZone()
@@ -176,10 +279,48 @@ void tst_Recurrence::badSchedulesNameTheField_data()
                              << ""
                              << "UTC"
                              << "schedule_expr";
+    QTest::newRow("secondly") << int(ScheduleKind::RRule) << "FREQ=SECONDLY"
+                              << "2026-01-01T00:00:00"
+                              << "UTC"
+                              << "schedule_expr";
+    QTest::newRow("neverOccurs") << int(ScheduleKind::RRule)
+                                 << "FREQ=MINUTELY;BYMONTH=2;BYMONTHDAY=30"
+                                 << "2026-01-01T00:00:00"
+                                 << "UTC"
+                                 << "schedule_expr";
+    QTest::newRow("neverOccursYearly")
+        << int(ScheduleKind::RRule) << "FREQ=YEARLY;BYMONTH=4,6;BYMONTHDAY=31"
+        << "2026-01-01T00:00:00"
+        << "UTC"
+        << "schedule_expr";
+    QTest::newRow("hourlyByYearDay") << int(ScheduleKind::RRule) << "FREQ=HOURLY;BYYEARDAY=366"
+                                     << "2026-01-01T00:00:00"
+                                     << "UTC"
+                                     << "schedule_expr";
     QTest::newRow("onceBadDate") << int(ScheduleKind::Once) << "2026-02-30T10:00:00Z"
                                  << ""
                                  << "UTC"
                                  << "schedule_expr";
+    QTest::newRow("hourOutOfRange") << int(ScheduleKind::RRule) << "FREQ=DAILY;BYHOUR=25"
+                                    << "2026-01-01T00:00:00"
+                                    << "UTC"
+                                    << "schedule_expr";
+    QTest::newRow("unknownRulePart") << int(ScheduleKind::RRule) << "FREQ=DAILY;FOO=1"
+                                     << "2026-01-01T00:00:00"
+                                     << "UTC"
+                                     << "schedule_expr";
+    QTest::newRow("impossibleDtstart") << int(ScheduleKind::RRule) << "FREQ=DAILY"
+                                       << "2026-02-30T09:00:00"
+                                       << "UTC"
+                                       << "dtstart";
+    QTest::newRow("onceWallTimeBadZone") << int(ScheduleKind::Once) << "2026-12-01T07:30:00"
+                                         << ""
+                                         << "Europe/Atlantis"
+                                         << "timezone";
+    QTest::newRow("manualEmptyZone") << int(ScheduleKind::Manual) << ""
+                                     << ""
+                                     << ""
+                                     << "timezone";
 }
 
 void tst_Recurrence::badSchedulesNameTheField()
@@ -203,6 +344,24 @@ void tst_Recurrence::manualHasNoOccurrence()
     Result<QDateTime> next = Recurrence::nextAfter(Schedule{}, utc("2026-01-01T00:00:00Z"));
     QVERIFY(next);
     QVERIFY(!next->isValid());
+}
+
+void tst_Recurrence::exhaustedBudgetIsInvalidInput()
+{
+    // COUNT forbids skipping ahead, so reaching 2026 one minute at a time from 2020 would take
+    // over three million iterations: the call gives up at the budget instead of hanging, and
+    // says how to fix the rule.
+    const Schedule hostile = rrule(QStringLiteral("FREQ=MINUTELY;COUNT=1000000000"),
+                                   QStringLiteral("2020-01-01T00:00:00"), QStringLiteral("UTC"));
+    QElapsedTimer timer;
+    timer.start();
+    Result<QDateTime> next = Recurrence::nextAfter(hostile, utc("2026-01-01T00:00:00Z"));
+    QVERIFY(!next);
+    QVERIFY(next.error().code == ErrorCode::InvalidArgument);
+    QCOMPARE(next.error().field, QStringLiteral("schedule_expr"));
+    QVERIFY2(next.error().message.contains(QLatin1String("COUNT")),
+             qPrintable(next.error().message));
+    QVERIFY2(timer.elapsed() < 10000, "the iteration budget did not bound the work");
 }
 
 QTEST_GUILESS_MAIN(tst_Recurrence)

@@ -7,6 +7,7 @@
 #include "schedule/Scheduler.h"
 #include "store/Database.h"
 #include "store/RunQueue.h"
+#include "store/RunStore.h"
 #include "store/TaskStore.h"
 
 #include <QSignalSpy>
@@ -22,6 +23,7 @@ private slots:
     void init();
     void cleanup();
     void dueTaskIsQueuedExactlyOnce();
+    void twoSchedulersQueueAnOccurrenceOnce();
     void missedOccurrencesCoalesceIntoOneRun();
     void pausedTaskIsNotQueued();
     void onceTaskIsSpentAfterFiring();
@@ -88,23 +90,43 @@ void tst_Scheduler::dueTaskIsQueuedExactlyOnce()
              QDateTime::fromString(QStringLiteral("2026-06-11T09:00:00Z"), Qt::ISODate));
 }
 
+void tst_Scheduler::twoSchedulersQueueAnOccurrenceOnce()
+{
+    const Task task = addTask(ScheduleKind::RRule, QStringLiteral("FREQ=DAILY;BYHOUR=9"),
+                              m_clock.now().addSecs(-1));
+    Scheduler first(*m_db, m_clock);
+    Scheduler second(*m_db, m_clock);
+    QCOMPARE(first.tick() + second.tick(), 1);
+    QCOMPARE(*RunQueue(*m_db).pendingCount(), 1);
+    Result<RunPage> runs = RunStore(*m_db).list(RunFilter{task.id, std::nullopt, 10, 0});
+    QVERIFY(runs);
+    QCOMPARE(runs->total, 1);
+    QVERIFY(runs->items[0].trigger == RunTrigger::Schedule);
+    QCOMPARE(runs->items[0].scheduledFor, task.nextRunAt);
+    QCOMPARE(runs->items[0].taskVersion, task.version);
+}
+
 void tst_Scheduler::missedOccurrencesCoalesceIntoOneRun()
 {
     // Asleep for three days: one late run, then back on schedule.
-    addTask(ScheduleKind::RRule, QStringLiteral("FREQ=DAILY;BYHOUR=9"), m_clock.now().addDays(-3));
+    const Task task = addTask(ScheduleKind::RRule, QStringLiteral("FREQ=DAILY;BYHOUR=9"),
+                              m_clock.now().addDays(-3));
     Scheduler scheduler(*m_db, m_clock);
     QCOMPARE(scheduler.tick(), 1);
     QCOMPARE(scheduler.tick(), 0);
     QCOMPARE(*RunQueue(*m_db).pendingCount(), 1);
+    QCOMPARE(TaskStore(*m_db).get(task.id)->nextRunAt,
+             QDateTime::fromString(QStringLiteral("2026-06-11T09:00:00Z"), Qt::ISODate));
 }
 
 void tst_Scheduler::pausedTaskIsNotQueued()
 {
-    addTask(ScheduleKind::RRule, QStringLiteral("FREQ=DAILY"), m_clock.now().addSecs(-5),
-            TaskStatus::Paused);
+    const Task paused = addTask(ScheduleKind::RRule, QStringLiteral("FREQ=DAILY"),
+                                m_clock.now().addSecs(-5), TaskStatus::Paused);
     Scheduler scheduler(*m_db, m_clock);
     QCOMPARE(scheduler.tick(), 0);
     QCOMPARE(*RunQueue(*m_db).pendingCount(), 0);
+    QCOMPARE(TaskStore(*m_db).get(paused.id)->nextRunAt, paused.nextRunAt);
 }
 
 void tst_Scheduler::onceTaskIsSpentAfterFiring()

@@ -2,13 +2,17 @@
 // audited and announced as an event.
 #include "support/TempDataDir.h"
 
+#include "core/Clock.h"
 #include "runtime/Engine.h"
 #include "runtime/EventBus.h"
 #include "service/Services.h"
 #include "store/AuditLog.h"
+#include "store/Database.h"
 #include "store/EventLog.h"
 
 #include <QSignalSpy>
+#include <QSqlQuery>
+#include <QStandardPaths>
 #include <QTest>
 #include <QTimeZone>
 
@@ -28,13 +32,17 @@ class tst_TaskService final : public QObject
     Q_OBJECT
 
 private slots:
+    void initTestCase();
     void init();
     void cleanup();
     void createStoresVersionAuditAndEvent();
     void validationErrorsNameTheFieldAndCreateNothing_data();
     void validationErrorsNameTheFieldAndCreateNothing();
     void updateBumpsVersionAndRefusesStaleVersion();
+    void updateWithOutOfRangeVersionIsRefused();
+    void changesAreAnnouncedInOrder();
     void pauseAndResumeManageNextRun();
+    void pausingPausedTaskChangesNothing();
     void removeMakesTaskNotFound();
     void listFiltersAndPaginates();
     void onceInThePastIsRefused();
@@ -42,17 +50,28 @@ private slots:
 
 private:
     Task create(const char *body);
+    int rowCount(const char *table) const;
 
     std::unique_ptr<test::TempDataDir> m_dir;
+    std::unique_ptr<ManualClock> m_clock;
     std::unique_ptr<Engine> m_engine;
     std::unique_ptr<Services> m_services;
 };
 
+void tst_TaskService::initTestCase()
+{
+    QStandardPaths::setTestModeEnabled(true);
+}
+
 void tst_TaskService::init()
 {
     m_dir = std::make_unique<test::TempDataDir>();
+    // Starts at the real time so instants in the bodies below are "in the future", then moves
+    // only when a test says so.
+    m_clock = std::make_unique<ManualClock>(
+        QDateTime::fromMSecsSinceEpoch(QDateTime::currentMSecsSinceEpoch(), Qt::UTC));
     Result<std::unique_ptr<Engine>> engine
-        = Engine::create(EngineOptions{m_dir->path(), 1, nullptr});
+        = Engine::create(EngineOptions{m_dir->path(), 1, m_clock.get()});
     QVERIFY(engine);
     m_engine = std::move(*engine);
     m_services = std::make_unique<Services>(*m_engine);
@@ -62,6 +81,7 @@ void tst_TaskService::cleanup()
 {
     m_services.reset();
     m_engine.reset();
+    m_clock.reset();
     m_dir.reset();
 }
 
@@ -71,6 +91,15 @@ Task tst_TaskService::create(const char *body)
     if (!task)
         qFatal("create failed: %s", qPrintable(task.error().describe()));
     return *task;
+}
+
+int tst_TaskService::rowCount(const char *table) const
+{
+    QSqlQuery query(m_engine->database().connection());
+    if (!query.exec(QStringLiteral("SELECT COUNT(*) FROM ") + QLatin1String(table))
+        || !query.next())
+        return -1;
+    return query.value(0).toInt();
 }
 
 void tst_TaskService::createStoresVersionAuditAndEvent()
@@ -95,8 +124,17 @@ void tst_TaskService::createStoresVersionAuditAndEvent()
     QVERIFY(events);
     QCOMPARE(int(events->size()), 1);
     QCOMPARE(events->at(0).topic, QStringLiteral("task.created"));
+    QVERIFY(events->at(0).payload["task_id"] == task.id.toStdString());
     QCOMPARE(announced.count(), 1);
     QCOMPARE(announced.at(0).at(0).value<Event>().id, events->at(0).id);
+    QCOMPARE(rowCount("tasks"), 1);
+    QCOMPARE(rowCount("task_versions"), 1);
+
+    // What was stored is what was returned.
+    Result<Task> read = m_services->tasks.get(task.id);
+    QVERIFY(read);
+    QCOMPARE(read->toJson().dump(), task.toJson().dump());
+    QVERIFY(*version == task.toJson());
 }
 
 void tst_TaskService::validationErrorsNameTheFieldAndCreateNothing_data()
@@ -131,6 +169,35 @@ void tst_TaskService::validationErrorsNameTheFieldAndCreateNothing_data()
                                   << "colour: is not a task field";
     QTest::newRow("missingPayload") << R"({"title":"x"})"
                                     << "payload: is required";
+    QTest::newRow("titleNotString") << QStringLiteral(R"({"title":5,)") + step + QStringLiteral("}")
+                                    << "title: must be a string";
+    QTest::newRow("priorityTen") << QStringLiteral(R"({"title":"x","priority":10,)") + step
+                                        + QStringLiteral("}")
+                                 << "priority: must be an integer from 1 to 9";
+    QTest::newRow("priorityFraction")
+        << QStringLiteral(R"({"title":"x","priority":2.5,)") + step + QStringLiteral("}")
+        << "priority: must be an integer from 1 to 9";
+    QTest::newRow("negativeRetries")
+        << QStringLiteral(R"({"title":"x","max_retries":-1,)") + step + QStringLiteral("}")
+        << "max_retries: must be an integer from 0 to 100";
+    QTest::newRow("unknownScheduleKind")
+        << QStringLiteral(R"({"title":"x","schedule_kind":"hourly","schedule_expr":"x",)") + step
+               + QStringLiteral("}")
+        << "schedule_kind: 'hourly' is not a schedule kind";
+    QTest::newRow("dtstartWithOffset")
+        << QStringLiteral(R"({"title":"x","schedule_kind":"rrule","schedule_expr":"FREQ=DAILY",
+                              "dtstart":"2026-12-01T07:30:00Z",)")
+               + step + QStringLiteral("}")
+        << "dtstart: '2026-12-01T07:30:00Z' is not a local date-time";
+    QTest::newRow("duplicateStepId")
+        << R"({"title":"x","payload":{"pipeline":[{"id":"a","uses":"debug.echo"},
+                                                   {"id":"a","uses":"debug.echo"}]}})"
+        << "payload.pipeline[1].id: 'a' is used by an earlier step";
+    QTest::newRow("referenceToLaterStep")
+        << R"({"title":"x","payload":{"pipeline":[
+              {"id":"a","uses":"debug.echo","with":{"v":"${steps.b.x}"}},
+              {"id":"b","uses":"debug.echo"}]}})"
+        << "payload.pipeline[0].with.v: ${steps.b.x}: step 'b' runs later";
     QTest::newRow("onceWithoutExpr")
         << QStringLiteral(R"({"title":"x","schedule_kind":"once",)") + step + QStringLiteral("}")
         << "schedule_expr: is required for a 'once' schedule";
@@ -149,6 +216,8 @@ void tst_TaskService::validationErrorsNameTheFieldAndCreateNothing()
     QCOMPARE(m_services->tasks.list(std::nullopt, 10, 0)->total, 0);
     QCOMPARE(int(EventLog(m_engine->database()).since(0, 10)->size()), 0);
     QCOMPARE(announced.count(), 0);
+    for (const char *table : {"tasks", "task_versions", "audit_log", "events", "run_queue"})
+        QVERIFY2(rowCount(table) == 0, table);
 }
 
 void tst_TaskService::updateBumpsVersionAndRefusesStaleVersion()
@@ -162,7 +231,15 @@ void tst_TaskService::updateBumpsVersionAndRefusesStaleVersion()
     QCOMPARE(updated->title, QStringLiteral("Renamed"));
     QCOMPARE(updated->priority, 2);
     QCOMPARE(updated->schedule.expression, task.schedule.expression); // absent fields are kept
-    QVERIFY(TaskStore(m_engine->database()).versionDocument(task.id, 2));
+    Result<Json> v2 = TaskStore(m_engine->database()).versionDocument(task.id, 2);
+    QVERIFY(v2);
+    QVERIFY((*v2)["title"] == "Renamed");
+    QVERIFY((*v2)["version"] == 2);
+    QVERIFY((*TaskStore(m_engine->database()).versionDocument(task.id, 1))["title"] == "Daily");
+    Result<std::vector<AuditEntry>> audit = AuditLog(m_engine->database()).forSubject(task.id);
+    QVERIFY(audit);
+    QCOMPARE(int(audit->size()), 2);
+    QCOMPARE(audit->at(1).action, QStringLiteral("task.update"));
 
     Result<Task> stale = m_services->tasks.update(
         task.id, Json::parse(R"({"title":"Lost","version":1})"), QStringLiteral("other"));
@@ -173,7 +250,62 @@ void tst_TaskService::updateBumpsVersionAndRefusesStaleVersion()
     Result<Task> invalid
         = m_services->tasks.update(task.id, Json::parse(R"({"priority":99})"), QStringLiteral("x"));
     QVERIFY(!invalid);
+    QCOMPARE(invalid.error().field, QStringLiteral("priority"));
     QCOMPARE(m_services->tasks.get(task.id)->version, 2);
+    QVERIFY(!TaskStore(m_engine->database()).versionDocument(task.id, 3));
+    QCOMPARE(rowCount("task_versions"), 2);
+
+    QVERIFY(
+        m_services->tasks
+            .update(QStringLiteral("nope"), Json::parse(R"({"title":"x"})"), QStringLiteral("x"))
+            .error()
+            .code
+        == ErrorCode::NotFound);
+}
+
+void tst_TaskService::updateWithOutOfRangeVersionIsRefused()
+{
+    const Task task = create(kValid);
+    // 2^32 + 1 is not version 1; it must not be taken for it.
+    Result<Task> updated = m_services->tasks.update(
+        task.id, Json::parse(R"({"title":"Wrapped","version":4294967297})"),
+        QStringLiteral("tester"));
+    QVERIFY2(!updated, "a version of 2^32 + 1 was accepted as version 1");
+    QVERIFY(updated.error().code == ErrorCode::Conflict
+            || updated.error().code == ErrorCode::InvalidArgument);
+    QCOMPARE(m_services->tasks.get(task.id)->title, QStringLiteral("Daily"));
+}
+
+void tst_TaskService::changesAreAnnouncedInOrder()
+{
+    QSignalSpy announced(&m_engine->eventBus(), &EventBus::eventPublished);
+    const Task task = create(kValid);
+    QVERIFY(m_services->tasks.update(task.id, Json::parse(R"({"title":"Renamed"})"),
+                                     QStringLiteral("tester")));
+    QVERIFY(m_services->tasks.pause(task.id, QStringLiteral("tester")));
+    QVERIFY(m_services->tasks.resume(task.id, QStringLiteral("tester")));
+    QVERIFY(m_services->tasks.remove(task.id, QStringLiteral("tester")));
+
+    const QStringList expected{QStringLiteral("task.created"), QStringLiteral("task.updated"),
+                               QStringLiteral("task.paused"), QStringLiteral("task.resumed"),
+                               QStringLiteral("task.deleted")};
+    QStringList topics;
+    for (const QList<QVariant> &signal : std::as_const(announced)) {
+        const Event event = signal.at(0).value<Event>();
+        topics << event.topic;
+        QVERIFY(event.payload["task_id"] == task.id.toStdString());
+        QCOMPARE(event.source, QStringLiteral("tester"));
+    }
+    QCOMPARE(topics, expected);
+    // Announced events are the stored ones, in the same order.
+    Result<std::vector<Event>> stored = EventLog(m_engine->database()).since(0, 100);
+    QVERIFY(stored);
+    QCOMPARE(int(stored->size()), int(expected.size()));
+    for (int i = 0; i < int(expected.size()); ++i) {
+        QCOMPARE(stored->at(i).topic, expected.at(i));
+        QCOMPARE(stored->at(i).id, announced.at(i).at(0).value<Event>().id);
+    }
+    QVERIFY(announced.at(1).at(0).value<Event>().payload["version"] == 2);
 }
 
 void tst_TaskService::pauseAndResumeManageNextRun()
@@ -184,10 +316,16 @@ void tst_TaskService::pauseAndResumeManageNextRun()
     QVERIFY(paused);
     QVERIFY(paused->status == TaskStatus::Paused);
     QVERIFY(!paused->nextRunAt.isValid());
+    // Stored, not only returned.
+    QVERIFY(m_services->tasks.get(task.id)->status == TaskStatus::Paused);
+    QVERIFY(!m_services->tasks.get(task.id)->nextRunAt.isValid());
     Result<Task> resumed = m_services->tasks.resume(task.id, QStringLiteral("tester"));
     QVERIFY(resumed);
     QVERIFY(resumed->status == TaskStatus::Active);
-    QVERIFY(resumed->nextRunAt > QDateTime::currentDateTimeUtc());
+    QVERIFY(resumed->nextRunAt > m_clock->now());
+    QCOMPARE(resumed->nextRunAt.toTimeZone(QTimeZone("Europe/Berlin")).time(), QTime(9, 0));
+    QCOMPARE(m_services->tasks.get(task.id)->nextRunAt, resumed->nextRunAt);
+    QVERIFY(!m_services->tasks.get(task.id)->toJson()["next_run_at"].is_null());
     QCOMPARE(announced.count(), 2);
     QCOMPARE(announced.at(0).at(0).value<Event>().topic, QStringLiteral("task.paused"));
     QCOMPARE(announced.at(1).at(0).value<Event>().topic, QStringLiteral("task.resumed"));
@@ -196,26 +334,74 @@ void tst_TaskService::pauseAndResumeManageNextRun()
             == ErrorCode::NotFound);
 }
 
+void tst_TaskService::pausingPausedTaskChangesNothing()
+{
+    const Task task = create(kValid);
+    Result<Task> first = m_services->tasks.pause(task.id, QStringLiteral("tester"));
+    QVERIFY(first);
+    m_clock->advanceMs(5000);
+    Result<Task> again = m_services->tasks.pause(task.id, QStringLiteral("tester"));
+    QVERIFY(again);
+    QVERIFY(again->status == TaskStatus::Paused);
+    const Task stored = *m_services->tasks.get(task.id);
+    QCOMPARE(stored.version, first->version);
+    // TaskService.h: "pausing a paused task changes nothing and succeeds".
+    QCOMPARE(stored.updatedAt, first->updatedAt);
+}
+
 void tst_TaskService::removeMakesTaskNotFound()
 {
     const Task task = create(kValid);
     QVERIFY(m_services->tasks.remove(task.id, QStringLiteral("tester")));
     QVERIFY(m_services->tasks.get(task.id).error().code == ErrorCode::NotFound);
+    QCOMPARE(rowCount("task_versions"), 0);
+    QCOMPARE(m_services->tasks.list(std::nullopt, 10, 0)->total, 0);
+    // The removal itself is audited.
+    Result<std::vector<AuditEntry>> audit = AuditLog(m_engine->database()).forSubject(task.id);
+    QVERIFY(audit);
+    QCOMPARE(audit->back().action, QStringLiteral("task.delete"));
     QVERIFY(m_services->tasks.remove(task.id, QStringLiteral("tester")).error().code
             == ErrorCode::NotFound);
 }
 
 void tst_TaskService::listFiltersAndPaginates()
 {
-    for (int i = 0; i < 5; ++i)
-        create(kValid);
+    QStringList created;
+    for (int i = 0; i < 5; ++i) {
+        created.prepend(create(kValid).id);
+        m_clock->advanceMs(10); // distinct creation times: newest first is well defined
+    }
     const Task paused = create(kValid);
+    created.prepend(paused.id);
     QVERIFY(m_services->tasks.pause(paused.id, QStringLiteral("t")));
-    QCOMPARE(m_services->tasks.list(std::nullopt, 4, 0)->items.size(), size_t(4));
-    QCOMPARE(m_services->tasks.list(std::nullopt, 4, 4)->items.size(), size_t(2));
-    QVERIFY(m_services->tasks.list(TaskStatus::Paused, 10, 0)->total == 1);
-    QVERIFY(m_services->tasks.list(TaskStatus::Active, 10, 0)->total == 5);
+
+    Result<TaskPage> first = m_services->tasks.list(std::nullopt, 4, 0);
+    Result<TaskPage> second = m_services->tasks.list(std::nullopt, 4, 4);
+    QVERIFY(first && second);
+    QCOMPARE(first->total, 6);
+    QCOMPARE(second->total, 6);
+    QCOMPARE(first->items.size(), size_t(4));
+    QCOMPARE(second->items.size(), size_t(2));
+    QStringList listed;
+    for (const Task &task : first->items)
+        listed << task.id;
+    for (const Task &task : second->items)
+        listed << task.id;
+    QCOMPARE(listed, created);
+    QCOMPARE(m_services->tasks.list(std::nullopt, 4, 8)->items.size(), size_t(0));
+
+    Result<TaskPage> onlyPaused = m_services->tasks.list(TaskStatus::Paused, 10, 0);
+    QVERIFY(onlyPaused);
+    QCOMPARE(onlyPaused->total, 1);
+    QCOMPARE(onlyPaused->items.at(0).id, paused.id);
+    Result<TaskPage> active = m_services->tasks.list(TaskStatus::Active, 2, 0);
+    QVERIFY(active);
+    QCOMPARE(active->total, 5);
+    QCOMPARE(active->items.size(), size_t(2));
     QCOMPARE(m_services->tasks.list(std::nullopt, 0, 0).error().field, QStringLiteral("limit"));
+    QCOMPARE(m_services->tasks.list(std::nullopt, TaskService::kMaxPageSize + 1, 0).error().field,
+             QStringLiteral("limit"));
+    QCOMPARE(m_services->tasks.list(std::nullopt, 10, -1).error().field, QStringLiteral("offset"));
 }
 
 void tst_TaskService::onceInThePastIsRefused()
@@ -239,8 +425,8 @@ void tst_TaskService::ruleWithoutDtstartIsAnchoredAtTheMinute()
     const QDateTime next = task.nextRunAt.toTimeZone(QTimeZone("Asia/Kolkata"));
     QCOMPARE(next.time().minute(), 0);
     QCOMPARE(next.time().second(), 0);
-    QVERIFY(task.nextRunAt > QDateTime::currentDateTimeUtc());
-    QVERIFY(task.nextRunAt <= QDateTime::currentDateTimeUtc().addSecs(3600));
+    QVERIFY(task.nextRunAt > m_clock->now());
+    QVERIFY(task.nextRunAt <= m_clock->now().addSecs(3600));
 }
 
 QTEST_GUILESS_MAIN(tst_TaskService)

@@ -9,9 +9,31 @@
 #include <QSqlQuery>
 #include <QTest>
 
+#include <thread>
+
 using namespace ordinaut;
 
 namespace {
+
+// PRAGMA user_version read through a private raw connection (-1 when unreadable).
+int rawUserVersion(const QString &path)
+{
+    int version = -1;
+    {
+        QSqlDatabase raw
+            = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), QStringLiteral("probe"));
+        raw.setDatabaseName(path);
+        raw.setConnectOptions(QStringLiteral("QSQLITE_OPEN_READONLY"));
+        if (raw.open()) {
+            QSqlQuery query(raw);
+            if (query.exec(QStringLiteral("PRAGMA user_version")) && query.next())
+                version = query.value(0).toInt();
+        }
+        raw.close();
+    }
+    QSqlDatabase::removeDatabase(QStringLiteral("probe"));
+    return version;
+}
 
 QByteArray digestOf(const QString &path)
 {
@@ -32,6 +54,7 @@ private slots:
     void reopeningKeepsData();
     void newerSchemaIsRefusedAndLeftUntouched();
     void foreignFileIsRefused();
+    void connectionsArePerThread();
 };
 
 void tst_Database::migrationsCreateEveryTable()
@@ -74,6 +97,8 @@ void tst_Database::reopeningKeepsData()
     QSqlQuery query((*again)->connection());
     QVERIFY(query.exec(QStringLiteral("SELECT name FROM agents")) && query.next());
     QCOMPARE(query.value(0).toString(), QStringLiteral("kept"));
+    QCOMPARE((*again)->schemaVersion(), Database::latestSchemaVersion());
+    QCOMPARE(rawUserVersion(dir.databaseFile()), Database::latestSchemaVersion());
 }
 
 void tst_Database::newerSchemaIsRefusedAndLeftUntouched()
@@ -98,6 +123,13 @@ void tst_Database::newerSchemaIsRefusedAndLeftUntouched()
     QVERIFY2(db.error().message.contains(QLatin1String("newer")), qPrintable(db.error().message));
     QVERIFY(db.error().message.contains(QLatin1String("Nothing was changed")));
     QCOMPARE(digestOf(dir.databaseFile()), before);
+    QCOMPARE(rawUserVersion(dir.databaseFile()), 99);
+    // Not even switched to write-ahead logging.
+    QVERIFY(!QFile::exists(dir.databaseFile() + QStringLiteral("-wal")));
+
+    // Refusing twice changes nothing either (no half-applied state from the first attempt).
+    QVERIFY(!Database::open(dir.databaseFile()));
+    QCOMPARE(digestOf(dir.databaseFile()), before);
 }
 
 void tst_Database::foreignFileIsRefused()
@@ -111,6 +143,31 @@ void tst_Database::foreignFileIsRefused()
     QVERIFY(!db);
     QVERIFY(db.error().code == ErrorCode::Conflict);
     QVERIFY(db.error().message.contains(QLatin1String("not an Ordinaut database")));
+    QCOMPARE(digestOf(dir.databaseFile()),
+             QCryptographicHash::hash(QByteArray(4096, 'x'), QCryptographicHash::Sha256));
+}
+
+void tst_Database::connectionsArePerThread()
+{
+    test::TempDataDir dir;
+    Result<std::shared_ptr<Database>> db = Database::open(dir.databaseFile());
+    QVERIFY(db);
+    const QString mine = (*db)->connection().connectionName();
+    QCOMPARE((*db)->connection().connectionName(), mine); // reused on the same thread
+    QString theirs;
+    bool theirsOpen = false;
+    int theirVersion = 0;
+    std::thread other([&] {
+        QSqlDatabase connection = (*db)->connection();
+        theirs = connection.connectionName();
+        theirsOpen = connection.isOpen();
+        theirVersion = (*db)->schemaVersion();
+    });
+    other.join();
+    QVERIFY(!theirs.isEmpty());
+    QVERIFY(theirs != mine);
+    QVERIFY(theirsOpen);
+    QCOMPARE(theirVersion, Database::latestSchemaVersion());
 }
 
 QTEST_GUILESS_MAIN(tst_Database)

@@ -47,6 +47,9 @@ private slots:
     void init();
     void cleanup();
     void roundTripKeepsEveryField();
+    void roundTripKeepsEmptyFields();
+    void dueListsActiveTasksAtOrBeforeNow();
+    void versionsAreKeptPerNumber();
     void updateOverwritesAndUnknownIdIsNotFound();
     void listFiltersAndPaginates();
     void removeDeletesTaskButUnknownIsNotFound();
@@ -81,6 +84,71 @@ void tst_TaskStore::roundTripKeepsEveryField()
     QVERIFY(read->pipeline.steps.at(0).onError == OnError::Continue);
     QCOMPARE(read->pipeline.steps.at(0).timeoutSeconds.value_or(0), 5);
     QCOMPARE(read->nextRunAt, task.nextRunAt);
+}
+
+void tst_TaskStore::roundTripKeepsEmptyFields()
+{
+    TaskStore store(*m_db);
+    Task task;
+    task.id = newId();
+    task.title = QStringLiteral("Bare");
+    task.pipeline
+        = *Pipeline::fromJson(Json::parse(R"({"pipeline":[]})"), QStringLiteral("payload"));
+    task.createdAt = QDateTime::fromMSecsSinceEpoch(1790000000001, Qt::UTC);
+    task.updatedAt = task.createdAt;
+    QVERIFY(store.insert(task));
+    Result<Task> read = store.get(task.id);
+    QVERIFY2(read, qPrintable(read ? QString() : read.error().describe()));
+    QCOMPARE(read->toJson().dump(), task.toJson().dump());
+    QVERIFY(read->schedule.kind == ScheduleKind::Manual);
+    QVERIFY(read->schedule.dtstart.isEmpty());
+    QVERIFY(!read->nextRunAt.isValid());
+    QCOMPARE(read->createdAt.toMSecsSinceEpoch(), qint64(1790000000001));
+}
+
+void tst_TaskStore::dueListsActiveTasksAtOrBeforeNow()
+{
+    TaskStore store(*m_db);
+    const QDateTime now = QDateTime::fromMSecsSinceEpoch(1796000000000, Qt::UTC);
+    Task early = sampleTask(QStringLiteral("early"), TaskStatus::Active, 1790000000000);
+    early.nextRunAt = now.addSecs(-60);
+    Task exact = sampleTask(QStringLiteral("exact"), TaskStatus::Active, 1790000000001);
+    exact.nextRunAt = now;
+    Task later = sampleTask(QStringLiteral("later"), TaskStatus::Active, 1790000000002);
+    later.nextRunAt = now.addMSecs(1);
+    Task paused = sampleTask(QStringLiteral("paused"), TaskStatus::Paused, 1790000000003);
+    paused.nextRunAt = now.addSecs(-120);
+    for (const Task &task : {early, exact, later, paused})
+        QVERIFY(store.insert(task));
+
+    Result<std::vector<Task>> due = store.due(now, 10);
+    QVERIFY(due);
+    QCOMPARE(int(due->size()), 2);
+    QCOMPARE(due->at(0).title, QStringLiteral("early")); // earliest first
+    QCOMPARE(due->at(1).title, QStringLiteral("exact"));
+    QCOMPARE(int(store.due(now, 1)->size()), 1);
+    QCOMPARE(*store.earliestNextRun(), early.nextRunAt); // the paused one does not count
+
+    QVERIFY(store.setNextRunAt(early.id, QDateTime()));
+    QCOMPARE(*store.earliestNextRun(), exact.nextRunAt);
+}
+
+void tst_TaskStore::versionsAreKeptPerNumber()
+{
+    TaskStore store(*m_db);
+    Task task = sampleTask(QStringLiteral("v"), TaskStatus::Active, 1790000000000);
+    QVERIFY(store.insert(task));
+    QVERIFY(store.insertVersion(task.id, 1, task.toJson(), QStringLiteral("a"), task.createdAt));
+    task.title = QStringLiteral("v2");
+    QVERIFY(store.insertVersion(task.id, 2, task.toJson(), QStringLiteral("b"), task.updatedAt));
+    QVERIFY((*store.versionDocument(task.id, 1))["title"] == "v");
+    QVERIFY((*store.versionDocument(task.id, 2))["title"] == "v2");
+    QVERIFY(store.versionDocument(task.id, 3).error().code == ErrorCode::NotFound);
+    // A version number is written once.
+    Status again
+        = store.insertVersion(task.id, 2, task.toJson(), QStringLiteral("c"), task.updatedAt);
+    QVERIFY(!again);
+    QVERIFY(again.error().code == ErrorCode::Conflict);
 }
 
 void tst_TaskStore::updateOverwritesAndUnknownIdIsNotFound()
