@@ -162,6 +162,57 @@ Result<QDateTime> onceInstant(const Schedule &schedule)
     return WallClock::toInstant(date, time.addMSecs(ms), *zone);
 }
 
+// A floating (zone-less) libical time from a QDateTime whose fields are the local wall time.
+icaltimetype floatingIcal(const QDateTime &wall)
+{
+    icaltimetype t = icaltime_null_time();
+    t.year = wall.date().year();
+    t.month = wall.date().month();
+    t.day = wall.date().day();
+    t.hour = wall.time().hour();
+    t.minute = wall.time().minute();
+    t.second = wall.time().second();
+    t.is_date = 0;
+    t.zone = nullptr;
+    return t;
+}
+
+struct Expansion
+{
+    enum Kind { Found, Ended, PastDay, OutOfBudget } kind = OutOfBudget;
+    QDateTime instant;
+};
+
+// Occurrences of `rule` from `floatingStart` until one lies after `after` (Found), the rule ends
+// (Ended), one falls after `lastDay` when that is valid (PastDay), or `budget` runs out. With a
+// valid `lastDay`, only occurrences on that very day count; none before `notBefore` (dtstart).
+Expansion expand(const icalrecurrencetype &rule, const QDateTime &floatingStart,
+                 const QDateTime &notBefore, const QDate &lastDay, const QTimeZone &zone,
+                 const QDateTime &after, int &budget)
+{
+    Iterator it;
+    it.handle = icalrecur_iterator_new(rule, floatingIcal(floatingStart));
+    if (!it.handle)
+        return Expansion{Expansion::Ended, {}};
+    while (budget-- > 0) {
+        const icaltimetype next = icalrecur_iterator_next(it.handle);
+        if (icaltime_is_null_time(next))
+            return Expansion{Expansion::Ended, {}};
+        const QDate day(next.year, next.month, next.day);
+        if (lastDay.isValid() && day > lastDay)
+            return Expansion{Expansion::PastDay, {}};
+        if (lastDay.isValid() && day < lastDay)
+            continue; // a step that began the day before: not on the day being expanded
+        const QTime time(next.hour, next.minute, next.second);
+        if (QDateTime(day, time, Qt::UTC) < notBefore)
+            continue; // before dtstart: only there because expansion started a step early
+        const QDateTime instant = WallClock::toInstant(day, time, zone);
+        if (instant > after)
+            return Expansion{Expansion::Found, instant};
+    }
+    return Expansion{Expansion::OutOfBudget, {}};
+}
+
 } // namespace
 
 Status Recurrence::validate(const Schedule &schedule)
@@ -216,60 +267,85 @@ Result<QDateTime> Recurrence::nextAfter(const Schedule &schedule, const QDateTim
     parseWallTime(schedule.dtstart, &startDate, &startTime);
     icalrecurrencetype rule = *parseRule(schedule.expression);
 
-    icaltimetype dtstart = icaltime_null_time();
-    dtstart.year = startDate.year();
-    dtstart.month = startDate.month();
-    dtstart.day = startDate.day();
-    dtstart.hour = startTime.hour();
-    dtstart.minute = startTime.minute();
-    dtstart.second = startTime.second();
-    dtstart.is_date = 0;
-    dtstart.zone = nullptr; // floating: expansion happens in local wall time
-
     // Iterations are bounded, so a rule anchored long ago is started afresh a whole number of
     // periods later, close to `after`: for fixed-length frequencies in floating time that keeps
     // every later occurrence. (libical's own set_start misaligns hourly and minutely intervals,
     // and nothing may shift a COUNT, which counts from dtstart.) Two days of slack cover any
     // UTC offset.
-    const qint64 periodSeconds = fixedPeriodSeconds(rule.freq);
+    const qint64 step = fixedPeriodSeconds(rule.freq) * std::max<qint64>(1, rule.interval);
+    const bool canShift = rule.count == 0 && step > 0;
     const QDateTime floatingStart(startDate, startTime, Qt::UTC);
     const QDateTime localAfter = after.toTimeZone(zone).addDays(-2);
     const QDateTime floatingAfter(localAfter.date(), localAfter.time(), Qt::UTC);
-    if (rule.count == 0 && periodSeconds > 0 && floatingAfter > floatingStart) {
-        const qint64 step = periodSeconds * std::max<qint64>(1, rule.interval);
-        const qint64 periods = floatingStart.secsTo(floatingAfter) / step;
-        const QDateTime shifted = floatingStart.addSecs(periods * step);
-        dtstart.year = shifted.date().year();
-        dtstart.month = shifted.date().month();
-        dtstart.day = shifted.date().day();
-        dtstart.hour = shifted.time().hour();
-        dtstart.minute = shifted.time().minute();
-        dtstart.second = shifted.time().second();
-    }
-    Iterator it;
-    it.handle = icalrecur_iterator_new(rule, dtstart);
-    if (!it.handle)
-        return Error::invalid(QStringLiteral("schedule_expr"),
-                              QStringLiteral("libical cannot expand '%1' from dtstart %2")
-                                  .arg(schedule.expression, schedule.dtstart));
-
-    for (int i = 0; i < kIterationBudget; ++i) {
-        const icaltimetype next = icalrecur_iterator_next(it.handle);
-        if (icaltime_is_null_time(next))
-            return QDateTime();
-        const QDateTime instant
-            = WallClock::toInstant(QDate(next.year, next.month, next.day),
-                                   QTime(next.hour, next.minute, next.second), zone);
-        if (instant > after)
-            return instant;
-    }
-    return Error::invalid(
+    // A step-aligned start at or before `limit`. Never dtstart itself where shifting is allowed:
+    // libical 3.0 skips the matches on its start day when the start does not match the rule
+    // (HOURLY;BYHOUR=9 started at 00:00 first yields 09:00 the next day), so expansion starts a
+    // step earlier and drops anything before dtstart.
+    auto alignedBefore = [&](const QDateTime &limit) {
+        if (!canShift)
+            return floatingStart;
+        if (limit <= floatingStart)
+            return floatingStart.addSecs(-step);
+        return floatingStart.addSecs(floatingStart.secsTo(limit) / step * step);
+    };
+    int budget = kIterationBudget;
+    const Error exhausted = Error::invalid(
         QStringLiteral("schedule_expr"),
         QStringLiteral("'%1' needs more than %2 steps from dtstart %3 to reach %4; "
                        "use a later dtstart or a smaller COUNT")
             .arg(schedule.expression)
             .arg(kIterationBudget)
             .arg(schedule.dtstart, formatInstant(after)));
+
+    const bool subDaily
+        = rule.freq == ICAL_MINUTELY_RECURRENCE || rule.freq == ICAL_HOURLY_RECURRENCE;
+    if (subDaily && canShift && !hasAny(rule.by_set_pos)) {
+        // A sub-daily rule filtered by day (BYDAY, BYMONTHDAY, BYMONTH) may match nothing for
+        // years, and libical would walk every minute of them inside one call. Find the matching
+        // days with the same rule at daily frequency, then expand only within each such day.
+        icalrecurrencetype days = rule;
+        days.freq = ICAL_DAILY_RECURRENCE;
+        days.interval = 1;
+        days.by_hour[0] = ICAL_RECURRENCE_ARRAY_MAX;
+        days.by_minute[0] = ICAL_RECURRENCE_ARRAY_MAX;
+        days.by_second[0] = ICAL_RECURRENCE_ARRAY_MAX;
+        // Within a matching day every day filter holds, so the per-day expansion drops them:
+        // libical then never searches past the day (it would walk to the next match otherwise).
+        // Each day is expanded from a step-aligned start on the day before (see alignedBefore).
+        icalrecurrencetype withinDay = rule;
+        withinDay.by_day[0] = ICAL_RECURRENCE_ARRAY_MAX;
+        withinDay.by_month_day[0] = ICAL_RECURRENCE_ARRAY_MAX;
+        withinDay.by_month[0] = ICAL_RECURRENCE_ARRAY_MAX;
+        withinDay.by_year_day[0] = ICAL_RECURRENCE_ARRAY_MAX;
+        withinDay.by_week_no[0] = ICAL_RECURRENCE_ARRAY_MAX;
+        const QDateTime firstDay(std::max(startDate, floatingAfter.date()), QTime(0, 0), Qt::UTC);
+        Iterator dayIt;
+        dayIt.handle = icalrecur_iterator_new(days, floatingIcal(firstDay));
+        while (dayIt.handle && budget-- > 0) {
+            const icaltimetype next = icalrecur_iterator_next(dayIt.handle);
+            if (icaltime_is_null_time(next))
+                return QDateTime();
+            const QDate day(next.year, next.month, next.day);
+            const Expansion found
+                = expand(withinDay, alignedBefore(QDateTime(day.addDays(-1), QTime(0, 0), Qt::UTC)),
+                         floatingStart, day, zone, after, budget);
+            if (found.kind == Expansion::Found)
+                return found.instant;
+            if (found.kind == Expansion::Ended)
+                return QDateTime();
+            if (found.kind == Expansion::OutOfBudget)
+                break;
+        }
+        return exhausted;
+    }
+
+    const Expansion found
+        = expand(rule, alignedBefore(floatingAfter), floatingStart, QDate(), zone, after, budget);
+    if (found.kind == Expansion::Found)
+        return found.instant;
+    if (found.kind == Expansion::Ended)
+        return QDateTime();
+    return exhausted;
 }
 
 } // namespace ordinaut

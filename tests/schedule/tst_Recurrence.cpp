@@ -91,6 +91,37 @@ void tst_Recurrence::nextOccurrenceInZone_data()
                                          << "UTC"
                                          << "2026-01-01T07:00:00Z"
                                          << "2026-01-01T12:00:00.000Z";
+    QTest::newRow("minutelyOnRareDayIsFound") << "FREQ=MINUTELY;BYDAY=MO;BYMONTH=2;BYMONTHDAY=29"
+                                              << "2026-01-01T00:00:00"
+                                              << "UTC"
+                                              << "2026-01-01T00:00:00Z"
+                                              << "2044-02-29T00:00:00.000Z";
+    QTest::newRow("minutelyAfterLastMinuteOfRareDay")
+        << "FREQ=MINUTELY;BYDAY=MO;BYMONTH=2;BYMONTHDAY=29"
+        << "2026-01-01T00:00:00"
+        << "UTC"
+        << "2044-02-29T23:59:00Z"
+        << "2072-02-29T00:00:00.000Z";
+    QTest::newRow("hourlyIntervalAcrossSkippedDays") << "FREQ=HOURLY;INTERVAL=5;BYDAY=SA"
+                                                     << "2026-01-01T09:00:00"
+                                                     << "UTC"
+                                                     << "2026-01-05T00:00:00Z"
+                                                     << "2026-01-10T03:00:00.000Z";
+    QTest::newRow("hourlyOnFridayThe13th") << "FREQ=HOURLY;BYDAY=FR;BYMONTHDAY=13;BYHOUR=9"
+                                           << "2000-01-01T00:00:00"
+                                           << "UTC"
+                                           << "2026-11-24T17:00:00Z"
+                                           << "2027-08-13T09:00:00.000Z";
+    QTest::newRow("hourlyByHourOnDtstartDay") << "FREQ=HOURLY;BYHOUR=9"
+                                              << "2026-01-01T00:00:00"
+                                              << "UTC"
+                                              << "2025-12-31T00:00:00Z"
+                                              << "2026-01-01T09:00:00.000Z";
+    QTest::newRow("dailyByHourOnDtstartDay") << "FREQ=DAILY;BYHOUR=9,23"
+                                             << "2026-01-01T00:00:00"
+                                             << "UTC"
+                                             << "2025-12-31T00:00:00Z"
+                                             << "2026-01-01T09:00:00.000Z";
     QTest::newRow("hourlyIntervalFarFromDtstart") << "FREQ=HOURLY;INTERVAL=5"
                                                   << "2026-01-01T09:00:00"
                                                   << "UTC"
