@@ -4,13 +4,16 @@
 #include "SignalWatcher.h"
 
 #include "api/TokenSigner.h"
+#include "core/Clock.h"
 #include "runtime/Engine.h"
 #include "secrets/SigningSecret.h"
+#include "service/ScheduleService.h"
 #include "service/Services.h"
 #include "store/DataDir.h"
 
 #include <QCommandLineParser>
 #include <QCoreApplication>
+#include <QHash>
 #include <QTextStream>
 
 #include <cstdio>
@@ -39,6 +42,8 @@ int fail(const QString &message, int code = 1)
 const char *const kUsage = R"(Usage:
   ordinaut-server serve [--data-dir DIR] [--listen HOST:PORT]
   ordinaut-server token create [--data-dir DIR] [--name NAME]
+  ordinaut-server preview --kind rrule|once|manual [--expr EXPR] [--tz ZONE] [--dtstart LOCAL]
+                          [--count N] [--after INSTANT]
 
 The data folder defaults to $ORDINAUT_DATA_DIR, else the platform's application-data folder.
 )";
@@ -102,6 +107,47 @@ int createToken(const QCommandLineParser &parser, const QString &dataDir)
     return 0;
 }
 
+// Prints the next occurrences of a schedule as JSON, exactly as POST /api/v1/schedules/preview
+// answers. Needs no data folder.
+int preview(const QCommandLineParser &parser)
+{
+    Json body = Json::object();
+    const std::pair<const char *, const char *> fields[] = {{"kind", "schedule_kind"},
+                                                            {"expr", "schedule_expr"},
+                                                            {"tz", "timezone"},
+                                                            {"dtstart", "dtstart"},
+                                                            {"after", "after"}};
+    for (const auto &[option, field] : fields) {
+        if (parser.isSet(QString::fromLatin1(option)))
+            body[field] = parser.value(QString::fromLatin1(option));
+    }
+    if (parser.isSet(QStringLiteral("count"))) {
+        bool ok = false;
+        const int count = parser.value(QStringLiteral("count")).toInt(&ok);
+        if (!ok)
+            return fail(QStringLiteral("--count: '%1' is not a number")
+                            .arg(parser.value(QStringLiteral("count"))),
+                        2);
+        body["count"] = count;
+    }
+    Result<SchedulePreview> result = ScheduleService(SystemClock::instance()).preview(body);
+    if (!result) {
+        // Name the option, not the API field, on the command line.
+        Error error = result.error();
+        static const QHash<QString, QString> kOptions
+            = {{QStringLiteral("schedule_kind"), QStringLiteral("--kind")},
+               {QStringLiteral("schedule_expr"), QStringLiteral("--expr")},
+               {QStringLiteral("timezone"), QStringLiteral("--tz")},
+               {QStringLiteral("dtstart"), QStringLiteral("--dtstart")},
+               {QStringLiteral("count"), QStringLiteral("--count")},
+               {QStringLiteral("after"), QStringLiteral("--after")}};
+        error.field = kOptions.value(error.field, error.field);
+        return fail(error.describe(), 2);
+    }
+    QTextStream(stdout) << QString::fromUtf8(dumpJson(result->toJson())) << Qt::endl;
+    return 0;
+}
+
 } // namespace
 
 int main(int argc, char **argv)
@@ -115,7 +161,8 @@ int main(int argc, char **argv)
     parser.setApplicationDescription(QStringLiteral("Ordinaut headless server"));
     parser.addHelpOption();
     parser.addVersionOption();
-    parser.addPositionalArgument(QStringLiteral("command"), QStringLiteral("serve | token create"));
+    parser.addPositionalArgument(QStringLiteral("command"),
+                                 QStringLiteral("serve | token create | preview"));
     parser.addOption(
         {QStringLiteral("data-dir"), QStringLiteral("Data folder."), QStringLiteral("DIR")});
     parser.addOption({QStringLiteral("listen"),
@@ -123,9 +170,21 @@ int main(int argc, char **argv)
                       QStringLiteral("HOST:PORT"), QStringLiteral("127.0.0.1:8080")});
     parser.addOption(
         {QStringLiteral("name"), QStringLiteral("Name of the new agent."), QStringLiteral("NAME")});
+    const std::pair<const char *, const char *> previewOptions[]
+        = {{"kind", "preview: schedule kind (rrule, once, manual)"},
+           {"expr", "preview: the RRULE or the instant"},
+           {"tz", "preview: IANA time zone (default UTC)"},
+           {"dtstart", "preview: local start of an RRULE, e.g. 2026-03-07T02:30:00"},
+           {"count", "preview: how many occurrences (1-100, default 10)"},
+           {"after", "preview: list occurrences from this instant (default now)"}};
+    for (const auto &[name, help] : previewOptions)
+        parser.addOption(
+            {QString::fromLatin1(name), QString::fromLatin1(help), QStringLiteral("VALUE")});
     parser.process(app);
 
     const QStringList args = parser.positionalArguments();
+    if (args == QStringList{QStringLiteral("preview")})
+        return preview(parser);
     const QString dataDir = resolveDataDir(parser.value(QStringLiteral("data-dir")));
     if (dataDir.isEmpty())
         return fail(QStringLiteral("no data folder: pass --data-dir DIR or set ORDINAUT_DATA_DIR"),

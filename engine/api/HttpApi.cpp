@@ -19,6 +19,7 @@ HttpApi::HttpApi(Engine &engine, Services &services, QByteArray signingSecret, Q
     addHealthRoutes(m_router, m_engine);
     addTaskRoutes(m_router, m_services);
     addRunRoutes(m_router, m_services);
+    addScheduleRoutes(m_router, m_services);
 }
 
 HttpApi::~HttpApi()

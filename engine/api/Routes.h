@@ -10,5 +10,6 @@ struct Services;
 void addHealthRoutes(Router &router, Engine &engine);
 void addTaskRoutes(Router &router, Services &services);
 void addRunRoutes(Router &router, Services &services);
+void addScheduleRoutes(Router &router, Services &services);
 
 } // namespace ordinaut

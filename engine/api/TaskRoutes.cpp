@@ -4,17 +4,26 @@
 #include "RequestReading.h"
 #include "Router.h"
 
+#include "schedule/ScheduleText.h"
 #include "service/Services.h"
 
 namespace ordinaut {
 
 namespace {
 
+// A task as the API shows it: its fields plus a human description of its schedule.
+Json taskJson(const Task &task)
+{
+    Json node = task.toJson();
+    node["schedule_description"] = ScheduleText::describe(task.schedule);
+    return node;
+}
+
 HttpResponse taskResponse(const Result<Task> &task, const HttpRequest &request, int status = 200)
 {
     if (!task)
         return HttpResponse::problem(task.error(), request.path);
-    return HttpResponse::json(status, task->toJson());
+    return HttpResponse::json(status, taskJson(*task));
 }
 
 } // namespace
@@ -59,7 +68,7 @@ void addTaskRoutes(Router &router, Services &services)
                 return HttpResponse::problem(page.error(), request.path);
             Json items = Json::array();
             for (const Task &task : page->items)
-                items.push_back(task.toJson());
+                items.push_back(taskJson(task));
             return HttpResponse::json(200, pageJson(items, page->total, *limit, *offset));
         });
     router.add("GET", QStringLiteral("/api/v1/tasks/{id}"), Access::Authenticated,

@@ -215,6 +215,14 @@ Expansion expand(const icalrecurrencetype &rule, const QDateTime &floatingStart,
 
 } // namespace
 
+Schedule Recurrence::anchored(Schedule schedule, const QDateTime &now)
+{
+    const QTimeZone zone(schedule.timezone.toUtf8());
+    if (schedule.kind == ScheduleKind::RRule && schedule.dtstart.isEmpty() && zone.isValid())
+        schedule.dtstart = now.toTimeZone(zone).toString(QStringLiteral("yyyy-MM-ddTHH:mm:00"));
+    return schedule;
+}
+
 Status Recurrence::validate(const Schedule &schedule)
 {
     Result<QTimeZone> zone = zoneOf(schedule);

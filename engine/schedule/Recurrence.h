@@ -21,6 +21,11 @@ public:
     // including an RRULE that needs more than the iteration budget to reach `after`.
     static Result<QDateTime> nextAfter(const Schedule &schedule, const QDateTime &after);
 
+    // The schedule with a dtstart: an RRULE saved without one is anchored at the minute it was
+    // saved, in its own zone, so later computations never drift. Whole minutes, because an
+    // unstated BYSECOND comes from dtstart ("BYMINUTE=0" should mean 10:00:00, not 10:00:37).
+    static Schedule anchored(Schedule schedule, const QDateTime &now);
+
     // Upper bound on libical iterations per call, so a hostile rule cannot hang the engine.
     static constexpr int kIterationBudget = 200000;
 };

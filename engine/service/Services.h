@@ -4,7 +4,10 @@
 
 #include "AgentService.h"
 #include "RunService.h"
+#include "ScheduleService.h"
 #include "TaskService.h"
+
+#include "runtime/Engine.h"
 
 namespace ordinaut {
 
@@ -14,11 +17,13 @@ struct Services
         : tasks(engine)
         , runs(engine)
         , agents(engine)
+        , schedules(engine.clock())
     {}
 
     TaskService tasks;
     RunService runs;
     AgentService agents;
+    ScheduleService schedules;
 };
 
 } // namespace ordinaut

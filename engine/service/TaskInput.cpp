@@ -1,6 +1,8 @@
 // TaskInput: field-by-field validation of task bodies.
 #include "TaskInput.h"
 
+#include "ScheduleInput.h"
+
 #include "pipeline/PipelineChecker.h"
 #include "schedule/Recurrence.h"
 
@@ -94,63 +96,11 @@ Result<TaskInputResult> TaskInput::apply(const Json &body, Task base, TaskInputM
         task.description = *description;
     }
 
-    const Schedule before = task.schedule;
-    if (body.contains("schedule_kind")) {
-        const Json &kind = body["schedule_kind"];
-        const auto parsed
-            = kind.is_string() ? scheduleKindFromString(kind.get<QString>()) : std::nullopt;
-        if (!parsed) {
-            const QString given
-                = kind.is_string() ? kind.get<QString>() : QString::fromUtf8(dumpJson(kind));
-            const bool later = given == QLatin1String("cron") || given == QLatin1String("event");
-            return Error::invalid(
-                QStringLiteral("schedule_kind"),
-                later ? QStringLiteral("'%1' schedules are not supported by this version "
-                                       "(supported: rrule, once, manual)")
-                            .arg(given)
-                      : QStringLiteral("'%1' is not a schedule kind (supported: rrule, "
-                                       "once, manual)")
-                            .arg(given));
-        }
-        task.schedule.kind = *parsed;
-    } else if (creating && body.contains("schedule_expr")) {
-        return Error::invalid(
-            QStringLiteral("schedule_kind"),
-            QStringLiteral("is required with schedule_expr (rrule, once or manual)"));
-    }
-    if (body.contains("schedule_expr")) {
-        if (!body["schedule_expr"].is_string() && !body["schedule_expr"].is_null())
-            return Error::invalid(QStringLiteral("schedule_expr"),
-                                  QStringLiteral("must be a string"));
-        task.schedule.expression = body["schedule_expr"].is_null()
-                                       ? QString()
-                                       : body["schedule_expr"].get<QString>().trimmed();
-    }
-    if (body.contains("timezone")) {
-        if (!body["timezone"].is_string())
-            return Error::invalid(QStringLiteral("timezone"),
-                                  QStringLiteral("must be an IANA time zone name"));
-        task.schedule.timezone = body["timezone"].get<QString>().trimmed();
-    }
-    if (body.contains("dtstart")) {
-        if (!body["dtstart"].is_string() && !body["dtstart"].is_null())
-            return Error::invalid(QStringLiteral("dtstart"),
-                                  QStringLiteral("must be a local date-time string"));
-        task.schedule.dtstart
-            = body["dtstart"].is_null() ? QString() : body["dtstart"].get<QString>().trimmed();
-    }
-    if (task.schedule.kind == ScheduleKind::Manual)
-        task.schedule.expression.clear();
-    if (task.schedule.kind != ScheduleKind::RRule)
-        task.schedule.dtstart.clear();
-    if (task.schedule.kind != ScheduleKind::Manual && task.schedule.expression.isEmpty())
-        return Error::invalid(
-            QStringLiteral("schedule_expr"),
-            QStringLiteral("is required for a '%1' schedule").arg(toString(task.schedule.kind)));
-    result.scheduleChanged = creating || before.kind != task.schedule.kind
-                             || before.expression != task.schedule.expression
-                             || before.timezone != task.schedule.timezone
-                             || before.dtstart != task.schedule.dtstart;
+    Result<Schedule> schedule = ScheduleInput::apply(body, task.schedule, mode);
+    if (!schedule)
+        return schedule.error();
+    result.scheduleChanged = creating || !ScheduleInput::same(*schedule, task.schedule);
+    task.schedule = std::move(*schedule);
 
     if (body.contains("payload")) {
         Result<Pipeline> pipeline = Pipeline::fromJson(body["payload"], QStringLiteral("payload"));

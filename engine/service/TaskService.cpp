@@ -41,15 +41,7 @@ TaskService::TaskService(Engine &engine)
 Status TaskService::computeNextRun(Task &task, bool scheduleChanged) const
 {
     const QDateTime now = m_engine.clock().now();
-    if (task.schedule.kind == ScheduleKind::RRule && task.schedule.dtstart.isEmpty()) {
-        // Anchor a rule without dtstart at the minute it was saved, in its own zone, and store
-        // the anchor so later computations never drift. Whole minutes: a rule's unstated
-        // BYSECOND comes from dtstart, and "BYMINUTE=0" should mean 10:00:00, not 10:00:37.
-        const QTimeZone zone(task.schedule.timezone.toUtf8());
-        if (zone.isValid())
-            task.schedule.dtstart
-                = now.toTimeZone(zone).toString(QStringLiteral("yyyy-MM-ddTHH:mm:00"));
-    }
+    task.schedule = Recurrence::anchored(task.schedule, now);
     if (Status valid = Recurrence::validate(task.schedule); !valid)
         return valid;
     if (task.status != TaskStatus::Active) {

@@ -46,6 +46,7 @@ private slots:
     void badBodiesAreRefusedAndCreateNothing();
     void staleVersionIsAConflict();
     void unknownTaskIsNotFound();
+    void previewMatchesBetweenApiAndCli();
     void serverStopsCleanlyOnSigterm();
 
 private:
@@ -318,6 +319,52 @@ void tst_ServerEndToEnd::unknownTaskIsNotFound()
     QCOMPARE(request("GET", QStringLiteral("/api/v1/nothing-here")).status, 404);
     QCOMPARE(request("PATCH", QStringLiteral("/api/v1/tasks"), "{}").status, 405);
     QCOMPARE(request("GET", QStringLiteral("/api/v1/runs?limit=0")).status, 422);
+}
+
+void tst_ServerEndToEnd::previewMatchesBetweenApiAndCli()
+{
+    const QByteArray body
+        = R"({"schedule_kind":"rrule","schedule_expr":"FREQ=DAILY","dtstart":"2026-03-07T02:30:00",
+        "timezone":"America/New_York","count":5,"after":"2026-03-01T00:00:00Z"})";
+    const Reply api = request("POST", QStringLiteral("/api/v1/schedules/preview"), body);
+    QCOMPARE(api.status, 200);
+    QVERIFY(api.json()["occurrences"][1] == "2026-03-08T03:30:00-04:00");
+
+    QProcess cli;
+    cli.start(QStringLiteral(ORDINAUT_SERVER_PATH),
+              {QStringLiteral("preview"), QStringLiteral("--kind"), QStringLiteral("rrule"),
+               QStringLiteral("--expr"), QStringLiteral("FREQ=DAILY"), QStringLiteral("--dtstart"),
+               QStringLiteral("2026-03-07T02:30:00"), QStringLiteral("--tz"),
+               QStringLiteral("America/New_York"), QStringLiteral("--count"), QStringLiteral("5"),
+               QStringLiteral("--after"), QStringLiteral("2026-03-01T00:00:00Z")});
+    QVERIFY(cli.waitForFinished(30000));
+    QCOMPARE(cli.exitCode(), 0);
+    QVERIFY(Json::parse(cli.readAllStandardOutput().toStdString()) == api.json());
+
+    QProcess bad;
+    bad.start(QStringLiteral(ORDINAUT_SERVER_PATH),
+              {QStringLiteral("preview"), QStringLiteral("--kind"), QStringLiteral("rrule"),
+               QStringLiteral("--expr"), QStringLiteral("FREQ=DAILY"), QStringLiteral("--tz"),
+               QStringLiteral("Mars/Base")});
+    QVERIFY(bad.waitForFinished(30000));
+    QCOMPARE(bad.exitCode(), 2);
+    QVERIFY(bad.readAllStandardError().contains("--tz: 'Mars/Base' is not an IANA time zone"));
+    QVERIFY(bad.readAllStandardOutput().isEmpty());
+
+    const Reply invalid
+        = request("POST", QStringLiteral("/api/v1/schedules/preview"),
+                  R"({"schedule_kind":"rrule","schedule_expr":"FREQ=DAILY","count":0})");
+    QCOMPARE(invalid.status, 422);
+    QCOMPARE(invalid.contentType, QByteArray("application/problem+json"));
+
+    // Tasks carry a description of their schedule.
+    const Reply created = request(
+        "POST", QStringLiteral("/api/v1/tasks"),
+        R"({"title":"d","schedule_kind":"rrule","schedule_expr":"FREQ=DAILY","timezone":"Europe/Berlin",
+            "dtstart":"2026-01-01T09:00:00","payload":{"pipeline":[]}})");
+    QCOMPARE(created.status, 201);
+    QVERIFY(created.json()["schedule_description"].get<std::string>().find("Europe/Berlin")
+            != std::string::npos);
 }
 
 void tst_ServerEndToEnd::serverStopsCleanlyOnSigterm()
