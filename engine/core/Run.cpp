@@ -28,6 +28,9 @@ Json Run::toJson(bool withSteps) const
         {"error", error.isEmpty() ? Json(nullptr) : Json(error)},
         {"output", output},
         {"worker", worker.isEmpty() ? Json(nullptr) : Json(worker)},
+        {"late", lateMs > 0},
+        {"late_ms", lateMs},
+        {"coalesced", coalesced},
     };
     if (withSteps) {
         Json list = Json::array();

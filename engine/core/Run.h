@@ -30,6 +30,8 @@ struct Run
     QString error;
     Json output;
     QString worker;
+    qint64 lateMs = 0; // queued this long after its occurrence, beyond the task's grace window
+    int coalesced = 1; // missed occurrences this run stands for (misfire policy run_once)
     std::vector<StepRecord> steps; // filled only where asked for
 
     bool isFinished() const { return status != RunStatus::Queued && status != RunStatus::Running; }

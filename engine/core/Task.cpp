@@ -17,6 +17,8 @@ Json Task::toJson() const
         {"payload", pipeline.toJson()},
         {"priority", priority},
         {"max_retries", maxRetries},
+        {"misfire_policy", toString(misfirePolicy)},
+        {"misfire_grace_seconds", misfireGraceSeconds},
         {"status", toString(status)},
         {"version", version},
         {"next_run_at", instantJson(nextRunAt)},
@@ -28,6 +30,29 @@ Json Task::toJson() const
 QString toString(TaskStatus status)
 {
     return status == TaskStatus::Active ? QStringLiteral("active") : QStringLiteral("paused");
+}
+
+QString toString(MisfirePolicy policy)
+{
+    switch (policy) {
+    case MisfirePolicy::RunOnce:
+        return QStringLiteral("run_once");
+    case MisfirePolicy::RunAll:
+        return QStringLiteral("run_all");
+    case MisfirePolicy::Skip:
+        return QStringLiteral("skip");
+    }
+    return {};
+}
+
+std::optional<MisfirePolicy> misfirePolicyFromString(const QString &text)
+{
+    for (const MisfirePolicy policy :
+         {MisfirePolicy::RunOnce, MisfirePolicy::RunAll, MisfirePolicy::Skip}) {
+        if (text == toString(policy))
+            return policy;
+    }
+    return std::nullopt;
 }
 
 std::optional<TaskStatus> taskStatusFromString(const QString &text)

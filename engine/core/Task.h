@@ -10,6 +10,10 @@ namespace ordinaut {
 
 enum class TaskStatus { Active, Paused };
 
+// What happens to occurrences missed while Ordinaut was not running (or the machine slept):
+// RunOnce coalesces them into one late run, RunAll runs each (up to a cap), Skip drops them.
+enum class MisfirePolicy { RunOnce, RunAll, Skip };
+
 struct Task
 {
     QString id;
@@ -21,6 +25,8 @@ struct Task
     TaskStatus status = TaskStatus::Active;
     int priority = 5;   // 1 (most urgent) .. 9
     int maxRetries = 0; // attempts after the first; retries themselves arrive with the run engine
+    MisfirePolicy misfirePolicy = MisfirePolicy::RunOnce;
+    int misfireGraceSeconds = 60; // this late still counts as on time
     QDateTime nextRunAt;
     int version = 1;
     QDateTime createdAt;
@@ -32,5 +38,7 @@ struct Task
 
 QString toString(TaskStatus status);
 std::optional<TaskStatus> taskStatusFromString(const QString &text);
+QString toString(MisfirePolicy policy);
+std::optional<MisfirePolicy> misfirePolicyFromString(const QString &text);
 
 } // namespace ordinaut

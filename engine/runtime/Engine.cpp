@@ -25,7 +25,7 @@ Engine::Engine(const EngineOptions &options, std::shared_ptr<Database> database)
     , m_engineThread(std::make_unique<QThread>())
 {
     m_engineThread->setObjectName(QStringLiteral("ordinaut-engine"));
-    m_scheduler = new Scheduler(*m_database, *m_clock);
+    m_scheduler = new Scheduler(*m_database, *m_clock, options.misfireRunAllCap);
     m_scheduler->moveToThread(m_engineThread.get());
     connect(m_engineThread.get(), &QThread::finished, m_scheduler, &QObject::deleteLater);
 

@@ -25,6 +25,7 @@ struct EngineOptions
     QString dataDir;
     int workers = 0;              // 0: WorkerPool::defaultSize()
     const Clock *clock = nullptr; // nullptr: the system clock
+    int misfireRunAllCap = 10;    // most runs one task queues at once under misfire policy run_all
 };
 
 class Engine final : public QObject

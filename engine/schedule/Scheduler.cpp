@@ -1,7 +1,7 @@
 // Scheduler: due-work materialization.
 #include "Scheduler.h"
 
-#include "Recurrence.h"
+#include "MisfirePlanner.h"
 
 #include "core/Clock.h"
 #include "store/Database.h"
@@ -18,10 +18,11 @@ namespace {
 constexpr int kBatch = 100;
 }
 
-Scheduler::Scheduler(const Database &database, const Clock &clock, QObject *parent)
+Scheduler::Scheduler(const Database &database, const Clock &clock, int runAllCap, QObject *parent)
     : QObject(parent)
     , m_database(database)
     , m_clock(clock)
+    , m_runAllCap(runAllCap)
     , m_timer(this) // a child, so it moves to the engine thread with the scheduler
 {
     m_timer.setSingleShot(true);
@@ -76,55 +77,72 @@ int Scheduler::tick()
             || task->nextRunAt > now)
             continue;
 
-        EnqueueRequest request;
-        request.taskId = task->id;
-        request.taskVersion = task->version;
-        request.scheduledFor = task->nextRunAt;
-        request.runAt = now;
-        request.priority = task->priority;
-        request.trigger = RunTrigger::Schedule;
-        Result<std::optional<Run>> run = queue.enqueue(request, now);
-        if (!run) {
-            emit errorOccurred(run.error().describe());
-            continue;
-        }
-
-        // Missed occurrences coalesce into this one late run (misfire policy run_once).
-        Result<QDateTime> next
-            = Recurrence::nextAfter(task->schedule, std::max(task->nextRunAt, now));
-        if (!next) {
+        Result<MisfirePlan> plan
+            = MisfirePlanner::plan(task->schedule, task->misfirePolicy, task->misfireGraceSeconds,
+                                   task->nextRunAt, now, m_runAllCap);
+        if (!plan) {
+            // An unexpandable schedule must not fire forever: park it and say why.
             emit errorOccurred(
-                QStringLiteral("task %1: %2").arg(task->id, next.error().describe()));
-            next = QDateTime();
+                QStringLiteral("task %1: %2").arg(task->id, plan.error().describe()));
+            plan = MisfirePlan{};
         }
-        if (Status advanced = tasks.setNextRunAt(task->id, *next); !advanced) {
-            emit errorOccurred(advanced.error().describe());
-            continue;
-        }
-        std::optional<Event> stored;
-        if (run->has_value()) {
+        std::vector<Event> stored;
+        bool failed = false;
+        for (const PlannedRun &planned : plan->runs) {
+            EnqueueRequest request;
+            request.taskId = task->id;
+            request.taskVersion = task->version;
+            request.scheduledFor = planned.scheduledFor;
+            request.runAt = now;
+            request.priority = task->priority;
+            request.trigger = RunTrigger::Schedule;
+            request.lateMs = planned.lateMs;
+            request.coalesced = planned.coalesced;
+            Result<std::optional<Run>> run = queue.enqueue(request, now);
+            if (!run) {
+                emit errorOccurred(run.error().describe());
+                failed = true;
+                break;
+            }
+            if (!run->has_value())
+                continue; // this occurrence was already materialized (another engine, a restart)
             Event event;
             event.topic = QStringLiteral("run.queued");
             event.payload = Json{{"run_id", (*run)->id},
                                  {"task_id", task->id},
-                                 {"scheduled_for", instantJson(task->nextRunAt)},
-                                 {"trigger", "schedule"}};
+                                 {"scheduled_for", instantJson(planned.scheduledFor)},
+                                 {"trigger", "schedule"},
+                                 {"late_ms", planned.lateMs},
+                                 {"coalesced", planned.coalesced}};
             event.source = QStringLiteral("scheduler");
             event.createdAt = now;
             Result<Event> appended = events.append(event);
             if (!appended) {
                 emit errorOccurred(appended.error().describe());
-                continue;
+                failed = true;
+                break;
             }
-            stored = *appended;
+            stored.push_back(*appended);
+        }
+        if (failed)
+            continue;
+        if (!plan->runs.empty() || plan->missed > 0) {
+            if (plan->missed > static_cast<int>(plan->runs.size()))
+                qInfo("task %s: %d missed occurrence(s), %d run(s) queued (misfire policy %s)",
+                      qPrintable(task->id), plan->missed, int(plan->runs.size()),
+                      qPrintable(toString(task->misfirePolicy)));
+        }
+        if (Status advanced = tasks.setNextRunAt(task->id, plan->next); !advanced) {
+            emit errorOccurred(advanced.error().describe());
+            continue;
         }
         if (Status committed = tx.commit(); !committed) {
             emit errorOccurred(committed.error().describe());
             continue;
         }
-        if (stored) {
+        for (const Event &event : stored) {
             ++queued;
-            emit runQueued(*stored);
+            emit runQueued(event);
         }
     }
     // A full batch means more may be due: come back at once.

@@ -17,12 +17,15 @@ class Scheduler final : public QObject
 {
     Q_OBJECT
 public:
-    Scheduler(const Database &database, const Clock &clock, QObject *parent = nullptr);
+    // `runAllCap`: the most runs one task may queue at once under misfire policy run_all.
+    Scheduler(const Database &database, const Clock &clock, int runAllCap = kDefaultRunAllCap,
+              QObject *parent = nullptr);
     ~Scheduler() override;
     Q_DISABLE_COPY_MOVE(Scheduler)
 
     // The timer never waits longer than this, so a suspended laptop or a clock step is noticed.
     static constexpr int kMaxSleepMs = 60 * 1000;
+    static constexpr int kDefaultRunAllCap = 10;
 
     // Materializes everything due now, then re-arms. Returns how many runs were queued.
     int tick();
@@ -44,6 +47,7 @@ private:
 
     const Database &m_database;
     const Clock &m_clock;
+    int m_runAllCap;
     QTimer m_timer;
     QDateTime m_armedFor;
     bool m_running = false;

@@ -12,10 +12,17 @@ namespace ordinaut {
 
 namespace {
 
-const QSet<QString> kWritable = {
-    QStringLiteral("title"),         QStringLiteral("description"), QStringLiteral("schedule_kind"),
-    QStringLiteral("schedule_expr"), QStringLiteral("timezone"),    QStringLiteral("dtstart"),
-    QStringLiteral("payload"),       QStringLiteral("priority"),    QStringLiteral("max_retries")};
+const QSet<QString> kWritable = {QStringLiteral("title"),
+                                 QStringLiteral("description"),
+                                 QStringLiteral("schedule_kind"),
+                                 QStringLiteral("schedule_expr"),
+                                 QStringLiteral("timezone"),
+                                 QStringLiteral("dtstart"),
+                                 QStringLiteral("payload"),
+                                 QStringLiteral("priority"),
+                                 QStringLiteral("max_retries"),
+                                 QStringLiteral("misfire_policy"),
+                                 QStringLiteral("misfire_grace_seconds")};
 // Fields a client may echo back from a GET; they are ignored (version is a precondition).
 const QSet<QString> kReadOnly
     = {QStringLiteral("id"),          QStringLiteral("status"),     QStringLiteral("version"),
@@ -125,6 +132,21 @@ Result<TaskInputResult> TaskInput::apply(const Json &body, Task base, TaskInputM
         if (!retries)
             return retries.error();
         task.maxRetries = *retries;
+    }
+    if (body.contains("misfire_policy")) {
+        const Json &policy = body["misfire_policy"];
+        const auto parsed
+            = policy.is_string() ? misfirePolicyFromString(policy.get<QString>()) : std::nullopt;
+        if (!parsed)
+            return Error::invalid(QStringLiteral("misfire_policy"),
+                                  QStringLiteral("must be run_once, run_all or skip"));
+        task.misfirePolicy = *parsed;
+    }
+    if (body.contains("misfire_grace_seconds")) {
+        Result<int> grace = intField(body, "misfire_grace_seconds", 0, 86400);
+        if (!grace)
+            return grace.error();
+        task.misfireGraceSeconds = *grace;
     }
     result.task = std::move(task);
     return result;

@@ -24,6 +24,8 @@ Result<std::optional<Run>> RunQueue::enqueue(const EnqueueRequest &request, cons
     run.status = RunStatus::Queued;
     run.scheduledFor = request.scheduledFor;
     run.queuedAt = now;
+    run.lateMs = request.lateMs;
+    run.coalesced = request.coalesced;
 
     Result<QSqlQuery> inserted = sql::exec(
         db,
@@ -40,9 +42,10 @@ Result<std::optional<Run>> RunQueue::enqueue(const EnqueueRequest &request, cons
     Result<QSqlQuery> runRow = sql::exec(
         db,
         QStringLiteral("INSERT INTO runs (id, task_id, task_version, attempt, trigger, status, "
-                       "scheduled_for, queued_at) VALUES (?,?,?,?,?,'queued',?,?)"),
+                       "scheduled_for, queued_at, late_ms, coalesced) "
+                       "VALUES (?,?,?,?,?,'queued',?,?,?,?)"),
         {run.id, run.taskId, run.taskVersion, run.attempt, toString(run.trigger),
-         sql::ms(run.scheduledFor), sql::ms(now)});
+         sql::ms(run.scheduledFor), sql::ms(now), request.lateMs, request.coalesced});
     if (!runRow)
         return runRow.error();
     return std::optional<Run>(std::move(run));

@@ -21,6 +21,8 @@ struct EnqueueRequest
     int priority = 5;
     int attempt = 1;
     RunTrigger trigger = RunTrigger::Schedule;
+    qint64 lateMs = 0; // beyond the grace window; 0 when on time
+    int coalesced = 1; // missed occurrences this run stands for
 };
 
 struct Claim

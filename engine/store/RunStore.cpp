@@ -11,8 +11,8 @@ namespace {
 const QString kSelect = QStringLiteral(
     "SELECT r.id, r.task_id, COALESCE(t.title, ''), r.task_version, r.attempt, r.trigger, "
     "r.status, "
-    "r.scheduled_for, r.queued_at, r.started_at, r.finished_at, r.error, r.output, r.worker "
-    "FROM runs r LEFT JOIN tasks t ON t.id = r.task_id");
+    "r.scheduled_for, r.queued_at, r.started_at, r.finished_at, r.error, r.output, r.worker, "
+    "r.late_ms, r.coalesced FROM runs r LEFT JOIN tasks t ON t.id = r.task_id");
 
 Run runFromRow(const QSqlQuery &q)
 {
@@ -32,6 +32,8 @@ Run runFromRow(const QSqlQuery &q)
     run.output
         = q.value(12).isNull() ? Json() : parseJson(q.value(12).toByteArray()).value_or(Json());
     run.worker = q.value(13).toString();
+    run.lateMs = q.value(14).toLongLong();
+    run.coalesced = q.value(15).toInt();
     return run;
 }
 

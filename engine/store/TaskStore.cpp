@@ -13,7 +13,7 @@ namespace {
 const QString kColumns = QStringLiteral(
     "id, title, description, created_by, schedule_kind, schedule_expr, dtstart, timezone, "
     "pipeline, params, status, priority, max_retries, next_run_at, version, created_at, "
-    "updated_at");
+    "updated_at, misfire_policy, misfire_grace_seconds");
 
 Result<Task> taskFromRow(const QSqlQuery &q)
 {
@@ -44,6 +44,9 @@ Result<Task> taskFromRow(const QSqlQuery &q)
     task.version = q.value(14).toInt();
     task.createdAt = sql::instant(q.value(15));
     task.updatedAt = sql::instant(q.value(16));
+    task.misfirePolicy
+        = misfirePolicyFromString(q.value(17).toString()).value_or(MisfirePolicy::RunOnce);
+    task.misfireGraceSeconds = q.value(18).toInt();
     return task;
 }
 
@@ -71,7 +74,9 @@ QVariantList taskBinds(const Task &task)
             sql::ms(task.nextRunAt),
             task.version,
             sql::ms(task.createdAt),
-            sql::ms(task.updatedAt)};
+            sql::ms(task.updatedAt),
+            toString(task.misfirePolicy),
+            task.misfireGraceSeconds};
 }
 
 } // namespace
@@ -87,7 +92,7 @@ Status TaskStore::insert(const Task &task)
     Result<QSqlQuery> q
         = sql::exec(m_database.connection(),
                     QStringLiteral("INSERT INTO tasks (") + kColumns
-                        + QStringLiteral(") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"),
+                        + QStringLiteral(") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"),
                     binds);
     if (!q)
         return q.error();
@@ -103,7 +108,7 @@ Status TaskStore::update(const Task &task)
         QStringLiteral("UPDATE tasks SET title=?, description=?, created_by=?, schedule_kind=?, "
                        "schedule_expr=?, dtstart=?, timezone=?, pipeline=?, params=?, status=?, "
                        "priority=?, max_retries=?, next_run_at=?, version=?, created_at=?, "
-                       "updated_at=? WHERE id=?"),
+                       "updated_at=?, misfire_policy=?, misfire_grace_seconds=? WHERE id=?"),
         binds);
     if (!q)
         return q.error();

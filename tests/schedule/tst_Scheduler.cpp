@@ -28,6 +28,9 @@ private slots:
     void pausedTaskIsNotQueued();
     void onceTaskIsSpentAfterFiring();
     void armsForEarliestNextRun();
+    void sleepAcrossOccurrencesFollowsPolicy_data();
+    void sleepAcrossOccurrencesFollowsPolicy();
+    void clockJumpsNeitherRepeatNorLoseRuns();
 
 private:
     Task addTask(ScheduleKind kind, const QString &expression, const QDateTime &nextRunAt,
@@ -148,6 +151,70 @@ void tst_Scheduler::armsForEarliestNextRun()
     scheduler.start();
     QCOMPARE(scheduler.armedFor(), m_clock.now().addSecs(10));
     scheduler.stop();
+}
+
+void tst_Scheduler::sleepAcrossOccurrencesFollowsPolicy_data()
+{
+    QTest::addColumn<int>("policy");
+    QTest::addColumn<int>("queuedRuns");
+    QTest::addColumn<int>("coalescedInFirst");
+    QTest::newRow("runOnce") << int(MisfirePolicy::RunOnce) << 1 << 5;
+    QTest::newRow("runAll") << int(MisfirePolicy::RunAll) << 5 << 1;
+    QTest::newRow("skip") << int(MisfirePolicy::Skip) << 0 << 0;
+}
+
+void tst_Scheduler::sleepAcrossOccurrencesFollowsPolicy()
+{
+    QFETCH(int, policy);
+    QFETCH(int, queuedRuns);
+    QFETCH(int, coalescedInFirst);
+    // Hourly at :30; the machine sleeps from 11:50 to 16:45 (5 occurrences, 12:30 … 16:30).
+    m_clock.set(QDateTime::fromString(QStringLiteral("2026-06-10T11:50:00Z"), Qt::ISODate));
+    Task task = addTask(ScheduleKind::RRule, QStringLiteral("FREQ=HOURLY;BYMINUTE=30"),
+                        QDateTime::fromString(QStringLiteral("2026-06-10T12:30:00Z"), Qt::ISODate));
+    task.misfirePolicy = static_cast<MisfirePolicy>(policy);
+    QVERIFY(TaskStore(*m_db).update(task));
+    Scheduler scheduler(*m_db, m_clock);
+    QCOMPARE(scheduler.tick(), 0);
+    m_clock.set(QDateTime::fromString(QStringLiteral("2026-06-10T16:45:00Z"), Qt::ISODate));
+    QCOMPARE(scheduler.tick(), queuedRuns);
+    QCOMPARE(scheduler.tick(), 0);
+    RunFilter filter;
+    filter.taskId = task.id;
+    Result<RunPage> runs = RunStore(*m_db).list(filter);
+    QVERIFY(runs);
+    QCOMPARE(runs->total, queuedRuns);
+    if (queuedRuns > 0) {
+        const Run &oldest = runs->items.back();
+        QCOMPARE(oldest.coalesced, coalescedInFirst);
+        QVERIFY(oldest.lateMs > 0); // marked late
+    }
+    QCOMPARE(TaskStore(*m_db).get(task.id)->nextRunAt,
+             QDateTime::fromString(QStringLiteral("2026-06-10T17:30:00Z"), Qt::ISODate));
+}
+
+void tst_Scheduler::clockJumpsNeitherRepeatNorLoseRuns()
+{
+    m_clock.set(QDateTime::fromString(QStringLiteral("2026-06-10T09:00:00Z"), Qt::ISODate));
+    const Task task
+        = addTask(ScheduleKind::RRule, QStringLiteral("FREQ=HOURLY;BYMINUTE=0"),
+                  QDateTime::fromString(QStringLiteral("2026-06-10T09:00:00Z"), Qt::ISODate));
+    Scheduler scheduler(*m_db, m_clock);
+    QCOMPARE(scheduler.tick(), 1); // 09:00
+    m_clock.set(
+        QDateTime::fromString(QStringLiteral("2026-06-10T07:30:00Z"), Qt::ISODate)); // back 1.5 h
+    QCOMPARE(scheduler.tick(), 0); // nothing repeats: next is still 10:00
+    QCOMPARE(TaskStore(*m_db).get(task.id)->nextRunAt,
+             QDateTime::fromString(QStringLiteral("2026-06-10T10:00:00Z"), Qt::ISODate));
+    m_clock.set(QDateTime::fromString(QStringLiteral("2026-06-10T10:00:30Z"),
+                                      Qt::ISODate)); // forward again
+    QCOMPARE(scheduler.tick(), 1);                   // 10:00, on time within the grace window
+    RunFilter filter;
+    filter.taskId = task.id;
+    Result<RunPage> runs = RunStore(*m_db).list(filter);
+    QVERIFY(runs);
+    QCOMPARE(runs->total, 2);
+    QCOMPARE(runs->items.front().lateMs, qint64(0));
 }
 
 QTEST_GUILESS_MAIN(tst_Scheduler)

@@ -38,6 +38,7 @@ private slots:
     void createStoresVersionAuditAndEvent();
     void validationErrorsNameTheFieldAndCreateNothing_data();
     void validationErrorsNameTheFieldAndCreateNothing();
+    void misfireSettingsRoundTrip();
     void updateBumpsVersionAndRefusesStaleVersion();
     void updateWithOutOfRangeVersionIsRefused();
     void changesAreAnnouncedInOrder();
@@ -164,6 +165,13 @@ void tst_TaskService::validationErrorsNameTheFieldAndCreateNothing_data()
     QTest::newRow("priorityRange")
         << QStringLiteral(R"({"title":"x","priority":0,)") + step + QStringLiteral("}")
         << "priority: must be an integer from 1 to 9";
+    QTest::newRow("badMisfirePolicy")
+        << QStringLiteral(R"({"title":"x","misfire_policy":"sometimes",)") + step
+               + QStringLiteral("}")
+        << "misfire_policy: must be run_once, run_all or skip";
+    QTest::newRow("negativeGrace") << QStringLiteral(R"({"title":"x","misfire_grace_seconds":-1,)")
+                                          + step + QStringLiteral("}")
+                                   << "misfire_grace_seconds: must be an integer from 0 to 86400";
     QTest::newRow("unknownField") << QStringLiteral(R"({"title":"x","colour":"red",)") + step
                                          + QStringLiteral("}")
                                   << "colour: is not a task field";
@@ -427,6 +435,20 @@ void tst_TaskService::ruleWithoutDtstartIsAnchoredAtTheMinute()
     QCOMPARE(next.time().second(), 0);
     QVERIFY(task.nextRunAt > m_clock->now());
     QVERIFY(task.nextRunAt <= m_clock->now().addSecs(3600));
+}
+
+void tst_TaskService::misfireSettingsRoundTrip()
+{
+    const Task task = create(R"({"title":"m","misfire_policy":"run_all","misfire_grace_seconds":5,
+        "payload":{"pipeline":[]}})");
+    QVERIFY(task.misfirePolicy == MisfirePolicy::RunAll);
+    QCOMPARE(task.misfireGraceSeconds, 5);
+    Result<Task> read = m_services->tasks.get(task.id);
+    QVERIFY(read);
+    QVERIFY(read->toJson()["misfire_policy"] == "run_all");
+    QVERIFY(read->toJson()["misfire_grace_seconds"] == 5);
+    const Task fallback = create(R"({"title":"d","payload":{"pipeline":[]}})");
+    QVERIFY(fallback.misfirePolicy == MisfirePolicy::RunOnce);
 }
 
 QTEST_GUILESS_MAIN(tst_TaskService)

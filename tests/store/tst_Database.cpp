@@ -50,6 +50,7 @@ class tst_Database final : public QObject
     Q_OBJECT
 
 private slots:
+    void versionOneDatabaseIsUpgradedKeepingData();
     void migrationsCreateEveryTable();
     void reopeningKeepsData();
     void newerSchemaIsRefusedAndLeftUntouched();
@@ -168,6 +169,46 @@ void tst_Database::connectionsArePerThread()
     QVERIFY(theirs != mine);
     QVERIFY(theirsOpen);
     QCOMPARE(theirVersion, Database::latestSchemaVersion());
+}
+
+void tst_Database::versionOneDatabaseIsUpgradedKeepingData()
+{
+    test::TempDataDir dir;
+    {
+        // A database exactly as version 1 left it, with a task in it.
+        QSqlDatabase raw
+            = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), QStringLiteral("v1"));
+        raw.setDatabaseName(dir.databaseFile());
+        QVERIFY(raw.open());
+        QFile script(QStringLiteral(":/ordinaut/migrations/0001_initial.sql"));
+        QVERIFY(script.open(QIODevice::ReadOnly));
+        QSqlQuery query(raw);
+        QStringList code; // comments first: one of them holds a ';'
+        for (const QString &line : QString::fromUtf8(script.readAll()).split(QLatin1Char('\n'))) {
+            if (!line.trimmed().startsWith(QLatin1String("--")))
+                code << line;
+        }
+        for (const QString &statement : code.join(QLatin1Char('\n')).split(QLatin1Char(';'))) {
+            if (!statement.trimmed().isEmpty())
+                QVERIFY2(query.exec(statement), qPrintable(statement));
+        }
+        QVERIFY(query.exec(
+            QStringLiteral("INSERT INTO tasks (id, title, schedule_kind, pipeline, created_at, "
+                           "updated_at) VALUES ('t1', 'old task', 'manual', '[]', 1, 1)")));
+        QVERIFY(query.exec(QStringLiteral("PRAGMA user_version = 1")));
+        raw.close();
+    }
+    QSqlDatabase::removeDatabase(QStringLiteral("v1"));
+
+    Result<std::shared_ptr<Database>> db = Database::open(dir.databaseFile());
+    QVERIFY2(db, qPrintable(db ? QString() : db.error().describe()));
+    QCOMPARE((*db)->schemaVersion(), Database::latestSchemaVersion());
+    QSqlQuery query((*db)->connection());
+    QVERIFY(
+        query.exec(QStringLiteral("SELECT title, misfire_grace_seconds FROM tasks WHERE id='t1'")));
+    QVERIFY(query.next());
+    QCOMPARE(query.value(0).toString(), QStringLiteral("old task"));
+    QCOMPARE(query.value(1).toInt(), 60);
 }
 
 QTEST_GUILESS_MAIN(tst_Database)
