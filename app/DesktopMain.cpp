@@ -70,6 +70,9 @@ int main(int argc, char **argv)
     for (const QString &warning : std::as_const(warnings))
         qWarning("%s", qPrintable(warning));
 
+    // Background jobs ("Pause all") use the services and a database connection per thread: their
+    // own pool, destroyed (threads joined) before the host goes.
+    QThreadPool jobs;
     TrayIcon tray;
     const bool trayAvailable = TrayIcon::isAvailable();
     // With a tray, closing the window hides it and Ordinaut keeps running; without one, closing
@@ -84,7 +87,7 @@ int main(int argc, char **argv)
     });
     QObject::connect(&tray, &TrayIcon::quitRequested, &app, &QApplication::quit);
     Services &services = (*host)->services();
-    QObject::connect(&tray, &TrayIcon::pauseAllRequested, &window, [&services, &tray] {
+    QObject::connect(&tray, &TrayIcon::pauseAllRequested, &window, [&services, &tray, &jobs] {
         // Off the GUI thread: pausing touches every task.
         auto *watcher = new QFutureWatcher<Result<int>>(&tray);
         QObject::connect(watcher, &QFutureWatcher<Result<int>>::finished, &tray, [watcher, &tray] {
@@ -96,13 +99,11 @@ int main(int argc, char **argv)
             watcher->deleteLater();
         });
         watcher->setFuture(QtConcurrent::run(
-            [&services] { return services.tasks.pauseAll(QStringLiteral("desktop")); }));
+            &jobs, [&services] { return services.tasks.pauseAll(QStringLiteral("desktop")); }));
     });
     window.show();
 
     const int code = QApplication::exec();
-    // Background jobs (loads, "Pause all") use the services: let them end first.
-    QThreadPool::globalInstance()->waitForDone();
     (*host)->stop();
     return code;
 }

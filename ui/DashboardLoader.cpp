@@ -11,6 +11,7 @@ DashboardLoader::DashboardLoader(Services &services, QObject *parent)
     : QObject(parent)
     , m_services(services)
 {
+    m_pool.setMaxThreadCount(2);
     connect(&m_dashboard, &QFutureWatcher<DashboardSnapshot>::finished, this, [this] {
         const DashboardSnapshot snapshot = m_dashboard.result();
         if (!snapshot.error.isEmpty())
@@ -39,6 +40,7 @@ DashboardLoader::~DashboardLoader()
 {
     m_dashboard.waitForFinished();
     m_run.waitForFinished();
+    m_pool.waitForDone();
 }
 
 void DashboardLoader::requestDashboard()
@@ -53,7 +55,7 @@ void DashboardLoader::requestDashboard()
 void DashboardLoader::startDashboard()
 {
     Services &services = m_services;
-    m_dashboard.setFuture(QtConcurrent::run([&services] {
+    m_dashboard.setFuture(QtConcurrent::run(&m_pool, [&services] {
         DashboardSnapshot snapshot;
         Result<TaskPage> tasks = services.tasks.list(std::nullopt, kTasks, 0);
         Result<std::vector<Run>> latest = services.runs.latestPerTask();
@@ -82,7 +84,7 @@ void DashboardLoader::requestRun(const QString &runId)
     }
     Services &services = m_services;
     m_run.setFuture(
-        QtConcurrent::run([&services, runId] { return services.runs.get(runId, true); }));
+        QtConcurrent::run(&m_pool, [&services, runId] { return services.runs.get(runId, true); }));
 }
 
 } // namespace ordinaut

@@ -9,6 +9,7 @@
 
 #include <QFutureWatcher>
 #include <QObject>
+#include <QThreadPool>
 
 #include <vector>
 
@@ -49,6 +50,9 @@ private:
     void startDashboard();
 
     Services &m_services;
+    // Own threads, not the global pool: each holds a database connection that must close (when
+    // the thread ends) before the process tears down Qt's globals.
+    QThreadPool m_pool;
     QFutureWatcher<DashboardSnapshot> m_dashboard;
     QFutureWatcher<Result<Run>> m_run;
     bool m_dashboardAgain = false;
