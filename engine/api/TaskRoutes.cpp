@@ -5,7 +5,9 @@
 #include "Router.h"
 
 #include "schedule/ScheduleText.h"
+
 #include "service/Services.h"
+#include <QTimeZone>
 
 namespace ordinaut {
 
@@ -102,6 +104,39 @@ void addTaskRoutes(Router &router, Services &services)
                    return taskResponse(tasks.resume(request.pathParams.value(0), request.actor()),
                                        request);
                });
+    ScheduleService &schedules = services.schedules;
+    router.add(
+        "GET", QStringLiteral("/api/v1/tasks/{id}/occurrences"), Access::Authenticated,
+        [&tasks, &schedules](const HttpRequest &request) {
+            Result<Task> task = tasks.get(request.pathParams.value(0));
+            if (!task)
+                return HttpResponse::problem(task.error(), request.path);
+            std::optional<QDateTime> window[2];
+            const char *names[2] = {"from", "to"};
+            for (int i = 0; i < 2; ++i) {
+                const QString name = QString::fromLatin1(names[i]);
+                window[i] = parseInstant(request.query.queryItemValue(name));
+                if (!window[i])
+                    return HttpResponse::problem(
+                        Error::invalid(name, QStringLiteral("must be an ISO 8601 instant with an "
+                                                            "offset, e.g. 2026-03-01T00:00:00Z")),
+                        request.path);
+            }
+            Result<std::vector<QDateTime>> list
+                = schedules.occurrences(task->schedule, *window[0], *window[1]);
+            if (!list)
+                return HttpResponse::problem(list.error(), request.path);
+            const QTimeZone zone(task->schedule.timezone.toUtf8());
+            Json items = Json::array();
+            for (const QDateTime &instant : *list)
+                items.push_back(instant.toTimeZone(zone).toString(Qt::ISODate));
+            return HttpResponse::json(200,
+                                      Json{{"task_id", task->id},
+                                           {"timezone", task->schedule.timezone},
+                                           {"occurrences", std::move(items)},
+                                           {"truncated", static_cast<int>(list->size())
+                                                             == ScheduleService::kMaxOccurrences}});
+        });
     RunService &runs = services.runs;
     router.add("POST", QStringLiteral("/api/v1/tasks/{id}/run-now"), Access::Authenticated,
                [&runs](const HttpRequest &request) {

@@ -89,6 +89,26 @@ bool hasAny(const short *values)
 // no listed month has. Empty when the rule is acceptable.
 QString unboundedReason(const icalrecurrencetype &rule)
 {
+    // RFC 5545 section 3.3.10 combinations that libical would accept and quietly misread.
+    const QString freq = QString::fromLatin1(icalrecur_freq_to_string(rule.freq));
+    const bool monthlyOrYearly
+        = rule.freq == ICAL_MONTHLY_RECURRENCE || rule.freq == ICAL_YEARLY_RECURRENCE;
+    for (int i = 0; i < ICAL_BY_DAY_SIZE && rule.by_day[i] != ICAL_RECURRENCE_ARRAY_MAX; ++i) {
+        if (!monthlyOrYearly && icalrecurrencetype_day_position(rule.by_day[i]) != 0)
+            return QStringLiteral(
+                       "BYDAY ordinals are not allowed with FREQ=%1 (only MONTHLY or YEARLY)")
+                .arg(freq);
+    }
+    if (hasAny(rule.by_week_no) && rule.freq != ICAL_YEARLY_RECURRENCE)
+        return QStringLiteral("BYWEEKNO is only allowed with FREQ=YEARLY");
+    if (hasAny(rule.by_year_day)
+        && (rule.freq == ICAL_DAILY_RECURRENCE || rule.freq == ICAL_WEEKLY_RECURRENCE
+            || rule.freq == ICAL_MONTHLY_RECURRENCE))
+        return QStringLiteral("BYYEARDAY is not allowed with FREQ=%1").arg(freq);
+    if (hasAny(rule.by_month_day) && rule.freq == ICAL_WEEKLY_RECURRENCE)
+        return QStringLiteral("BYMONTHDAY is not allowed with FREQ=WEEKLY");
+    if (rule.count > 0 && !icaltime_is_null_time(rule.until))
+        return QStringLiteral("COUNT and UNTIL cannot be combined");
     if (rule.freq == ICAL_SECONDLY_RECURRENCE)
         return QStringLiteral(
             "FREQ=SECONDLY is not supported; the finest schedule is FREQ=MINUTELY");

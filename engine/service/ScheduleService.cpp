@@ -30,6 +30,26 @@ ScheduleService::ScheduleService(const Clock &clock)
     : m_clock(clock)
 {}
 
+Result<std::vector<QDateTime>> ScheduleService::occurrences(const Schedule &schedule,
+                                                            const QDateTime &from,
+                                                            const QDateTime &to) const
+{
+    if (!from.isValid() || !to.isValid() || to <= from)
+        return Error::invalid(QStringLiteral("to"), QStringLiteral("must be later than from"));
+    std::vector<QDateTime> list;
+    QDateTime cursor = from.addMSecs(-1);
+    while (static_cast<int>(list.size()) < kMaxOccurrences) {
+        Result<QDateTime> next = Recurrence::nextAfter(schedule, cursor);
+        if (!next)
+            return next.error();
+        if (!next->isValid() || *next >= to)
+            break;
+        list.push_back(*next);
+        cursor = *next;
+    }
+    return list;
+}
+
 Result<SchedulePreview> ScheduleService::preview(const Json &body) const
 {
     if (!body.is_object())

@@ -38,6 +38,12 @@ public:
     // body is not an object.
     Result<SchedulePreview> preview(const Json &body) const;
 
+    static constexpr int kMaxOccurrences = 1000;
+    // The schedule's occurrences in [from, to), at most kMaxOccurrences, for calendar views.
+    // InvalidArgument when the window is reversed or the schedule cannot be expanded.
+    Result<std::vector<QDateTime>> occurrences(const Schedule &schedule, const QDateTime &from,
+                                               const QDateTime &to) const;
+
 private:
     const Clock &m_clock;
 };

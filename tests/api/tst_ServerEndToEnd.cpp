@@ -365,6 +365,26 @@ void tst_ServerEndToEnd::previewMatchesBetweenApiAndCli()
     QCOMPARE(created.status, 201);
     QVERIFY(created.json()["schedule_description"].get<std::string>().find("Europe/Berlin")
             != std::string::npos);
+
+    // Calendar views: the occurrences in a window, as local times.
+    const QString occurrences = QStringLiteral("/api/v1/tasks/")
+                                + QString::fromStdString(created.json()["id"])
+                                + QStringLiteral("/occurrences");
+    const Reply window = request(
+        "GET", occurrences + QStringLiteral("?from=2026-01-01T00:00:00Z&to=2026-01-04T00:00:00Z"));
+    QCOMPARE(window.status, 200);
+    QVERIFY(
+        window.json()["occurrences"]
+        == Json::parse(
+            R"(["2026-01-01T09:00:00+01:00","2026-01-02T09:00:00+01:00","2026-01-03T09:00:00+01:00"])"));
+    QCOMPARE(
+        request("GET",
+                occurrences + QStringLiteral("?from=2026-01-04T00:00:00Z&to=2026-01-01T00:00:00Z"))
+            .status,
+        422);
+    QCOMPARE(request("GET", occurrences + QStringLiteral("?from=yesterday&to=2026-01-01T00:00:00Z"))
+                 .status,
+             422);
 }
 
 void tst_ServerEndToEnd::serverStopsCleanlyOnSigterm()

@@ -35,6 +35,7 @@ private slots:
     void badSchedulesNameTheField_data();
     void badSchedulesNameTheField();
     void manualHasNoOccurrence();
+    void invalidRuleSaysWhy();
     void exhaustedBudgetIsInvalidInput();
 };
 
@@ -328,6 +329,27 @@ void tst_Recurrence::badSchedulesNameTheField_data()
                                      << "2026-01-01T00:00:00"
                                      << "UTC"
                                      << "schedule_expr";
+    QTest::newRow("weeklyOrdinal") << int(ScheduleKind::RRule) << "FREQ=WEEKLY;BYDAY=1MO"
+                                   << "2026-01-01T00:00:00"
+                                   << "UTC"
+                                   << "schedule_expr";
+    QTest::newRow("dailyByWeekNo") << int(ScheduleKind::RRule) << "FREQ=DAILY;BYWEEKNO=20"
+                                   << "2026-01-01T00:00:00"
+                                   << "UTC"
+                                   << "schedule_expr";
+    QTest::newRow("monthlyByYearDay") << int(ScheduleKind::RRule) << "FREQ=MONTHLY;BYYEARDAY=100"
+                                      << "2026-01-01T00:00:00"
+                                      << "UTC"
+                                      << "schedule_expr";
+    QTest::newRow("weeklyByMonthDay") << int(ScheduleKind::RRule) << "FREQ=WEEKLY;BYMONTHDAY=3"
+                                      << "2026-01-01T00:00:00"
+                                      << "UTC"
+                                      << "schedule_expr";
+    QTest::newRow("countAndUntil")
+        << int(ScheduleKind::RRule) << "FREQ=DAILY;COUNT=3;UNTIL=20270101T000000"
+        << "2026-01-01T00:00:00"
+        << "UTC"
+        << "schedule_expr";
     QTest::newRow("onceBadDate") << int(ScheduleKind::Once) << "2026-02-30T10:00:00Z"
                                  << ""
                                  << "UTC"
@@ -368,6 +390,24 @@ void tst_Recurrence::badSchedulesNameTheField()
     QCOMPARE(valid.error().field, field);
     QVERIFY(!valid.error().message.isEmpty());
     QVERIFY(!Recurrence::nextAfter(schedule, utc("2026-01-01T00:00:00Z")));
+}
+
+void tst_Recurrence::invalidRuleSaysWhy()
+{
+    Status valid
+        = Recurrence::validate(rrule(QStringLiteral("FREQ=WEEKLY;BYDAY=1MO"),
+                                     QStringLiteral("2026-01-01T00:00:00"), QStringLiteral("UTC")));
+    QVERIFY(!valid);
+    QVERIFY2(valid.error().message.contains(
+                 QLatin1String("BYDAY ordinals are not allowed with FREQ=WEEKLY")),
+             qPrintable(valid.error().message));
+    // Ordinals are fine where RFC 5545 allows them.
+    QVERIFY(
+        Recurrence::validate(rrule(QStringLiteral("FREQ=MONTHLY;BYDAY=-1FR"),
+                                   QStringLiteral("2026-01-01T00:00:00"), QStringLiteral("UTC"))));
+    QVERIFY(
+        Recurrence::validate(rrule(QStringLiteral("FREQ=YEARLY;BYWEEKNO=1;BYDAY=MO"),
+                                   QStringLiteral("2026-01-01T00:00:00"), QStringLiteral("UTC"))));
 }
 
 void tst_Recurrence::manualHasNoOccurrence()

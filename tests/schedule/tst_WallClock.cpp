@@ -41,6 +41,24 @@ void tst_WallClock::resolvesWallTime_data()
     QTest::newRow("berlinOverlap") << "Europe/Berlin"
                                    << "2026-10-25T02:15:00"
                                    << "2026-10-25T00:15:00.000Z";
+    QTest::newRow("sydneyGapSouthernSpring") << "Australia/Sydney"
+                                             << "2026-10-04T02:30:00"
+                                             << "2026-10-03T16:30:00.000Z";
+    QTest::newRow("sydneyOverlapSouthernAutumn") << "Australia/Sydney"
+                                                 << "2026-04-05T02:30:00"
+                                                 << "2026-04-04T15:30:00.000Z";
+    QTest::newRow("chisinauGap") << "Europe/Chisinau"
+                                 << "2026-03-29T02:30:00"
+                                 << "2026-03-29T00:30:00.000Z";
+    QTest::newRow("chisinauOverlap") << "Europe/Chisinau"
+                                     << "2026-10-25T02:30:00"
+                                     << "2026-10-24T23:30:00.000Z";
+    QTest::newRow("etcGmtPlus3IsUtcMinus3") << "Etc/GMT+3"
+                                            << "2026-05-05T10:00:00"
+                                            << "2026-05-05T13:00:00.000Z";
+    QTest::newRow("buenosAires") << "America/Argentina/Buenos_Aires"
+                                 << "2026-05-05T10:00:00"
+                                 << "2026-05-05T13:00:00.000Z";
     QTest::newRow("utc") << "UTC"
                          << "2026-05-05T05:05:05"
                          << "2026-05-05T05:05:05.000Z";
