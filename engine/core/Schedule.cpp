@@ -12,6 +12,8 @@ QString toString(ScheduleKind kind)
         return QStringLiteral("once");
     case ScheduleKind::Manual:
         return QStringLiteral("manual");
+    case ScheduleKind::Cron:
+        return QStringLiteral("cron");
     }
     return {};
 }
@@ -24,6 +26,8 @@ std::optional<ScheduleKind> scheduleKindFromString(const QString &text)
         return ScheduleKind::Once;
     if (text == QLatin1String("manual"))
         return ScheduleKind::Manual;
+    if (text == QLatin1String("cron"))
+        return ScheduleKind::Cron;
     return std::nullopt;
 }
 

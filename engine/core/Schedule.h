@@ -8,12 +8,13 @@
 
 namespace ordinaut {
 
-enum class ScheduleKind { RRule, Once, Manual };
+enum class ScheduleKind { RRule, Once, Manual, Cron };
 
 struct Schedule
 {
     ScheduleKind kind = ScheduleKind::Manual;
-    QString expression; // RRULE body for rrule, an ISO 8601 instant for once, empty for manual
+    QString expression; // RRULE body for rrule, 5-field cron, an ISO 8601 instant for once; empty
+                        // for manual
     QString dtstart;    // local wall time "2026-12-01T07:30:00" (rrule only)
     QString timezone = QStringLiteral("UTC");
 };

@@ -1,6 +1,7 @@
 // Recurrence: libical RRULE expansion, once instants, and their validation.
 #include "Recurrence.h"
 
+#include "CronTranslator.h"
 #include "WallClock.h"
 
 #include "core/Json.h"
@@ -257,6 +258,12 @@ Status Recurrence::validate(const Schedule &schedule)
             return instant.error();
         return {};
     }
+    case ScheduleKind::Cron: {
+        Result<QStringList> rules = CronTranslator::toRRules(schedule.expression);
+        if (!rules)
+            return rules.error();
+        return {};
+    }
     case ScheduleKind::RRule: {
         Result<icalrecurrencetype> rule = parseRule(schedule.expression);
         if (!rule)
@@ -282,6 +289,23 @@ Result<QDateTime> Recurrence::nextAfter(const Schedule &schedule, const QDateTim
         return valid.error();
     if (schedule.kind == ScheduleKind::Manual)
         return QDateTime();
+    if (schedule.kind == ScheduleKind::Cron) {
+        // The earliest next occurrence over the translated rules.
+        Result<QStringList> rules = CronTranslator::toRRules(schedule.expression);
+        if (!rules)
+            return rules.error();
+        QDateTime earliest;
+        for (const QString &rule : *rules) {
+            Result<QDateTime> next = nextAfter(
+                Schedule{ScheduleKind::RRule, rule, CronTranslator::anchor(), schedule.timezone},
+                after);
+            if (!next)
+                return next.error();
+            if (next->isValid() && (!earliest.isValid() || *next < earliest))
+                earliest = *next;
+        }
+        return earliest;
+    }
     if (schedule.kind == ScheduleKind::Once) {
         Result<QDateTime> instant = onceInstant(schedule);
         if (!instant)

@@ -2,6 +2,8 @@
 // its RRULE, never guessed at.
 #include "ScheduleText.h"
 
+#include "CronTranslator.h"
+
 #include "core/Json.h"
 
 #include <QDate>
@@ -92,11 +94,27 @@ QString describeRule(const QString &expression, const QDate &startDate, const QT
         else
             return {};
     }
+    // Monday first, as people list days.
+    std::sort(dayNames.begin(), dayNames.end(), [](const QString &a, const QString &b) {
+        auto rank = [](const QString &name) {
+            for (int i = 1; i <= 7; ++i) {
+                if (name == QLatin1String(kWeekdays[i]))
+                    return (i + 5) % 7; // Monday 0 … Sunday 6
+            }
+            return 7;
+        };
+        return rank(a) < rank(b);
+    });
     const QList<int> monthDays = values(rule.by_month_day);
     const QList<int> months = values(rule.by_month);
     const QString time = timesOfDay(rule, start);
+    // A daily rule limited to weekdays (cron's "* * 1-5") reads like a weekly one.
+    icalrecurrencetype_frequency freq = rule.freq;
+    if (freq == ICAL_DAILY_RECURRENCE && interval == 1 && !dayNames.isEmpty() && monthDays.isEmpty()
+        && ordinalDays.isEmpty())
+        freq = ICAL_WEEKLY_RECURRENCE;
     QString base;
-    switch (rule.freq) {
+    switch (freq) {
     case ICAL_MINUTELY_RECURRENCE:
         base = every(interval, QStringLiteral("minute"), QStringLiteral("minutes"));
         break;
@@ -180,7 +198,7 @@ QString describeRule(const QString &expression, const QDate &startDate, const QT
             return {};
         if (!values(rule.by_hour).isEmpty() && rule.freq == ICAL_MINUTELY_RECURRENCE)
             return {};
-    } else if (rule.freq == ICAL_DAILY_RECURRENCE
+    } else if (freq == ICAL_DAILY_RECURRENCE
                && (!dayNames.isEmpty() || !monthDays.isEmpty() || !ordinalDays.isEmpty())) {
         return {};
     }
@@ -209,6 +227,15 @@ QString ScheduleText::describe(const Schedule &schedule)
                   ? instant->toTimeZone(zone).toString(QStringLiteral("yyyy-MM-dd 'at' HH:mm"))
                   : QString(schedule.expression).replace(QLatin1Char('T'), QLatin1String(" at "));
         return QStringLiteral("Once on %1 (%2)").arg(when, schedule.timezone);
+    }
+    case ScheduleKind::Cron: {
+        Result<QStringList> rules = CronTranslator::toRRules(schedule.expression);
+        const QString text = rules && rules->size() == 1
+                                 ? describeRule(rules->first(), QDate(2000, 1, 1), QTime(0, 0))
+                                 : QString();
+        if (text.isEmpty())
+            return QStringLiteral("Cron \"%1\" (%2)").arg(schedule.expression, schedule.timezone);
+        return QStringLiteral("%1 (%2)").arg(text, schedule.timezone);
     }
     case ScheduleKind::RRule: {
         const QDateTime start = QDateTime::fromString(schedule.dtstart, Qt::ISODate);

@@ -13,21 +13,21 @@ Result<Schedule> ScheduleInput::apply(const Json &body, Schedule schedule, TaskI
         if (!parsed) {
             const QString given
                 = kind.is_string() ? kind.get<QString>() : QString::fromUtf8(dumpJson(kind));
-            const bool later = given == QLatin1String("cron") || given == QLatin1String("event");
+            const bool later = given == QLatin1String("event");
             return Error::invalid(
                 QStringLiteral("schedule_kind"),
                 later ? QStringLiteral("'%1' schedules are not supported by this version "
-                                       "(supported: rrule, once, manual)")
+                                       "(supported: rrule, cron, once, manual)")
                             .arg(given)
                       : QStringLiteral("'%1' is not a schedule kind (supported: rrule, "
-                                       "once, manual)")
+                                       "cron, once, manual)")
                             .arg(given));
         }
         schedule.kind = *parsed;
     } else if (creating && body.contains("schedule_expr")) {
         return Error::invalid(
             QStringLiteral("schedule_kind"),
-            QStringLiteral("is required with schedule_expr (rrule, once or manual)"));
+            QStringLiteral("is required with schedule_expr (rrule, cron, once or manual)"));
     }
     if (body.contains("schedule_expr")) {
         if (!body["schedule_expr"].is_string() && !body["schedule_expr"].is_null())

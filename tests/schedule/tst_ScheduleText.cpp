@@ -75,6 +75,18 @@ void tst_ScheduleText::describes_data()
         << "2026-01-01T08:00:00"
         << "UTC"
         << "FREQ=MONTHLY;BYDAY=MO,TU;BYSETPOS=-1 from 2026-01-01 08:00:00 (UTC)";
+    QTest::newRow("cronWeekdays") << int(ScheduleKind::Cron) << "30 7 * * 1-5"
+                                  << ""
+                                  << "Europe/Chisinau"
+                                  << "Every weekday at 07:30 (Europe/Chisinau)";
+    QTest::newRow("cronTwoDays") << int(ScheduleKind::Cron) << "0 18 * * fri,mon"
+                                 << ""
+                                 << "UTC"
+                                 << "Every Monday and Friday at 18:00 (UTC)";
+    QTest::newRow("cronBothDayFields") << int(ScheduleKind::Cron) << "0 12 1 * fri"
+                                       << ""
+                                       << "UTC"
+                                       << "Cron \"0 12 1 * fri\" (UTC)";
     QTest::newRow("once") << int(ScheduleKind::Once) << "2026-12-01T07:30:00Z"
                           << ""
                           << "Europe/Berlin"

@@ -42,6 +42,11 @@ void tst_ScheduleService::previewListsLocalOccurrences_data()
                "timezone":"Europe/Berlin","count":5,"after":"2026-01-01T00:00:00Z"})"
         << QStringList{QStringLiteral("2026-03-02T08:00:00+01:00"),
                        QStringLiteral("2026-03-09T08:00:00+01:00")};
+    QTest::newRow("cron")
+        << R"({"schedule_kind":"cron","schedule_expr":"0 9 * * mon","timezone":"Europe/Berlin",
+                                 "count":2,"after":"2026-03-24T00:00:00Z"})"
+        << QStringList{QStringLiteral("2026-03-30T09:00:00+02:00"),
+                       QStringLiteral("2026-04-06T09:00:00+02:00")};
     QTest::newRow("once")
         << R"({"schedule_kind":"once","schedule_expr":"2026-06-01T12:00:00Z","timezone":"Asia/Kolkata"})"
         << QStringList{QStringLiteral("2026-06-01T17:30:00+05:30")};
@@ -91,8 +96,8 @@ void tst_ScheduleService::badInputNamesTheField_data()
                              << "schedule_expr";
     QTest::newRow("unknownField") << R"({"schedule_kind":"manual","colour":1})"
                                   << "colour";
-    QTest::newRow("cron") << R"({"schedule_kind":"cron","schedule_expr":"* * * * *"})"
-                          << "schedule_kind";
+    QTest::newRow("eventNotYet") << R"({"schedule_kind":"event","schedule_expr":"mail.received"})"
+                                 << "schedule_kind";
 }
 
 void tst_ScheduleService::badInputNamesTheField()

@@ -158,10 +158,11 @@ void tst_TaskService::validationErrorsNameTheFieldAndCreateNothing_data()
         << QStringLiteral(R"({"title":"x","schedule_kind":"rrule","schedule_expr":"EVERY DAY",)")
                + step + QStringLiteral("}")
         << "schedule_expr: 'EVERY DAY' is not an RFC 5545 RRULE";
-    QTest::newRow("cronNotYet")
-        << QStringLiteral(R"({"title":"x","schedule_kind":"cron","schedule_expr":"* * * * *",)")
+    QTest::newRow("eventNotYet")
+        << QStringLiteral(
+               R"({"title":"x","schedule_kind":"event","schedule_expr":"mail.received",)")
                + step + QStringLiteral("}")
-        << "schedule_kind: 'cron' schedules are not supported by this version";
+        << "schedule_kind: 'event' schedules are not supported by this version";
     QTest::newRow("priorityRange")
         << QStringLiteral(R"({"title":"x","priority":0,)") + step + QStringLiteral("}")
         << "priority: must be an integer from 1 to 9";
