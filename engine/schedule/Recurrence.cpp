@@ -27,13 +27,23 @@ struct Iterator
     }
 };
 
+// The RRULE line of an expression (its first line), without an "RRULE:" prefix.
 QString ruleText(const QString &expression)
 {
-    QString text = expression.trimmed();
+    QString text = expression.trimmed().section(QLatin1Char('\n'), 0, 0).trimmed();
     if (text.startsWith(QLatin1String("RRULE:"), Qt::CaseInsensitive))
         text = text.mid(6);
     return text;
 }
+
+// An RRULE expression may go on with RDATE: and EXDATE: lines of local date-times (RFC 5545
+// content lines, in the schedule's zone): extra occurrences and excluded ones.
+struct RuleSet
+{
+    QString rule;
+    QList<QDateTime> rdates; // wall times, as QDateTime fields in Qt::UTC
+    QList<QDateTime> exdates;
+};
 
 Result<QTimeZone> zoneOf(const Schedule &schedule)
 {
@@ -61,6 +71,49 @@ bool parseWallTime(const QString &text, QDate *date, QTime *time)
                                 + (m.captured(3).isEmpty() ? QStringLiteral("00") : m.captured(3)),
                             Qt::ISODate);
     return date->isValid() && time->isValid();
+}
+
+Result<RuleSet> splitRuleSet(const QString &expression)
+{
+    RuleSet set;
+    const QStringList lines = expression.trimmed().split(QLatin1Char('\n'));
+    set.rule = lines.value(0).trimmed();
+    for (int i = 1; i < lines.size(); ++i) {
+        const QString line = lines[i].trimmed();
+        if (line.isEmpty())
+            continue;
+        const int colon = line.indexOf(QLatin1Char(':'));
+        const QString name = line.left(colon).toUpper();
+        QList<QDateTime> *target = name == QLatin1String("RDATE")    ? &set.rdates
+                                   : name == QLatin1String("EXDATE") ? &set.exdates
+                                                                     : nullptr;
+        if (colon < 0 || !target)
+            return Error::invalid(QStringLiteral("schedule_expr"),
+                                  QStringLiteral("line %1: '%2' is not an RDATE: or EXDATE: line")
+                                      .arg(i + 1)
+                                      .arg(line));
+        for (const QString &value :
+             line.mid(colon + 1).split(QLatin1Char(','), Qt::SkipEmptyParts)) {
+            // Date and time parsed apart: a wall time need not exist in this machine's zone.
+            const QString text = value.trimmed();
+            QDate date;
+            QTime time;
+            if (text.size() == 15 && text.at(8) == QLatin1Char('T')) {
+                date = QDate::fromString(text.left(8), QStringLiteral("yyyyMMdd"));
+                time = QTime::fromString(text.mid(9), QStringLiteral("HHmmss"));
+            } else if (!parseWallTime(text, &date, &time)) {
+                date = QDate();
+            }
+            if (!date.isValid() || !time.isValid())
+                return Error::invalid(
+                    QStringLiteral("schedule_expr"),
+                    QStringLiteral("line %1: '%2' is not a local date-time like 20260310T090000")
+                        .arg(i + 1)
+                        .arg(text));
+            *target << QDateTime(date, time, Qt::UTC);
+        }
+    }
+    return set;
 }
 
 // Seconds per period for frequencies of fixed length in floating time; 0 for months/years.
@@ -268,6 +321,8 @@ Status Recurrence::validate(const Schedule &schedule)
         Result<icalrecurrencetype> rule = parseRule(schedule.expression);
         if (!rule)
             return rule.error();
+        if (Result<RuleSet> set = splitRuleSet(schedule.expression); !set)
+            return set.error();
         QDate date;
         QTime time;
         if (!parseWallTime(schedule.dtstart, &date, &time))
@@ -314,6 +369,36 @@ Result<QDateTime> Recurrence::nextAfter(const Schedule &schedule, const QDateTim
     }
 
     const QTimeZone zone(schedule.timezone.toUtf8());
+    if (const RuleSet set = *splitRuleSet(schedule.expression);
+        !set.rdates.isEmpty() || !set.exdates.isEmpty()) {
+        // The rule's next occurrence that is not excluded, or an extra date, whichever is first.
+        auto instant = [&](const QDateTime &wall) {
+            return WallClock::toInstant(wall.date(), wall.time(), zone);
+        };
+        QList<QDateTime> excluded;
+        for (const QDateTime &wall : set.exdates)
+            excluded << instant(wall);
+        Schedule ruleOnly = schedule;
+        ruleOnly.expression = set.rule;
+        QDateTime best;
+        QDateTime cursor = after;
+        for (int i = 0; i <= set.exdates.size(); ++i) {
+            Result<QDateTime> next = nextAfter(ruleOnly, cursor);
+            if (!next)
+                return next.error();
+            if (!next->isValid() || !excluded.contains(*next)) {
+                best = *next;
+                break;
+            }
+            cursor = *next;
+        }
+        for (const QDateTime &wall : set.rdates) {
+            const QDateTime extra = instant(wall);
+            if (extra > after && !excluded.contains(extra) && (!best.isValid() || extra < best))
+                best = extra;
+        }
+        return best;
+    }
     QDate startDate;
     QTime startTime;
     parseWallTime(schedule.dtstart, &startDate, &startTime);

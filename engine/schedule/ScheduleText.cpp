@@ -239,7 +239,24 @@ QString ScheduleText::describe(const Schedule &schedule)
     }
     case ScheduleKind::RRule: {
         const QDateTime start = QDateTime::fromString(schedule.dtstart, Qt::ISODate);
-        const QString text = describeRule(schedule.expression, start.date(), start.time());
+        const QStringList lines = schedule.expression.trimmed().split(QLatin1Char('\n'));
+        QString text = describeRule(lines.first(), start.date(), start.time());
+        if (!text.isEmpty()) {
+            int extra = 0;
+            int excluded = 0;
+            for (const QString &line : lines.mid(1)) {
+                const int count = int(line.section(QLatin1Char(':'), 1)
+                                          .split(QLatin1Char(','), Qt::SkipEmptyParts)
+                                          .size());
+                (line.trimmed().startsWith(QLatin1String("EXDATE"), Qt::CaseInsensitive) ? excluded
+                                                                                         : extra)
+                    += count;
+            }
+            if (extra > 0)
+                text += QStringLiteral(", plus %1 extra date(s)").arg(extra);
+            if (excluded > 0)
+                text += QStringLiteral(", except %1 date(s)").arg(excluded);
+        }
         if (text.isEmpty())
             return QStringLiteral("%1 from %2 (%3)")
                 .arg(schedule.expression,

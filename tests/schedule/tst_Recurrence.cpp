@@ -123,6 +123,29 @@ void tst_Recurrence::nextOccurrenceInZone_data()
                                              << "UTC"
                                              << "2025-12-31T00:00:00Z"
                                              << "2026-01-01T09:00:00.000Z";
+    QTest::newRow("exdateSkipsOccurrence")
+        << "FREQ=DAILY;BYHOUR=9\nEXDATE:20260311T090000,20260312T090000"
+        << "2026-03-01T09:00:00"
+        << "UTC"
+        << "2026-03-10T10:00:00Z"
+        << "2026-03-13T09:00:00.000Z";
+    QTest::newRow("rdateAddsEarlierOccurrence")
+        << "FREQ=WEEKLY;BYDAY=MO;BYHOUR=9\nRDATE:2026-03-11T15:30:00"
+        << "2026-03-02T09:00:00"
+        << "Europe/Berlin"
+        << "2026-03-10T00:00:00Z"
+        << "2026-03-11T14:30:00.000Z";
+    QTest::newRow("rdateAfterRuleEnded") << "FREQ=DAILY;COUNT=1\nRDATE:20270101T120000"
+                                         << "2026-01-01T08:00:00"
+                                         << "UTC"
+                                         << "2026-06-01T00:00:00Z"
+                                         << "2027-01-01T12:00:00.000Z";
+    QTest::newRow("exdateAlsoRemovesRdate")
+        << "FREQ=DAILY;COUNT=1\nRDATE:20270101T120000\nEXDATE:20270101T120000"
+        << "2026-01-01T08:00:00"
+        << "UTC"
+        << "2026-06-01T00:00:00Z"
+        << "";
     QTest::newRow("hourlyIntervalFarFromDtstart") << "FREQ=HOURLY;INTERVAL=5"
                                                   << "2026-01-01T09:00:00"
                                                   << "UTC"
@@ -347,6 +370,19 @@ void tst_Recurrence::badSchedulesNameTheField_data()
                                       << "schedule_expr";
     QTest::newRow("countAndUntil")
         << int(ScheduleKind::RRule) << "FREQ=DAILY;COUNT=3;UNTIL=20270101T000000"
+        << "2026-01-01T00:00:00"
+        << "UTC"
+        << "schedule_expr";
+    QTest::newRow("badExtraLine") << int(ScheduleKind::RRule) << "FREQ=DAILY\nFOO:bar"
+                                  << "2026-01-01T00:00:00"
+                                  << "UTC"
+                                  << "schedule_expr";
+    QTest::newRow("badExdate") << int(ScheduleKind::RRule) << "FREQ=DAILY\nEXDATE:20261301T000000"
+                               << "2026-01-01T00:00:00"
+                               << "UTC"
+                               << "schedule_expr";
+    QTest::newRow("exdateWithOffset")
+        << int(ScheduleKind::RRule) << "FREQ=DAILY\nEXDATE:2026-01-02T00:00:00Z"
         << "2026-01-01T00:00:00"
         << "UTC"
         << "schedule_expr";

@@ -87,6 +87,11 @@ void tst_ScheduleText::describes_data()
                                        << ""
                                        << "UTC"
                                        << "Cron \"0 12 1 * fri\" (UTC)";
+    QTest::newRow("withExtraAndExcludedDates")
+        << rrule << "FREQ=DAILY\nRDATE:20260101T120000\nEXDATE:20260102T080000,20260103T080000"
+        << "2026-01-01T08:00:00"
+        << "UTC"
+        << "Every day at 08:00, plus 1 extra date(s), except 2 date(s) (UTC)";
     QTest::newRow("once") << int(ScheduleKind::Once) << "2026-12-01T07:30:00Z"
                           << ""
                           << "Europe/Berlin"
