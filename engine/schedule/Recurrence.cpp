@@ -6,6 +6,7 @@
 
 #include "core/Json.h"
 
+#include <QHash>
 #include <QRegularExpression>
 
 #include <QTimeZone>
@@ -16,6 +17,21 @@
 namespace ordinaut {
 
 namespace {
+
+// Building a QTimeZone reads the zone database; schedules use few zones, so each thread keeps
+// the ones it has built.
+QTimeZone zoneNamed(const QString &id)
+{
+    thread_local QHash<QString, QTimeZone> cache;
+    const auto it = cache.constFind(id);
+    if (it != cache.constEnd())
+        return *it;
+    if (cache.size() > 256)
+        cache.clear();
+    const QTimeZone zone(id.toUtf8());
+    cache.insert(id, zone);
+    return zone;
+}
 
 struct Iterator
 {
@@ -47,7 +63,7 @@ struct RuleSet
 
 Result<QTimeZone> zoneOf(const Schedule &schedule)
 {
-    const QTimeZone zone(schedule.timezone.toUtf8());
+    const QTimeZone zone = zoneNamed(schedule.timezone);
     if (schedule.timezone.isEmpty() || !zone.isValid())
         return Error::invalid(
             QStringLiteral("timezone"),
@@ -268,6 +284,11 @@ Expansion expand(const icalrecurrencetype &rule, const QDateTime &floatingStart,
     it.handle = icalrecur_iterator_new(rule, floatingIcal(floatingStart));
     if (!it.handle)
         return Expansion{Expansion::Ended, {}};
+    // Wall times more than a day before `after` (read in the zone) cannot be after it whatever
+    // the offset: skip the zone lookups for them.
+    const QDateTime localAfter = after.toTimeZone(zone);
+    const QDateTime clearlyBefore
+        = QDateTime(localAfter.date(), localAfter.time(), Qt::UTC).addDays(-1);
     while (budget-- > 0) {
         const icaltimetype next = icalrecur_iterator_next(it.handle);
         if (icaltime_is_null_time(next))
@@ -278,8 +299,11 @@ Expansion expand(const icalrecurrencetype &rule, const QDateTime &floatingStart,
         if (lastDay.isValid() && day < lastDay)
             continue; // a step that began the day before: not on the day being expanded
         const QTime time(next.hour, next.minute, next.second);
-        if (QDateTime(day, time, Qt::UTC) < notBefore)
+        const QDateTime wall(day, time, Qt::UTC);
+        if (wall < notBefore)
             continue; // before dtstart: only there because expansion started a step early
+        if (wall < clearlyBefore)
+            continue;
         const QDateTime instant = WallClock::toInstant(day, time, zone);
         if (instant > after)
             return Expansion{Expansion::Found, instant};
@@ -291,7 +315,7 @@ Expansion expand(const icalrecurrencetype &rule, const QDateTime &floatingStart,
 
 Schedule Recurrence::anchored(Schedule schedule, const QDateTime &now)
 {
-    const QTimeZone zone(schedule.timezone.toUtf8());
+    const QTimeZone zone = zoneNamed(schedule.timezone);
     if (schedule.kind == ScheduleKind::RRule && schedule.dtstart.isEmpty() && zone.isValid())
         schedule.dtstart = now.toTimeZone(zone).toString(QStringLiteral("yyyy-MM-ddTHH:mm:00"));
     return schedule;
@@ -368,7 +392,7 @@ Result<QDateTime> Recurrence::nextAfter(const Schedule &schedule, const QDateTim
         return *instant > after ? *instant : QDateTime();
     }
 
-    const QTimeZone zone(schedule.timezone.toUtf8());
+    const QTimeZone zone = zoneNamed(schedule.timezone);
     if (const RuleSet set = *splitRuleSet(schedule.expression);
         !set.rdates.isEmpty() || !set.exdates.isEmpty()) {
         // The rule's next occurrence that is not excluded, or an extra date, whichever is first.
