@@ -1,11 +1,20 @@
 // System and manual clocks.
 #include "Clock.h"
 
+#include <chrono>
+
 namespace ordinaut {
 
 QDateTime SystemClock::now() const
 {
     return QDateTime::currentDateTimeUtc();
+}
+
+qint64 SystemClock::nowUs() const
+{
+    return std::chrono::duration_cast<std::chrono::microseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
 }
 
 const SystemClock &SystemClock::instance()

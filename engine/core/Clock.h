@@ -13,12 +13,15 @@ public:
     virtual ~Clock() = default;
     // The current instant, in UTC, with millisecond precision.
     virtual QDateTime now() const = 0;
+    // The same in microseconds since the Unix epoch, for waiting out the last millisecond.
+    virtual qint64 nowUs() const { return now().toMSecsSinceEpoch() * 1000; }
 };
 
 class SystemClock final : public Clock
 {
 public:
     QDateTime now() const override;
+    qint64 nowUs() const override;
     static const SystemClock &instance();
 };
 

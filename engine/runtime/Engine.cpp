@@ -41,6 +41,8 @@ Engine::Engine(const EngineOptions &options, std::shared_ptr<Database> database)
     connect(m_scheduler, &Scheduler::runQueued, m_bus.get(), &EventBus::announce);
     connect(m_scheduler, &Scheduler::errorOccurred, m_bus.get(),
             [](const QString &message) { qWarning("scheduler: %s", qPrintable(message)); });
+    // Workers have no timers of their own: the scheduler says when queued work may start.
+    connect(m_scheduler, &Scheduler::workDue, m_pool.get(), [this] { m_pool->wake(); });
     connect(m_bus.get(), &EventBus::eventPublished, m_pool.get(), [this](const Event &event) {
         if (event.topic == QLatin1String("run.queued"))
             m_pool->wake();

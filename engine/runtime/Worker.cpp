@@ -27,11 +27,7 @@ Worker::Worker(QString id, const Database &database, const Clock &clock, const T
     , m_tools(tools)
     , m_bus(bus)
     , m_stopping(stopping)
-    , m_poll(this) // a child, so it moves to the worker's thread with it
-{
-    m_poll.setInterval(kPollMs);
-    connect(&m_poll, &QTimer::timeout, this, &Worker::drain);
-}
+{}
 
 void Worker::start()
 {
@@ -41,7 +37,6 @@ void Worker::start()
         !registered)
         qWarning("worker %s: cannot register: %s", qPrintable(m_id),
                  qPrintable(registered.error().describe()));
-    m_poll.start();
     drain();
 }
 

@@ -7,7 +7,6 @@
 
 #include <QObject>
 
-#include <QTimer>
 #include <nlohmann/json.hpp>
 
 #include <atomic>
@@ -32,8 +31,6 @@ public:
 
     // How long a claim is leased; renewal and takeover arrive with the durable run engine.
     static constexpr qint64 kLeaseMs = 15 * 60 * 1000;
-    // Safety net in case a wake-up was missed (another process enqueued, say).
-    static constexpr int kPollMs = 1000;
     static constexpr int kRecordAttempts = 10;
 
 public slots:
@@ -56,7 +53,6 @@ private:
     const ToolRegistry &m_tools;
     EventBus &m_bus;
     const std::atomic_bool &m_stopping;
-    QTimer m_poll;
     bool m_busy = false;
     bool m_wakePending = false;
 };

@@ -154,6 +154,37 @@ bool hasAny(const short *values)
     return values[0] != ICAL_RECURRENCE_ARRAY_MAX;
 }
 
+// Months per period for MONTHLY and YEARLY rules; 0 otherwise.
+int calendarPeriodMonths(const icalrecurrencetype &rule)
+{
+    const int interval = std::max<int>(1, rule.interval);
+    if (rule.freq == ICAL_MONTHLY_RECURRENCE)
+        return interval;
+    if (rule.freq == ICAL_YEARLY_RECURRENCE)
+        return 12 * interval;
+    return 0;
+}
+
+// Writes out the day parts a MONTHLY or YEARLY rule takes from dtstart when it states none
+// (RFC 5545: "FREQ=MONTHLY" means the dtstart day of every month), so the rule keeps its
+// meaning from another start. False when that cannot be stated safely (BYWEEKNO alone).
+bool withImpliedDays(icalrecurrencetype *rule, const QDate &start)
+{
+    const bool days
+        = hasAny(rule->by_day) || hasAny(rule->by_month_day) || hasAny(rule->by_year_day);
+    if (hasAny(rule->by_week_no))
+        return hasAny(rule->by_day);
+    if (days)
+        return true;
+    rule->by_month_day[0] = static_cast<short>(start.day());
+    rule->by_month_day[1] = ICAL_RECURRENCE_ARRAY_MAX;
+    if (rule->freq == ICAL_YEARLY_RECURRENCE && !hasAny(rule->by_month)) {
+        rule->by_month[0] = static_cast<short>(start.month());
+        rule->by_month[1] = ICAL_RECURRENCE_ARRAY_MAX;
+    }
+    return true;
+}
+
 // Rules libical would search for a very long time inside a single call (beyond any budget):
 // per-second rules, sub-daily rules filtered by year day or week number, and month days that
 // no listed month has. Empty when the rule is acceptable.
@@ -507,8 +538,23 @@ Result<QDateTime> Recurrence::nextAfter(const Schedule &schedule, const QDateTim
         return exhausted;
     }
 
-    const Expansion found
-        = expand(rule, alignedBefore(floatingAfter), floatingStart, QDate(), zone, after, budget);
+    icalrecurrencetype expanded = rule;
+    QDateTime from = alignedBefore(floatingAfter);
+    if (const int months = calendarPeriodMonths(rule); months > 0 && rule.count == 0) {
+        // Months and years have no fixed length, but whole periods of calendar months keep the
+        // rule's phase once the day parts dtstart implies are written out: start on the first
+        // of a month one period before the month of `after`.
+        const int elapsed = (floatingAfter.date().year() - startDate.year()) * 12
+                            + floatingAfter.date().month() - startDate.month();
+        const int periods = elapsed / months - 1;
+        if (periods > 0 && withImpliedDays(&expanded, startDate))
+            from = QDateTime(
+                QDate(startDate.year(), startDate.month(), 1).addMonths(periods * months),
+                startTime, Qt::UTC);
+        else
+            expanded = rule;
+    }
+    const Expansion found = expand(expanded, from, floatingStart, QDate(), zone, after, budget);
     if (found.kind == Expansion::Found)
         return found.instant;
     if (found.kind == Expansion::Ended)

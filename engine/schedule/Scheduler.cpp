@@ -11,6 +11,8 @@
 #include "store/TaskStore.h"
 
 #include <algorithm>
+#include <chrono>
+#include <thread>
 
 namespace ordinaut {
 
@@ -27,7 +29,7 @@ Scheduler::Scheduler(const Database &database, const Clock &clock, int runAllCap
 {
     m_timer.setSingleShot(true);
     m_timer.setTimerType(Qt::PreciseTimer);
-    connect(&m_timer, &QTimer::timeout, this, &Scheduler::rescan);
+    connect(&m_timer, &QTimer::timeout, this, &Scheduler::onTimeout);
 }
 
 Scheduler::~Scheduler() = default;
@@ -42,6 +44,19 @@ void Scheduler::stop()
 {
     m_running = false;
     m_timer.stop();
+}
+
+void Scheduler::onTimeout()
+{
+    ++m_wakeUps;
+    // Qt times in whole milliseconds, so the timer is armed up to one early (see arm()); the
+    // rest is waited out here, to the microsecond. Never early, and not a millisecond late.
+    if (m_armedFor.isValid()) {
+        const qint64 earlyUs = m_armedFor.toMSecsSinceEpoch() * 1000 - m_clock.nowUs();
+        if (earlyUs > 0 && earlyUs <= kFinalWaitUs)
+            std::this_thread::sleep_for(std::chrono::microseconds(earlyUs));
+    }
+    rescan();
 }
 
 void Scheduler::rescan()
@@ -155,15 +170,28 @@ void Scheduler::arm()
 {
     if (!m_running)
         return;
-    Result<QDateTime> earliest = TaskStore(m_database).earliestNextRun();
     const QDateTime now = m_clock.now();
+    Result<QDateTime> earliest = TaskStore(m_database).earliestNextRun();
+    if (!earliest) {
+        emit errorOccurred(earliest.error().describe());
+        earliest = QDateTime();
+    }
+    Result<RunQueue::Outlook> queued = RunQueue(m_database).outlook(now);
+    if (!queued) {
+        emit errorOccurred(queued.error().describe());
+        queued = RunQueue::Outlook{};
+    }
+    if (queued->readyNow)
+        emit workDue();
+    m_armedFor = *earliest;
+    if (queued->nextLater.isValid() && (!m_armedFor.isValid() || queued->nextLater < m_armedFor))
+        m_armedFor = queued->nextLater;
     qint64 delayMs = kMaxSleepMs;
-    m_armedFor = QDateTime();
-    if (earliest && earliest->isValid()) {
-        m_armedFor = *earliest;
-        // Round up so the timer never fires before the instant; a late-firing timer is caught
-        // by the next rescan.
-        delayMs = std::clamp<qint64>(now.msecsTo(*earliest) + 1, 0, kMaxSleepMs);
+    if (m_armedFor.isValid()) {
+        // Rounded down: onTimeout() waits out the fraction. A timer that fires late is caught
+        // by the rescan (everything due is materialized, whatever the delay).
+        const qint64 remainingUs = m_armedFor.toMSecsSinceEpoch() * 1000 - m_clock.nowUs();
+        delayMs = std::clamp<qint64>(remainingUs / 1000, 0, kMaxSleepMs);
     }
     m_timer.start(static_cast<int>(delayMs));
 }

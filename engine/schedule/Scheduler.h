@@ -1,6 +1,8 @@
-// Scheduler: arms one precise QTimer for the earliest due task and, when it fires, turns due
-// occurrences into run_queue rows (idempotently) and advances each task's next_run_at.
-// Lives on the engine thread.
+// Scheduler: the engine's only timer. It arms one precise QTimer for the earliest due instant —
+// a task's next occurrence or a queued retry's run_at — and, when it fires, turns due
+// occurrences into run_queue rows (idempotently), advances each task's next_run_at and tells
+// the workers when queued work may start. Lives on the engine thread; an idle engine wakes once
+// per kMaxSleepMs.
 #pragma once
 
 #include "core/Event.h"
@@ -26,10 +28,14 @@ public:
     // The timer never waits longer than this, so a suspended laptop or a clock step is noticed.
     static constexpr int kMaxSleepMs = 60 * 1000;
     static constexpr int kDefaultRunAllCap = 10;
+    // The timer is armed to the millisecond; at most this much is then waited out precisely.
+    static constexpr qint64 kFinalWaitUs = 2000;
 
     // Materializes everything due now, then re-arms. Returns how many runs were queued.
     int tick();
     QDateTime armedFor() const { return m_armedFor; }
+    // Times the timer has fired since construction.
+    qint64 wakeUps() const { return m_wakeUps; }
 
 public slots:
     void start();
@@ -40,10 +46,14 @@ public slots:
 signals:
     // A run was queued; the event is already stored in the event log.
     void runQueued(const ordinaut::Event &event);
+    // Queued work may start now (a retry's backoff ended, another process queued a run, or a
+    // wake-up was lost): workers should look.
+    void workDue();
     void errorOccurred(const QString &message);
 
 private:
     void arm();
+    void onTimeout();
 
     const Database &m_database;
     const Clock &m_clock;
@@ -51,6 +61,7 @@ private:
     QTimer m_timer;
     QDateTime m_armedFor;
     bool m_running = false;
+    qint64 m_wakeUps = 0;
 };
 
 } // namespace ordinaut

@@ -125,4 +125,22 @@ Result<int> RunQueue::pendingCount() const
     return q->next() ? q->value(0).toInt() : 0;
 }
 
+Result<RunQueue::Outlook> RunQueue::outlook(const QDateTime &now) const
+{
+    Result<QSqlQuery> q = sql::exec(
+        m_database.connection(),
+        QStringLiteral(
+            "SELECT EXISTS (SELECT 1 FROM run_queue WHERE state='pending' AND run_at <= ?), "
+            "(SELECT MIN(run_at) FROM run_queue WHERE state='pending' AND run_at > ?)"),
+        {now.toMSecsSinceEpoch(), now.toMSecsSinceEpoch()});
+    if (!q)
+        return q.error();
+    Outlook outlook;
+    if (q->next()) {
+        outlook.readyNow = q->value(0).toInt() != 0;
+        outlook.nextLater = sql::instant(q->value(1));
+    }
+    return outlook;
+}
+
 } // namespace ordinaut

@@ -57,6 +57,15 @@ public:
     // Rows waiting (pending) right now.
     Result<int> pendingCount() const;
 
+    // Whether a pending row may start at `now`, and the earliest run_at of those that may
+    // not yet (a retry waiting out its backoff); invalid when there is none.
+    struct Outlook
+    {
+        bool readyNow = false;
+        QDateTime nextLater;
+    };
+    Result<Outlook> outlook(const QDateTime &now) const;
+
 private:
     const Database &m_database;
 };

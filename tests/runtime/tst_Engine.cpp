@@ -149,7 +149,7 @@ void tst_Engine::stoppedEngineLeavesQueuedWorkAlone()
     QVERIFY(task);
     Result<Run> queued = m_services->runs.runNow(task->id, RunTrigger::Manual, QStringLiteral("t"));
     QVERIFY(queued);
-    // Longer than a worker's poll interval: a worker still alive would have claimed it.
+    // A worker still alive would have been woken by the run.queued event and claimed it.
     QTest::qWait(1200);
     QVERIFY(statusOf(queued->id) == RunStatus::Queued);
 }

@@ -37,6 +37,10 @@ private slots:
     void manualHasNoOccurrence();
     void invalidRuleSaysWhy();
     void exhaustedBudgetIsInvalidInput();
+    void monthlyAndYearlySkipAheadKeepsPhase_data();
+    void monthlyAndYearlySkipAheadKeepsPhase();
+    void hostileRulesEndQuickly_data();
+    void hostileRulesEndQuickly();
 };
 
 void tst_Recurrence::nextOccurrenceInZone_data()
@@ -469,6 +473,92 @@ void tst_Recurrence::exhaustedBudgetIsInvalidInput()
     QVERIFY2(next.error().message.contains(QLatin1String("COUNT")),
              qPrintable(next.error().message));
     QVERIFY2(timer.elapsed() < 10000, "the iteration budget did not bound the work");
+}
+
+void tst_Recurrence::monthlyAndYearlySkipAheadKeepsPhase_data()
+{
+    QTest::addColumn<QString>("rule");
+    QTest::addColumn<QString>("dtstart");
+    QTest::addColumn<QString>("zone");
+    auto row = [](const char *rule, const char *dtstart, const char *zone) {
+        QTest::addRow("%s from %s", rule, dtstart)
+            << QString::fromLatin1(rule) << QString::fromLatin1(dtstart)
+            << QString::fromLatin1(zone);
+    };
+    row("FREQ=MONTHLY", "2019-01-31T10:00:00", "Europe/Berlin");
+    row("FREQ=MONTHLY;INTERVAL=5", "2018-03-15T08:30:00", "America/New_York");
+    row("FREQ=MONTHLY;BYDAY=1MO;BYHOUR=8", "2020-06-01T08:00:00", "Australia/Sydney");
+    row("FREQ=MONTHLY;INTERVAL=2;BYDAY=-1FR", "2019-11-29T17:00:00", "Asia/Kolkata");
+    row("FREQ=MONTHLY;BYMONTHDAY=-1,15", "2021-02-15T06:00:00", "Europe/Chisinau");
+    row("FREQ=MONTHLY;BYDAY=MO,TU,WE,TH,FR;BYSETPOS=-1", "2020-01-31T18:00:00", "UTC");
+    row("FREQ=MONTHLY;INTERVAL=3;BYMONTHDAY=31", "2017-01-31T12:00:00", "Etc/GMT+3");
+    row("FREQ=MONTHLY;BYMONTH=1,4,7,10;BYDAY=2TH", "2018-01-11T09:00:00", "America/Chicago");
+    row("FREQ=YEARLY", "2016-02-29T09:00:00", "Europe/Berlin");
+    row("FREQ=YEARLY;INTERVAL=2", "2017-07-04T12:00:00", "America/New_York");
+    row("FREQ=YEARLY;BYMONTH=3,9", "2015-01-20T07:00:00", "America/Argentina/Buenos_Aires");
+    row("FREQ=YEARLY;BYWEEKNO=1;BYDAY=MO", "2015-12-28T08:00:00", "Europe/Berlin");
+    row("FREQ=YEARLY;BYYEARDAY=1,100,-1", "2014-01-01T00:30:00", "Australia/Sydney");
+    row("FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU;BYHOUR=2;BYMINUTE=30", "2015-10-25T02:30:00",
+        "Europe/Berlin");
+    row("FREQ=YEARLY;BYMONTH=11;BYDAY=TH;BYSETPOS=4", "2016-11-24T10:00:00", "America/New_York");
+    row("FREQ=YEARLY;BYDAY=20MO", "2019-05-13T11:00:00", "Asia/Kolkata");
+    row("FREQ=YEARLY;INTERVAL=4;BYMONTH=2;BYMONTHDAY=29", "2012-02-29T08:00:00", "UTC");
+}
+
+void tst_Recurrence::monthlyAndYearlySkipAheadKeepsPhase()
+{
+    // Far from dtstart a MONTHLY or YEARLY rule is expanded from a later start. A COUNT too
+    // large to matter forbids that shortcut, so the same rule with it is the reference: both
+    // must agree on every occurrence, from many points over several years.
+    QFETCH(QString, rule);
+    QFETCH(QString, dtstart);
+    QFETCH(QString, zone);
+    const Schedule shifted = rrule(rule, dtstart, zone);
+    const Schedule reference = rrule(rule + QStringLiteral(";COUNT=100000"), dtstart, zone);
+    QDateTime after = utc("2024-01-01T00:00:00Z");
+    for (int probe = 0; probe < 40; ++probe, after = after.addSecs(37 * 86400 + 3607)) {
+        QDateTime fromShifted = after;
+        QDateTime fromReference = after;
+        for (int i = 0; i < 3; ++i) {
+            Result<QDateTime> a = Recurrence::nextAfter(shifted, fromShifted);
+            Result<QDateTime> b = Recurrence::nextAfter(reference, fromReference);
+            QVERIFY2(a && b, qPrintable(formatInstant(after)));
+            QVERIFY2(*a == *b, qPrintable(QStringLiteral("after %1: %2 but the reference says %3")
+                                              .arg(formatInstant(fromShifted), formatInstant(*a),
+                                                   formatInstant(*b))));
+            QVERIFY(a->isValid());
+            fromShifted = *a;
+            fromReference = *b;
+        }
+    }
+}
+
+void tst_Recurrence::hostileRulesEndQuickly_data()
+{
+    QTest::addColumn<QString>("rule");
+    QTest::newRow("impossible month day")
+        << QStringLiteral("FREQ=MINUTELY;BYMONTH=2;BYMONTHDAY=30");
+    QTest::newRow("year day 366 in January")
+        << QStringLiteral("FREQ=YEARLY;BYYEARDAY=366;BYMONTH=1");
+    QTest::newRow("week 53 Monday in January")
+        << QStringLiteral("FREQ=YEARLY;BYWEEKNO=53;BYMONTH=1;BYDAY=MO");
+}
+
+void tst_Recurrence::hostileRulesEndQuickly()
+{
+    // A rule that can never occur is either refused with its reason or has no next occurrence;
+    // it never hangs (the iteration budget bounds every call).
+    QFETCH(QString, rule);
+    const Schedule hostile
+        = rrule(rule, QStringLiteral("2026-01-01T00:00:00"), QStringLiteral("UTC"));
+    Result<QDateTime> next = Recurrence::nextAfter(hostile, utc("2026-01-01T00:00:00Z"));
+    if (next) {
+        QVERIFY2(!next->isValid(), qPrintable(formatInstant(*next)));
+    } else {
+        QVERIFY(next.error().code == ErrorCode::InvalidArgument);
+        QVERIFY2(next.error().message.contains(QLatin1String("never occurs")),
+                 qPrintable(next.error().message));
+    }
 }
 
 QTEST_GUILESS_MAIN(tst_Recurrence)

@@ -28,6 +28,7 @@ private slots:
     void pausedTaskIsNotQueued();
     void onceTaskIsSpentAfterFiring();
     void armsForEarliestNextRun();
+    void queuedWorkWaitingToStartArmsTheTimer();
     void sleepAcrossOccurrencesFollowsPolicy_data();
     void sleepAcrossOccurrencesFollowsPolicy();
     void clockJumpsNeitherRepeatNorLoseRuns();
@@ -150,6 +151,31 @@ void tst_Scheduler::armsForEarliestNextRun()
     Scheduler scheduler(*m_db, m_clock);
     scheduler.start();
     QCOMPARE(scheduler.armedFor(), m_clock.now().addSecs(10));
+    scheduler.stop();
+}
+
+void tst_Scheduler::queuedWorkWaitingToStartArmsTheTimer()
+{
+    // A queued run that may start only later (a retry's backoff) is the earliest instant; when
+    // it comes due the scheduler tells the workers, who keep no timers of their own.
+    const Task task = addTask(ScheduleKind::Manual, QString(), QDateTime());
+    EnqueueRequest request;
+    request.taskId = task.id;
+    request.scheduledFor = m_clock.now();
+    request.runAt = m_clock.now().addSecs(20);
+    request.trigger = RunTrigger::Manual;
+    QVERIFY(RunQueue(*m_db).enqueue(request, m_clock.now()));
+    addTask(ScheduleKind::RRule, QStringLiteral("FREQ=DAILY"), m_clock.now().addSecs(40));
+
+    Scheduler scheduler(*m_db, m_clock);
+    QSignalSpy due(&scheduler, &Scheduler::workDue);
+    scheduler.start();
+    QCOMPARE(scheduler.armedFor(), m_clock.now().addSecs(20));
+    QCOMPARE(due.count(), 0);
+    m_clock.advanceMs(20 * 1000);
+    scheduler.rescan();
+    QCOMPARE(due.count(), 1);
+    QCOMPARE(scheduler.armedFor(), m_clock.now().addSecs(20)); // the task, 40 s after the start
     scheduler.stop();
 }
 
