@@ -493,6 +493,21 @@ Result<QDateTime> Recurrence::nextAfter(const Schedule &schedule, const QDateTim
 
     const bool subDaily
         = rule.freq == ICAL_MINUTELY_RECURRENCE || rule.freq == ICAL_HOURLY_RECURRENCE;
+    const bool dayFilters = hasAny(rule.by_day) || hasAny(rule.by_month_day)
+                            || hasAny(rule.by_month) || hasAny(rule.by_year_day)
+                            || hasAny(rule.by_week_no);
+    if (subDaily && canShift && !dayFilters && !hasAny(rule.by_hour) && !hasAny(rule.by_minute)
+        && !hasAny(rule.by_set_pos)) {
+        // Every step matches ("every 15 minutes"): libical's start-day quirk cannot apply, so
+        // expand from just before `after` (a few hours cover any DST shift).
+        const Expansion found
+            = expand(rule, alignedBefore(nearAfter), floatingStart, QDate(), zone, after, budget);
+        if (found.kind == Expansion::Found)
+            return found.instant;
+        if (found.kind == Expansion::Ended)
+            return QDateTime();
+        return exhausted;
+    }
     if (subDaily && canShift && !hasAny(rule.by_set_pos)) {
         // A sub-daily rule filtered by day (BYDAY, BYMONTHDAY, BYMONTH) may match nothing for
         // years, and libical would walk every minute of them inside one call. Find the matching

@@ -37,8 +37,8 @@ private slots:
     void manualHasNoOccurrence();
     void invalidRuleSaysWhy();
     void exhaustedBudgetIsInvalidInput();
-    void monthlyAndYearlySkipAheadKeepsPhase_data();
-    void monthlyAndYearlySkipAheadKeepsPhase();
+    void skipAheadKeepsPhase_data();
+    void skipAheadKeepsPhase();
     void hostileRulesEndQuickly_data();
     void hostileRulesEndQuickly();
 };
@@ -475,7 +475,7 @@ void tst_Recurrence::exhaustedBudgetIsInvalidInput()
     QVERIFY2(timer.elapsed() < 10000, "the iteration budget did not bound the work");
 }
 
-void tst_Recurrence::monthlyAndYearlySkipAheadKeepsPhase_data()
+void tst_Recurrence::skipAheadKeepsPhase_data()
 {
     QTest::addColumn<QString>("rule");
     QTest::addColumn<QString>("dtstart");
@@ -503,11 +503,15 @@ void tst_Recurrence::monthlyAndYearlySkipAheadKeepsPhase_data()
     row("FREQ=YEARLY;BYMONTH=11;BYDAY=TH;BYSETPOS=4", "2016-11-24T10:00:00", "America/New_York");
     row("FREQ=YEARLY;BYDAY=20MO", "2019-05-13T11:00:00", "Asia/Kolkata");
     row("FREQ=YEARLY;INTERVAL=4;BYMONTH=2;BYMONTHDAY=29", "2012-02-29T08:00:00", "UTC");
+    // Plain sub-daily rules take their own short cut (expansion from just before `after`).
+    row("FREQ=HOURLY;INTERVAL=5", "2023-12-01T00:20:00", "Europe/Berlin");
+    row("FREQ=MINUTELY;INTERVAL=97", "2023-12-01T00:03:00", "Australia/Sydney");
 }
 
-void tst_Recurrence::monthlyAndYearlySkipAheadKeepsPhase()
+void tst_Recurrence::skipAheadKeepsPhase()
 {
-    // Far from dtstart a MONTHLY or YEARLY rule is expanded from a later start. A COUNT too
+    // Far from dtstart a rule is expanded from a later start (whole periods later, or just
+    // before `after` for a plain sub-daily rule). A COUNT too
     // large to matter forbids that shortcut, so the same rule with it is the reference: both
     // must agree on every occurrence, from many points over several years.
     QFETCH(QString, rule);
@@ -515,8 +519,12 @@ void tst_Recurrence::monthlyAndYearlySkipAheadKeepsPhase()
     QFETCH(QString, zone);
     const Schedule shifted = rrule(rule, dtstart, zone);
     const Schedule reference = rrule(rule + QStringLiteral(";COUNT=100000"), dtstart, zone);
+    // Months apart for calendar rules; days apart (and past both DST changes) for sub-daily ones.
+    const bool subDaily = rule.startsWith(QLatin1String("FREQ=HOURLY"))
+                          || rule.startsWith(QLatin1String("FREQ=MINUTELY"));
+    const qint64 spacing = (subDaily ? 9 : 37) * 86400 + 3607;
     QDateTime after = utc("2024-01-01T00:00:00Z");
-    for (int probe = 0; probe < 40; ++probe, after = after.addSecs(37 * 86400 + 3607)) {
+    for (int probe = 0; probe < 40; ++probe, after = after.addSecs(spacing)) {
         QDateTime fromShifted = after;
         QDateTime fromReference = after;
         for (int i = 0; i < 3; ++i) {
