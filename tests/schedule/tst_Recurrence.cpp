@@ -511,9 +511,9 @@ void tst_Recurrence::skipAheadKeepsPhase_data()
 void tst_Recurrence::skipAheadKeepsPhase()
 {
     // Far from dtstart a rule is expanded from a later start (whole periods later, or just
-    // before `after` for a plain sub-daily rule). A COUNT too
-    // large to matter forbids that shortcut, so the same rule with it is the reference: both
-    // must agree on every occurrence, from many points over several years.
+    // before `after` for a plain sub-daily rule). A COUNT too large to matter forbids that
+    // shortcut, so the same rule with it is the reference: both must agree on every
+    // occurrence, from many points over months or years.
     QFETCH(QString, rule);
     QFETCH(QString, dtstart);
     QFETCH(QString, zone);
