@@ -6,6 +6,7 @@
 #include "api/TokenSigner.h"
 #include "core/Clock.h"
 #include "runtime/Engine.h"
+#include "schedule/BusinessCalendar.h"
 #include "secrets/SigningSecret.h"
 #include "service/ScheduleService.h"
 #include "service/Services.h"
@@ -13,6 +14,8 @@
 
 #include <QCommandLineParser>
 #include <QCoreApplication>
+#include <QFile>
+#include <QFileInfo>
 #include <QHash>
 #include <QTextStream>
 
@@ -42,8 +45,8 @@ int fail(const QString &message, int code = 1)
 const char *const kUsage = R"(Usage:
   ordinaut-server serve [--data-dir DIR] [--listen HOST:PORT]
   ordinaut-server token create [--data-dir DIR] [--name NAME]
-  ordinaut-server preview --kind rrule|once|manual [--expr EXPR] [--tz ZONE] [--dtstart LOCAL]
-                          [--count N] [--after INSTANT]
+  ordinaut-server preview --kind rrule|cron|once|event|manual [--expr EXPR] [--tz ZONE]
+                          [--dtstart LOCAL] [--count N] [--after INSTANT] [--calendar FILE.ics]
 
 The data folder defaults to $ORDINAUT_DATA_DIR, else the platform's application-data folder.
 )";
@@ -130,7 +133,26 @@ int preview(const QCommandLineParser &parser)
                         2);
         body["count"] = count;
     }
-    Result<SchedulePreview> result = ScheduleService(SystemClock::instance()).preview(body);
+    // --calendar FILE.ics: a business calendar read from the file, named after it
+    // ("us-holidays.ics" is the calendar "us-holidays", as if imported under that name).
+    ScheduleService::CalendarLookup calendars;
+    if (parser.isSet(QStringLiteral("calendar"))) {
+        const QString path = parser.value(QStringLiteral("calendar"));
+        QFile file(path);
+        if (!file.open(QIODevice::ReadOnly))
+            return fail(
+                QStringLiteral("--calendar: cannot read '%1': %2").arg(path, file.errorString()),
+                2);
+        const QString name = QFileInfo(path).completeBaseName();
+        Result<BusinessCalendar> calendar = BusinessCalendar::fromIcs(name, file.readAll());
+        if (!calendar)
+            return fail(QStringLiteral("--calendar: %1: %2").arg(path, calendar.error().describe()),
+                        2);
+        body["calendar"] = name;
+        calendars = [calendar = *calendar](const QString &) { return calendar; };
+    }
+    Result<SchedulePreview> result
+        = ScheduleService(SystemClock::instance(), calendars).preview(body);
     if (!result) {
         // Name the option, not the API field, on the command line.
         Error error = result.error();
@@ -140,7 +162,8 @@ int preview(const QCommandLineParser &parser)
                {QStringLiteral("timezone"), QStringLiteral("--tz")},
                {QStringLiteral("dtstart"), QStringLiteral("--dtstart")},
                {QStringLiteral("count"), QStringLiteral("--count")},
-               {QStringLiteral("after"), QStringLiteral("--after")}};
+               {QStringLiteral("after"), QStringLiteral("--after")},
+               {QStringLiteral("calendar"), QStringLiteral("--calendar")}};
         error.field = kOptions.value(error.field, error.field);
         return fail(error.describe(), 2);
     }
@@ -171,12 +194,13 @@ int main(int argc, char **argv)
     parser.addOption(
         {QStringLiteral("name"), QStringLiteral("Name of the new agent."), QStringLiteral("NAME")});
     const std::pair<const char *, const char *> previewOptions[]
-        = {{"kind", "preview: schedule kind (rrule, once, manual)"},
-           {"expr", "preview: the RRULE or the instant"},
+        = {{"kind", "preview: schedule kind (rrule, cron, once, event, manual)"},
+           {"expr", "preview: the RRULE, cron line, instant or topic"},
            {"tz", "preview: IANA time zone (default UTC)"},
            {"dtstart", "preview: local start of an RRULE, e.g. 2026-03-07T02:30:00"},
            {"count", "preview: how many occurrences (1-100, default 10)"},
-           {"after", "preview: list occurrences from this instant (default now)"}};
+           {"after", "preview: list occurrences from this instant (default now)"},
+           {"calendar", "preview: an .ics file of days off to skip"}};
     for (const auto &[name, help] : previewOptions)
         parser.addOption(
             {QString::fromLatin1(name), QString::fromLatin1(help), QStringLiteral("VALUE")});

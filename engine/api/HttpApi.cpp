@@ -20,6 +20,7 @@ HttpApi::HttpApi(Engine &engine, Services &services, QByteArray signingSecret, Q
     addTaskRoutes(m_router, m_services);
     addRunRoutes(m_router, m_services);
     addScheduleRoutes(m_router, m_services);
+    addCalendarRoutes(m_router, m_services);
 }
 
 HttpApi::~HttpApi()

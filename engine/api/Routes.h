@@ -11,5 +11,6 @@ void addHealthRoutes(Router &router, Engine &engine);
 void addTaskRoutes(Router &router, Services &services);
 void addRunRoutes(Router &router, Services &services);
 void addScheduleRoutes(Router &router, Services &services);
+void addCalendarRoutes(Router &router, Services &services);
 
 } // namespace ordinaut

@@ -122,20 +122,19 @@ void addTaskRoutes(Router &router, Services &services)
                                                             "offset, e.g. 2026-03-01T00:00:00Z")),
                         request.path);
             }
-            Result<std::vector<QDateTime>> list
+            Result<OccurrenceList> list
                 = schedules.occurrences(task->schedule, *window[0], *window[1]);
             if (!list)
                 return HttpResponse::problem(list.error(), request.path);
-            const QTimeZone zone(task->schedule.timezone.toUtf8());
-            Json items = Json::array();
-            for (const QDateTime &instant : *list)
-                items.push_back(instant.toTimeZone(zone).toString(Qt::ISODate));
-            return HttpResponse::json(200,
-                                      Json{{"task_id", task->id},
-                                           {"timezone", task->schedule.timezone},
-                                           {"occurrences", std::move(items)},
-                                           {"truncated", static_cast<int>(list->size())
-                                                             == ScheduleService::kMaxOccurrences}});
+            const bool truncated
+                = static_cast<int>(list->occurrences.size()) == ScheduleService::kMaxOccurrences;
+            return HttpResponse::json(
+                200,
+                Json{{"task_id", task->id},
+                     {"timezone", task->schedule.timezone},
+                     {"occurrences", occurrencesJson(list->occurrences, task->schedule.timezone)},
+                     {"skipped", skippedJson(list->skipped, task->schedule)},
+                     {"truncated", truncated}});
         });
     RunService &runs = services.runs;
     router.add("POST", QStringLiteral("/api/v1/tasks/{id}/run-now"), Access::Authenticated,

@@ -14,6 +14,8 @@ QString toString(ScheduleKind kind)
         return QStringLiteral("manual");
     case ScheduleKind::Cron:
         return QStringLiteral("cron");
+    case ScheduleKind::Event:
+        return QStringLiteral("event");
     }
     return {};
 }
@@ -28,6 +30,8 @@ std::optional<ScheduleKind> scheduleKindFromString(const QString &text)
         return ScheduleKind::Manual;
     if (text == QLatin1String("cron"))
         return ScheduleKind::Cron;
+    if (text == QLatin1String("event"))
+        return ScheduleKind::Event;
     return std::nullopt;
 }
 

@@ -8,15 +8,18 @@
 
 namespace ordinaut {
 
-enum class ScheduleKind { RRule, Once, Manual, Cron };
+// Event: fires when an event with a matching topic is published (`expression` holds the topic,
+// exact or "prefix.*"), never on a clock.
+enum class ScheduleKind { RRule, Once, Manual, Cron, Event };
 
 struct Schedule
 {
     ScheduleKind kind = ScheduleKind::Manual;
-    QString expression; // RRULE body for rrule, 5-field cron, an ISO 8601 instant for once; empty
-                        // for manual
+    QString expression; // RRULE body for rrule, 5-field cron, an ISO 8601 instant for once, a
+                        // topic for event; empty for manual
     QString dtstart;    // local wall time "2026-12-01T07:30:00" (rrule only)
     QString timezone = QStringLiteral("UTC");
+    QString calendar = {}; // a business calendar whose days are skipped; empty for none
 };
 
 QString toString(ScheduleKind kind);

@@ -14,6 +14,7 @@ Json Task::toJson() const
         {"schedule_expr", schedule.expression},
         {"timezone", schedule.timezone},
         {"dtstart", schedule.dtstart.isEmpty() ? Json(nullptr) : Json(schedule.dtstart)},
+        {"calendar", schedule.calendar.isEmpty() ? Json(nullptr) : Json(schedule.calendar)},
         {"payload", pipeline.toJson()},
         {"priority", priority},
         {"max_retries", maxRetries},

@@ -35,7 +35,8 @@ Engine::Engine(const EngineOptions &options, std::shared_ptr<Database> database)
 
     // Task changes re-arm the scheduler at once; queued runs wake the workers.
     connect(m_bus.get(), &EventBus::eventPublished, m_scheduler, [this](const Event &event) {
-        if (event.topic.startsWith(QLatin1String("task.")))
+        if (event.topic.startsWith(QLatin1String("task."))
+            || event.topic.startsWith(QLatin1String("calendar.")))
             m_scheduler->rescan();
     });
     connect(m_scheduler, &Scheduler::runQueued, m_bus.get(), &EventBus::announce);

@@ -9,13 +9,14 @@ namespace ordinaut {
 
 Result<MisfirePlan> MisfirePlanner::plan(const Schedule &schedule, MisfirePolicy policy,
                                          int graceSeconds, const QDateTime &firstDue,
-                                         const QDateTime &now, int runAllCap)
+                                         const QDateTime &now, int runAllCap,
+                                         const BusinessCalendar *calendar)
 {
     MisfirePlan plan;
     std::vector<QDateTime> due{firstDue};
     bool scanned = false;
     while (static_cast<int>(due.size()) < kScanLimit) {
-        Result<QDateTime> next = Recurrence::nextAfter(schedule, due.back());
+        Result<QDateTime> next = Recurrence::nextAfter(schedule, due.back(), calendar);
         if (!next)
             return next.error();
         if (!next->isValid() || *next > now) {
@@ -26,7 +27,7 @@ Result<MisfirePlan> MisfirePlanner::plan(const Schedule &schedule, MisfirePolicy
         due.push_back(*next);
     }
     if (!scanned) {
-        Result<QDateTime> next = Recurrence::nextAfter(schedule, now);
+        Result<QDateTime> next = Recurrence::nextAfter(schedule, now, calendar);
         if (!next)
             return next.error();
         plan.next = *next;

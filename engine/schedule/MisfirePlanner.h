@@ -12,6 +12,8 @@
 
 namespace ordinaut {
 
+class BusinessCalendar;
+
 struct PlannedRun
 {
     QDateTime scheduledFor; // the occurrence (the queue's idempotency key)
@@ -32,11 +34,12 @@ public:
     // Missed occurrences counted at most; beyond it the count says "at least".
     static constexpr int kScanLimit = 10000;
 
-    // `firstDue` is the task's stored next_run_at (<= now). InvalidArgument when the schedule
-    // cannot be expanded.
+    // `firstDue` is the task's stored next_run_at (<= now). `calendar`: the business calendar
+    // the schedule names, if any. InvalidArgument when the schedule cannot be expanded.
     static Result<MisfirePlan> plan(const Schedule &schedule, MisfirePolicy policy,
                                     int graceSeconds, const QDateTime &firstDue,
-                                    const QDateTime &now, int runAllCap);
+                                    const QDateTime &now, int runAllCap,
+                                    const BusinessCalendar *calendar = nullptr);
 };
 
 } // namespace ordinaut

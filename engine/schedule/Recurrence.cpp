@@ -1,6 +1,7 @@
 // Recurrence: libical RRULE expansion, once instants, and their validation.
 #include "Recurrence.h"
 
+#include "BusinessCalendar.h"
 #include "CronTranslator.h"
 #include "WallClock.h"
 
@@ -360,6 +361,18 @@ Status Recurrence::validate(const Schedule &schedule)
     switch (schedule.kind) {
     case ScheduleKind::Manual:
         return {};
+    case ScheduleKind::Event: {
+        static const QRegularExpression topic(
+            QStringLiteral("^[A-Za-z0-9_-]+(\\.[A-Za-z0-9_-]+)*(\\.\\*)?$"));
+        if (!topic.match(schedule.expression).hasMatch() || schedule.expression.size() > 200)
+            return Error::invalid(
+                QStringLiteral("schedule_expr"),
+                QStringLiteral("'%1' is not an event topic: dot-separated words of letters, "
+                               "digits, '_' or '-', optionally ending in \".*\" for every "
+                               "topic under a prefix (e.g. \"mail.received\" or \"mail.*\")")
+                    .arg(schedule.expression));
+        return {};
+    }
     case ScheduleKind::Once: {
         Result<QDateTime> instant = onceInstant(schedule);
         if (!instant)
@@ -393,11 +406,42 @@ Status Recurrence::validate(const Schedule &schedule)
     return {};
 }
 
-Result<QDateTime> Recurrence::nextAfter(const Schedule &schedule, const QDateTime &after)
+Result<QDateTime> Recurrence::nextAfter(const Schedule &schedule, const QDateTime &after,
+                                        const BusinessCalendar *calendar,
+                                        std::vector<QDateTime> *skipped)
+{
+    if (schedule.calendar.isEmpty())
+        return nextIgnoringCalendar(schedule, after);
+    if (!calendar || calendar->name() != schedule.calendar)
+        return Error::invalid(
+            QStringLiteral("calendar"),
+            QStringLiteral("no imported calendar named '%1'").arg(schedule.calendar));
+    Schedule plain = schedule;
+    plain.calendar.clear();
+    const QTimeZone zone = zoneNamed(schedule.timezone);
+    QDateTime cursor = after;
+    for (int passed = 0; passed <= kMaxSkipped; ++passed) {
+        Result<QDateTime> next = nextIgnoringCalendar(plain, cursor);
+        if (!next || !next->isValid())
+            return next;
+        if (!calendar->find(next->toTimeZone(zone).date()))
+            return next;
+        if (skipped)
+            skipped->push_back(*next);
+        cursor = *next;
+    }
+    return Error::invalid(QStringLiteral("calendar"),
+                          QStringLiteral("the next %1 occurrences after %2 all fall on days of "
+                                         "calendar '%3'")
+                              .arg(kMaxSkipped)
+                              .arg(formatInstant(after), schedule.calendar));
+}
+
+Result<QDateTime> Recurrence::nextIgnoringCalendar(const Schedule &schedule, const QDateTime &after)
 {
     if (Status valid = validate(schedule); !valid)
         return valid.error();
-    if (schedule.kind == ScheduleKind::Manual)
+    if (schedule.kind == ScheduleKind::Manual || schedule.kind == ScheduleKind::Event)
         return QDateTime();
     if (schedule.kind == ScheduleKind::Cron) {
         // The earliest next occurrence over the translated rules.
@@ -406,7 +450,7 @@ Result<QDateTime> Recurrence::nextAfter(const Schedule &schedule, const QDateTim
             return rules.error();
         QDateTime earliest;
         for (const QString &rule : *rules) {
-            Result<QDateTime> next = nextAfter(
+            Result<QDateTime> next = nextIgnoringCalendar(
                 Schedule{ScheduleKind::RRule, rule, CronTranslator::anchor(), schedule.timezone},
                 after);
             if (!next)
@@ -438,7 +482,7 @@ Result<QDateTime> Recurrence::nextAfter(const Schedule &schedule, const QDateTim
         QDateTime best;
         QDateTime cursor = after;
         for (int i = 0; i <= set.exdates.size(); ++i) {
-            Result<QDateTime> next = nextAfter(ruleOnly, cursor);
+            Result<QDateTime> next = nextIgnoringCalendar(ruleOnly, cursor);
             if (!next)
                 return next.error();
             if (!next->isValid() || !excluded.contains(*next)) {

@@ -7,7 +7,11 @@
 
 #include <QDateTime>
 
+#include <vector>
+
 namespace ordinaut {
+
+class BusinessCalendar;
 
 class Recurrence final
 {
@@ -17,9 +21,15 @@ public:
     static Status validate(const Schedule &schedule);
 
     // The first occurrence strictly after `after`; an invalid QDateTime when there is none
-    // (manual, a once in the past, an RRULE that ended). InvalidArgument for a bad schedule,
-    // including an RRULE that needs more than the iteration budget to reach `after`.
-    static Result<QDateTime> nextAfter(const Schedule &schedule, const QDateTime &after);
+    // (manual, event, a once in the past, an RRULE that ended). InvalidArgument for a bad
+    // schedule, including an RRULE that needs more than the iteration budget to reach `after`.
+    // A schedule that names a business calendar needs it as `calendar`: occurrences on its days
+    // (dates in the schedule's zone) are passed over and, when `skipped` is given, appended to
+    // it. InvalidArgument naming `calendar` when it is missing or kMaxSkipped occurrences in a
+    // row fall on its days.
+    static Result<QDateTime> nextAfter(const Schedule &schedule, const QDateTime &after,
+                                       const BusinessCalendar *calendar = nullptr,
+                                       std::vector<QDateTime> *skipped = nullptr);
 
     // The schedule with a dtstart: an RRULE saved without one is anchored at the minute it was
     // saved, in its own zone, so later computations never drift. Whole minutes, because an
@@ -28,6 +38,10 @@ public:
 
     // Upper bound on libical iterations per call, so a hostile rule cannot hang the engine.
     static constexpr int kIterationBudget = 200000;
+    static constexpr int kMaxSkipped = 1000;
+
+private:
+    static Result<QDateTime> nextIgnoringCalendar(const Schedule &schedule, const QDateTime &after);
 };
 
 } // namespace ordinaut

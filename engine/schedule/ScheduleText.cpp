@@ -216,7 +216,21 @@ QString describeRule(const QString &expression, const QDate &startDate, const QT
 
 QString ScheduleText::describe(const Schedule &schedule)
 {
+    const QString text = describeTiming(schedule);
+    if (schedule.calendar.isEmpty() || schedule.kind == ScheduleKind::Manual
+        || schedule.kind == ScheduleKind::Event)
+        return text;
+    return QStringLiteral("%1, except on days of calendar '%2'").arg(text, schedule.calendar);
+}
+
+QString ScheduleText::describeTiming(const Schedule &schedule)
+{
     switch (schedule.kind) {
+    case ScheduleKind::Event:
+        if (schedule.expression.endsWith(QLatin1String(".*")))
+            return QStringLiteral("When an event under '%1' is published")
+                .arg(schedule.expression.chopped(1));
+        return QStringLiteral("When an event '%1' is published").arg(schedule.expression);
     case ScheduleKind::Manual:
         return QStringLiteral("Manual (runs when started)");
     case ScheduleKind::Once: {

@@ -1,9 +1,11 @@
 // Scheduler: due-work materialization.
 #include "Scheduler.h"
 
+#include "BusinessCalendar.h"
 #include "MisfirePlanner.h"
 
 #include "core/Clock.h"
+#include "store/CalendarStore.h"
 #include "store/Database.h"
 #include "store/EventLog.h"
 #include "store/RunQueue.h"
@@ -92,9 +94,15 @@ int Scheduler::tick()
             || task->nextRunAt > now)
             continue;
 
-        Result<MisfirePlan> plan
-            = MisfirePlanner::plan(task->schedule, task->misfirePolicy, task->misfireGraceSeconds,
-                                   task->nextRunAt, now, m_runAllCap);
+        std::optional<BusinessCalendar> calendar;
+        if (!task->schedule.calendar.isEmpty()) {
+            Result<BusinessCalendar> loaded = loadCalendar(m_database, task->schedule.calendar);
+            if (loaded)
+                calendar = std::move(*loaded);
+        }
+        Result<MisfirePlan> plan = MisfirePlanner::plan(
+            task->schedule, task->misfirePolicy, task->misfireGraceSeconds, task->nextRunAt, now,
+            m_runAllCap, calendar ? &*calendar : nullptr);
         if (!plan) {
             // An unexpandable schedule must not fire forever: park it and say why.
             emit errorOccurred(

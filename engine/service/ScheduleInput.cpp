@@ -13,21 +13,16 @@ Result<Schedule> ScheduleInput::apply(const Json &body, Schedule schedule, TaskI
         if (!parsed) {
             const QString given
                 = kind.is_string() ? kind.get<QString>() : QString::fromUtf8(dumpJson(kind));
-            const bool later = given == QLatin1String("event");
-            return Error::invalid(
-                QStringLiteral("schedule_kind"),
-                later ? QStringLiteral("'%1' schedules are not supported by this version "
-                                       "(supported: rrule, cron, once, manual)")
-                            .arg(given)
-                      : QStringLiteral("'%1' is not a schedule kind (supported: rrule, "
-                                       "cron, once, manual)")
-                            .arg(given));
+            return Error::invalid(QStringLiteral("schedule_kind"),
+                                  QStringLiteral("'%1' is not a schedule kind (supported: rrule, "
+                                                 "cron, once, event, manual)")
+                                      .arg(given));
         }
         schedule.kind = *parsed;
     } else if (creating && body.contains("schedule_expr")) {
         return Error::invalid(
             QStringLiteral("schedule_kind"),
-            QStringLiteral("is required with schedule_expr (rrule, cron, once or manual)"));
+            QStringLiteral("is required with schedule_expr (rrule, cron, once, event or manual)"));
     }
     if (body.contains("schedule_expr")) {
         if (!body["schedule_expr"].is_string() && !body["schedule_expr"].is_null())
@@ -50,8 +45,24 @@ Result<Schedule> ScheduleInput::apply(const Json &body, Schedule schedule, TaskI
         schedule.dtstart
             = body["dtstart"].is_null() ? QString() : body["dtstart"].get<QString>().trimmed();
     }
+    if (body.contains("calendar")) {
+        const Json &calendar = body["calendar"];
+        if (!calendar.is_string() && !calendar.is_null())
+            return Error::invalid(QStringLiteral("calendar"),
+                                  QStringLiteral("must be the name of an imported calendar, or "
+                                                 "null for none"));
+        schedule.calendar = calendar.is_null() ? QString() : calendar.get<QString>().trimmed();
+    }
     if (schedule.kind == ScheduleKind::Manual)
         schedule.expression.clear();
+    if (schedule.kind != ScheduleKind::RRule && schedule.kind != ScheduleKind::Cron) {
+        if (body.contains("calendar") && !schedule.calendar.isEmpty())
+            return Error::invalid(QStringLiteral("calendar"),
+                                  QStringLiteral("skips days of recurring schedules only (rrule, "
+                                                 "cron), not of a '%1' schedule")
+                                      .arg(toString(schedule.kind)));
+        schedule.calendar.clear();
+    }
     if (schedule.kind != ScheduleKind::RRule)
         schedule.dtstart.clear();
     if (schedule.kind != ScheduleKind::Manual && schedule.expression.isEmpty())
@@ -64,7 +75,7 @@ Result<Schedule> ScheduleInput::apply(const Json &body, Schedule schedule, TaskI
 bool ScheduleInput::same(const Schedule &a, const Schedule &b)
 {
     return a.kind == b.kind && a.expression == b.expression && a.timezone == b.timezone
-           && a.dtstart == b.dtstart;
+           && a.dtstart == b.dtstart && a.calendar == b.calendar;
 }
 
 } // namespace ordinaut

@@ -4,6 +4,7 @@
 #include "ScheduleInput.h"
 
 #include "core/Clock.h"
+#include "schedule/BusinessCalendar.h"
 #include "schedule/Recurrence.h"
 #include "schedule/ScheduleText.h"
 
@@ -12,42 +13,87 @@
 
 namespace ordinaut {
 
-Json SchedulePreview::toJson() const
+Json occurrencesJson(const std::vector<QDateTime> &instants, const QString &zone)
 {
-    const QTimeZone zone(schedule.timezone.toUtf8());
+    const QTimeZone tz(zone.toUtf8());
     Json list = Json::array();
-    for (const QDateTime &instant : occurrences)
-        list.push_back(instant.toTimeZone(zone).toString(Qt::ISODate));
-    return Json{{"occurrences", std::move(list)},
-                {"description", description},
-                {"schedule_kind", toString(schedule.kind)},
-                {"schedule_expr", schedule.expression},
-                {"timezone", schedule.timezone},
-                {"dtstart", schedule.dtstart.isEmpty() ? Json(nullptr) : Json(schedule.dtstart)}};
+    for (const QDateTime &instant : instants)
+        list.push_back(instant.toTimeZone(tz).toString(Qt::ISODate));
+    return list;
 }
 
-ScheduleService::ScheduleService(const Clock &clock)
+Json skippedJson(const std::vector<SkippedOccurrence> &skipped, const Schedule &schedule)
+{
+    const QTimeZone tz(schedule.timezone.toUtf8());
+    Json list = Json::array();
+    for (const SkippedOccurrence &entry : skipped)
+        list.push_back(Json{{"at", entry.at.toTimeZone(tz).toString(Qt::ISODate)},
+                            {"calendar", schedule.calendar},
+                            {"reason", entry.reason}});
+    return list;
+}
+
+Json SchedulePreview::toJson() const
+{
+    return Json{
+        {"occurrences", occurrencesJson(list.occurrences, schedule.timezone)},
+        {"skipped", skippedJson(list.skipped, schedule)},
+        {"description", description},
+        {"schedule_kind", toString(schedule.kind)},
+        {"schedule_expr", schedule.expression},
+        {"timezone", schedule.timezone},
+        {"dtstart", schedule.dtstart.isEmpty() ? Json(nullptr) : Json(schedule.dtstart)},
+        {"calendar", schedule.calendar.isEmpty() ? Json(nullptr) : Json(schedule.calendar)}};
+}
+
+ScheduleService::ScheduleService(const Clock &clock, CalendarLookup calendars)
     : m_clock(clock)
+    , m_calendars(std::move(calendars))
 {}
 
-Result<std::vector<QDateTime>> ScheduleService::occurrences(const Schedule &schedule,
-                                                            const QDateTime &from,
-                                                            const QDateTime &to) const
+Result<OccurrenceList> ScheduleService::expand(const Schedule &schedule, const QDateTime &after,
+                                               int count, const QDateTime &until) const
 {
-    if (!from.isValid() || !to.isValid() || to <= from)
-        return Error::invalid(QStringLiteral("to"), QStringLiteral("must be later than from"));
-    std::vector<QDateTime> list;
-    QDateTime cursor = from.addMSecs(-1);
-    while (static_cast<int>(list.size()) < kMaxOccurrences) {
-        Result<QDateTime> next = Recurrence::nextAfter(schedule, cursor);
+    std::optional<BusinessCalendar> calendar;
+    if (!schedule.calendar.isEmpty()) {
+        Result<BusinessCalendar> found
+            = m_calendars
+                  ? m_calendars(schedule.calendar)
+                  : Result<BusinessCalendar>(Error::notFound(
+                      QStringLiteral("no imported calendar named '%1'").arg(schedule.calendar)));
+        if (!found)
+            return Error::invalid(QStringLiteral("calendar"), found.error().message);
+        calendar = std::move(*found);
+    }
+    const QTimeZone zone(schedule.timezone.toUtf8());
+    OccurrenceList list;
+    QDateTime cursor = after;
+    while (static_cast<int>(list.occurrences.size()) < count) {
+        std::vector<QDateTime> passed;
+        Result<QDateTime> next
+            = Recurrence::nextAfter(schedule, cursor, calendar ? &*calendar : nullptr, &passed);
         if (!next)
             return next.error();
-        if (!next->isValid() || *next >= to)
+        for (const QDateTime &at : passed) {
+            if (until.isValid() && at >= until)
+                break;
+            list.skipped.push_back(
+                SkippedOccurrence{at, calendar->find(at.toTimeZone(zone).date())->summary});
+        }
+        if (!next->isValid() || (until.isValid() && *next >= until))
             break;
-        list.push_back(*next);
+        list.occurrences.push_back(*next);
         cursor = *next;
     }
     return list;
+}
+
+Result<OccurrenceList> ScheduleService::occurrences(const Schedule &schedule, const QDateTime &from,
+                                                    const QDateTime &to) const
+{
+    if (!from.isValid() || !to.isValid() || to <= from)
+        return Error::invalid(QStringLiteral("to"), QStringLiteral("must be later than from"));
+    return expand(schedule, from.addMSecs(-1), kMaxOccurrences, to);
 }
 
 Result<SchedulePreview> ScheduleService::preview(const Json &body) const
@@ -60,12 +106,14 @@ Result<SchedulePreview> ScheduleService::preview(const Json &body) const
     static const QSet<QString> kKnown
         = {QStringLiteral("schedule_kind"), QStringLiteral("schedule_expr"),
            QStringLiteral("timezone"),      QStringLiteral("dtstart"),
-           QStringLiteral("count"),         QStringLiteral("after")};
+           QStringLiteral("count"),         QStringLiteral("after"),
+           QStringLiteral("calendar")};
     for (const auto &[key, value] : body.items()) {
         if (!kKnown.contains(qs(key)))
             return Error::invalid(
                 qs(key), QStringLiteral("is not a preview field (known: schedule_kind, "
-                                        "schedule_expr, timezone, dtstart, count, after)"));
+                                        "schedule_expr, timezone, dtstart, calendar, count, "
+                                        "after)"));
     }
     int count = kDefaultCount;
     if (body.contains("count")) {
@@ -95,16 +143,10 @@ Result<SchedulePreview> ScheduleService::preview(const Json &body) const
     if (Status valid = Recurrence::validate(preview.schedule); !valid)
         return valid.error();
     // "after" is exclusive; an occurrence exactly at it is shown (it has not run yet).
-    QDateTime cursor = after.addMSecs(-1);
-    while (static_cast<int>(preview.occurrences.size()) < count) {
-        Result<QDateTime> next = Recurrence::nextAfter(preview.schedule, cursor);
-        if (!next)
-            return next.error();
-        if (!next->isValid())
-            break;
-        preview.occurrences.push_back(*next);
-        cursor = *next;
-    }
+    Result<OccurrenceList> list = expand(preview.schedule, after.addMSecs(-1), count, QDateTime());
+    if (!list)
+        return list.error();
+    preview.list = std::move(*list);
     preview.description = ScheduleText::describe(preview.schedule);
     return preview;
 }

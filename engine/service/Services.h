@@ -3,11 +3,13 @@
 #pragma once
 
 #include "AgentService.h"
+#include "CalendarService.h"
 #include "RunService.h"
 #include "ScheduleService.h"
 #include "TaskService.h"
 
 #include "runtime/Engine.h"
+#include "schedule/BusinessCalendar.h"
 
 namespace ordinaut {
 
@@ -17,12 +19,16 @@ struct Services
         : tasks(engine)
         , runs(engine)
         , agents(engine)
-        , schedules(engine.clock())
+        , calendars(engine)
+        , schedules(engine.clock(), [&engine](const QString &name) {
+            return loadCalendar(engine.database(), name);
+        })
     {}
 
     TaskService tasks;
     RunService runs;
     AgentService agents;
+    CalendarService calendars;
     ScheduleService schedules;
 };
 

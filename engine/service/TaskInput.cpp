@@ -12,17 +12,13 @@ namespace ordinaut {
 
 namespace {
 
-const QSet<QString> kWritable = {QStringLiteral("title"),
-                                 QStringLiteral("description"),
-                                 QStringLiteral("schedule_kind"),
-                                 QStringLiteral("schedule_expr"),
-                                 QStringLiteral("timezone"),
-                                 QStringLiteral("dtstart"),
-                                 QStringLiteral("payload"),
-                                 QStringLiteral("priority"),
-                                 QStringLiteral("max_retries"),
-                                 QStringLiteral("misfire_policy"),
-                                 QStringLiteral("misfire_grace_seconds")};
+const QSet<QString> kWritable
+    = {QStringLiteral("title"),          QStringLiteral("description"),
+       QStringLiteral("schedule_kind"),  QStringLiteral("schedule_expr"),
+       QStringLiteral("timezone"),       QStringLiteral("dtstart"),
+       QStringLiteral("calendar"),       QStringLiteral("payload"),
+       QStringLiteral("priority"),       QStringLiteral("max_retries"),
+       QStringLiteral("misfire_policy"), QStringLiteral("misfire_grace_seconds")};
 // Fields a client may echo back from a GET; they are ignored (version is a precondition).
 const QSet<QString> kReadOnly
     = {QStringLiteral("id"),          QStringLiteral("status"),     QStringLiteral("version"),

@@ -8,6 +8,7 @@
 #include "pipeline/PipelineChecker.h"
 #include "runtime/Engine.h"
 #include "runtime/EventBus.h"
+#include "schedule/BusinessCalendar.h"
 #include "schedule/Recurrence.h"
 #include "store/AuditLog.h"
 #include "store/Database.h"
@@ -61,7 +62,15 @@ Status TaskService::computeNextRun(Task &task, bool scheduleChanged) const
     }
     if (!scheduleChanged && task.schedule.kind == ScheduleKind::Once)
         return {}; // keep: a once that already fired must not fire again
-    Result<QDateTime> next = Recurrence::nextAfter(task.schedule, now.addMSecs(-1));
+    std::optional<BusinessCalendar> calendar;
+    if (!task.schedule.calendar.isEmpty()) {
+        Result<BusinessCalendar> loaded = loadCalendar(m_engine.database(), task.schedule.calendar);
+        if (!loaded)
+            return Error::invalid(QStringLiteral("calendar"), loaded.error().message);
+        calendar = std::move(*loaded);
+    }
+    Result<QDateTime> next
+        = Recurrence::nextAfter(task.schedule, now.addMSecs(-1), calendar ? &*calendar : nullptr);
     if (!next)
         return next.error();
     task.nextRunAt = *next;

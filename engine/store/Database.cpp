@@ -18,7 +18,7 @@ namespace ordinaut {
 
 namespace {
 
-constexpr int kLatestSchemaVersion = 2;
+constexpr int kLatestSchemaVersion = 3;
 
 // Closes a thread's connections when the thread ends, so a finished worker leaves no handle.
 struct ThreadConnections

@@ -13,7 +13,7 @@ namespace {
 const QString kColumns = QStringLiteral(
     "id, title, description, created_by, schedule_kind, schedule_expr, dtstart, timezone, "
     "pipeline, params, status, priority, max_retries, next_run_at, version, created_at, "
-    "updated_at, misfire_policy, misfire_grace_seconds");
+    "updated_at, misfire_policy, misfire_grace_seconds, calendar");
 
 Result<Task> taskFromRow(const QSqlQuery &q)
 {
@@ -47,6 +47,7 @@ Result<Task> taskFromRow(const QSqlQuery &q)
     task.misfirePolicy
         = misfirePolicyFromString(q.value(17).toString()).value_or(MisfirePolicy::RunOnce);
     task.misfireGraceSeconds = q.value(18).toInt();
+    task.schedule.calendar = q.value(19).toString();
     return task;
 }
 
@@ -76,7 +77,8 @@ QVariantList taskBinds(const Task &task)
             sql::ms(task.createdAt),
             sql::ms(task.updatedAt),
             toString(task.misfirePolicy),
-            task.misfireGraceSeconds};
+            task.misfireGraceSeconds,
+            task.schedule.calendar.isEmpty() ? sql::text({}) : QVariant(task.schedule.calendar)};
 }
 
 } // namespace
@@ -92,7 +94,7 @@ Status TaskStore::insert(const Task &task)
     Result<QSqlQuery> q
         = sql::exec(m_database.connection(),
                     QStringLiteral("INSERT INTO tasks (") + kColumns
-                        + QStringLiteral(") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"),
+                        + QStringLiteral(") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"),
                     binds);
     if (!q)
         return q.error();
@@ -105,10 +107,11 @@ Status TaskStore::update(const Task &task)
     binds << task.id;
     Result<QSqlQuery> q = sql::exec(
         m_database.connection(),
-        QStringLiteral("UPDATE tasks SET title=?, description=?, created_by=?, schedule_kind=?, "
-                       "schedule_expr=?, dtstart=?, timezone=?, pipeline=?, params=?, status=?, "
-                       "priority=?, max_retries=?, next_run_at=?, version=?, created_at=?, "
-                       "updated_at=?, misfire_policy=?, misfire_grace_seconds=? WHERE id=?"),
+        QStringLiteral(
+            "UPDATE tasks SET title=?, description=?, created_by=?, schedule_kind=?, "
+            "schedule_expr=?, dtstart=?, timezone=?, pipeline=?, params=?, status=?, "
+            "priority=?, max_retries=?, next_run_at=?, version=?, created_at=?, "
+            "updated_at=?, misfire_policy=?, misfire_grace_seconds=?, calendar=? WHERE id=?"),
         binds);
     if (!q)
         return q.error();

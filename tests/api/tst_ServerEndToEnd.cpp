@@ -4,6 +4,7 @@
 #include "support/TempDataDir.h"
 
 #include <QEventLoop>
+#include <QFile>
 #include <QHttpServer>
 #include <QHttpServerRequest>
 #include <QHttpServerResponse>
@@ -47,6 +48,7 @@ private slots:
     void staleVersionIsAConflict();
     void unknownTaskIsNotFound();
     void previewMatchesBetweenApiAndCli();
+    void businessCalendarsOverHttpAndCli();
     void serverStopsCleanlyOnSigterm();
 
 private:
@@ -385,6 +387,76 @@ void tst_ServerEndToEnd::previewMatchesBetweenApiAndCli()
     QCOMPARE(request("GET", occurrences + QStringLiteral("?from=yesterday&to=2026-01-01T00:00:00Z"))
                  .status,
              422);
+}
+
+void tst_ServerEndToEnd::businessCalendarsOverHttpAndCli()
+{
+    QFile file(QFINDTESTDATA("../data/us-holidays.ics"));
+    QVERIFY(file.open(QIODevice::ReadOnly));
+    const QByteArray ics = file.readAll();
+    const QString path = QStringLiteral("/api/v1/calendars/us-holidays");
+
+    const Reply created = request("PUT", path, ics, "text/calendar");
+    QCOMPARE(created.status, 201);
+    QVERIFY(created.json()["day_count"] == 231);
+    QCOMPARE(request("PUT", path, ics, "text/calendar").status, 200); // replaced
+    const Reply wrongType = request("PUT", path, ics, "application/xml");
+    QCOMPARE(wrongType.status, 415);
+    const Reply broken = request("PUT", QStringLiteral("/api/v1/calendars/broken"),
+                                 R"({"ics":"BEGIN:VCALENDAR\nEND:VCALENDAR\n"})");
+    QCOMPARE(broken.status, 422);
+    QCOMPARE(broken.contentType, QByteArray("application/problem+json"));
+    QCOMPARE(request("GET", QStringLiteral("/api/v1/calendars/broken")).status, 404);
+    const Json list = request("GET", QStringLiteral("/api/v1/calendars")).json();
+    QVERIFY(list["total"] == 1);
+    QVERIFY(list["items"][0]["name"] == "us-holidays");
+    const Json detail = request("GET", path).json();
+    QCOMPARE(int(detail["days"].size()), 231);
+    QCOMPARE(request("GET", path + QStringLiteral("/ics")).body, ics);
+
+    // The preview shows what the calendar skips; the CLI reads the same file and agrees.
+    const QByteArray body
+        = R"({"schedule_kind":"rrule","schedule_expr":"FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR;BYHOUR=9;BYMINUTE=0",
+        "dtstart":"2026-11-02T09:00:00","timezone":"America/New_York","calendar":"us-holidays",
+        "count":5,"after":"2026-12-21T00:00:00Z"})";
+    const Reply api = request("POST", QStringLiteral("/api/v1/schedules/preview"), body);
+    QCOMPARE(api.status, 200);
+    QVERIFY(api.json()["skipped"][0]["at"] == "2026-12-25T09:00:00-05:00");
+    QVERIFY(api.json()["skipped"][0]["reason"] == "Christmas Day");
+    QProcess cli;
+    cli.start(QStringLiteral(ORDINAUT_SERVER_PATH),
+              {QStringLiteral("preview"), QStringLiteral("--kind"), QStringLiteral("rrule"),
+               QStringLiteral("--expr"),
+               QStringLiteral("FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR;BYHOUR=9;BYMINUTE=0"),
+               QStringLiteral("--dtstart"), QStringLiteral("2026-11-02T09:00:00"),
+               QStringLiteral("--tz"), QStringLiteral("America/New_York"),
+               QStringLiteral("--count"), QStringLiteral("5"), QStringLiteral("--after"),
+               QStringLiteral("2026-12-21T00:00:00Z"), QStringLiteral("--calendar"),
+               file.fileName()});
+    QVERIFY(cli.waitForFinished(30000));
+    QCOMPARE(cli.exitCode(), 0);
+    QVERIFY(Json::parse(cli.readAllStandardOutput().toStdString()) == api.json());
+
+    // A task naming the calendar; the calendar cannot go while the task uses it.
+    const Reply task = request(
+        "POST", QStringLiteral("/api/v1/tasks"),
+        R"({"title":"c","schedule_kind":"cron","schedule_expr":"0 9 * * *","timezone":"America/New_York",
+            "calendar":"us-holidays","payload":{"pipeline":[]}})");
+    QCOMPARE(task.status, 201);
+    QVERIFY(task.json()["calendar"] == "us-holidays");
+    const Reply window = request(
+        "GET",
+        QStringLiteral("/api/v1/tasks/") + QString::fromStdString(task.json()["id"])
+            + QStringLiteral("/occurrences?from=2026-12-24T00:00:00Z&to=2026-12-27T00:00:00Z"));
+    QVERIFY(window.json()["occurrences"]
+            == Json::array({"2026-12-24T09:00:00-05:00", "2026-12-26T09:00:00-05:00"}));
+    QVERIFY(window.json()["skipped"][0]["reason"] == "Christmas Day");
+    QCOMPARE(request("DELETE", path).status, 409);
+    QCOMPARE(request("DELETE",
+                     QStringLiteral("/api/v1/tasks/") + QString::fromStdString(task.json()["id"]))
+                 .status,
+             204);
+    QCOMPARE(request("DELETE", path).status, 204);
 }
 
 void tst_ServerEndToEnd::serverStopsCleanlyOnSigterm()

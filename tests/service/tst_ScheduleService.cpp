@@ -74,8 +74,8 @@ void tst_ScheduleService::ruleWithoutDtstartIsAnchoredAtNow()
         R"({"schedule_kind":"rrule","schedule_expr":"FREQ=DAILY;BYHOUR=9;BYMINUTE=0","count":2})"));
     QVERIFY(preview);
     QCOMPARE(preview->schedule.dtstart, QStringLiteral("2026-02-20T10:15:00"));
-    QCOMPARE(preview->occurrences.size(), size_t(2));
-    QCOMPARE(preview->occurrences[0],
+    QCOMPARE(preview->list.occurrences.size(), size_t(2));
+    QCOMPARE(preview->list.occurrences[0],
              QDateTime::fromString(QStringLiteral("2026-02-21T09:00:00Z"), Qt::ISODate));
 }
 
@@ -96,8 +96,17 @@ void tst_ScheduleService::badInputNamesTheField_data()
                              << "schedule_expr";
     QTest::newRow("unknownField") << R"({"schedule_kind":"manual","colour":1})"
                                   << "colour";
-    QTest::newRow("eventNotYet") << R"({"schedule_kind":"event","schedule_expr":"mail.received"})"
-                                 << "schedule_kind";
+    QTest::newRow("eventTopic") << R"({"schedule_kind":"event","schedule_expr":"mail..received"})"
+                                << "schedule_expr";
+    QTest::newRow("eventWildcardInside")
+        << R"({"schedule_kind":"event","schedule_expr":"mail.*.received"})"
+        << "schedule_expr";
+    QTest::newRow("calendarOnOnce")
+        << R"({"schedule_kind":"once","schedule_expr":"2026-12-01T07:30:00Z","calendar":"x"})"
+        << "calendar";
+    QTest::newRow("unknownCalendar")
+        << R"({"schedule_kind":"rrule","schedule_expr":"FREQ=DAILY","calendar":"nowhere"})"
+        << "calendar";
 }
 
 void tst_ScheduleService::badInputNamesTheField()

@@ -158,11 +158,16 @@ void tst_TaskService::validationErrorsNameTheFieldAndCreateNothing_data()
         << QStringLiteral(R"({"title":"x","schedule_kind":"rrule","schedule_expr":"EVERY DAY",)")
                + step + QStringLiteral("}")
         << "schedule_expr: 'EVERY DAY' is not an RFC 5545 RRULE";
-    QTest::newRow("eventNotYet")
+    QTest::newRow("eventTopic")
         << QStringLiteral(
-               R"({"title":"x","schedule_kind":"event","schedule_expr":"mail.received",)")
+               R"({"title":"x","schedule_kind":"event","schedule_expr":"mail received",)")
                + step + QStringLiteral("}")
-        << "schedule_kind: 'event' schedules are not supported by this version";
+        << "schedule_expr: 'mail received' is not an event topic";
+    QTest::newRow("unknownCalendar")
+        << QStringLiteral(
+               R"({"title":"x","schedule_kind":"rrule","schedule_expr":"FREQ=DAILY","calendar":"nope",)")
+               + step + QStringLiteral("}")
+        << "calendar: no imported calendar named 'nope' (none imported yet)";
     QTest::newRow("priorityRange")
         << QStringLiteral(R"({"title":"x","priority":0,)") + step + QStringLiteral("}")
         << "priority: must be an integer from 1 to 9";

@@ -77,7 +77,8 @@ void tst_TaskStore::roundTripKeepsEveryField()
 {
     TaskStore store(*m_db);
     const Task task = sampleTask(QStringLiteral("Round trip"), TaskStatus::Active, 1790000000000);
-    QVERIFY(store.insert(task));
+    const Status inserted = store.insert(task);
+    QVERIFY2(inserted, qPrintable(inserted ? QString() : inserted.error().describe()));
     Result<Task> read = store.get(task.id);
     QVERIFY2(read, qPrintable(read ? QString() : read.error().describe()));
     QCOMPARE(read->toJson().dump(), task.toJson().dump());
