@@ -1,6 +1,7 @@
 // Engine: composition and lifecycle of the engine's parts.
 #include "Engine.h"
 
+#include "EngineSettings.h"
 #include "EventBus.h"
 #include "WorkerPool.h"
 
@@ -25,7 +26,11 @@ Engine::Engine(const EngineOptions &options, std::shared_ptr<Database> database)
     , m_engineThread(std::make_unique<QThread>())
 {
     m_engineThread->setObjectName(QStringLiteral("ordinaut-engine"));
-    m_scheduler = new Scheduler(*m_database, *m_clock, options.misfireRunAllCap);
+    Result<EngineSettings> settings = EngineSettings::load(*m_database);
+    if (!settings)
+        qWarning("engine: %s; using the default settings", qPrintable(settings.error().describe()));
+    m_scheduler = new Scheduler(*m_database, *m_clock,
+                                settings ? settings->runAllCap : EngineSettings{}.runAllCap);
     m_scheduler->moveToThread(m_engineThread.get());
     connect(m_engineThread.get(), &QThread::finished, m_scheduler, &QObject::deleteLater);
 
@@ -38,6 +43,12 @@ Engine::Engine(const EngineOptions &options, std::shared_ptr<Database> database)
         if (event.topic.startsWith(QLatin1String("task."))
             || event.topic.startsWith(QLatin1String("calendar.")))
             m_scheduler->rescan();
+        if (event.topic == QLatin1String("settings.changed")) {
+            if (Result<EngineSettings> changed = EngineSettings::load(*m_database))
+                m_scheduler->setRunAllCap(changed->runAllCap);
+            else
+                qWarning("engine: %s", qPrintable(changed.error().describe()));
+        }
     });
     connect(m_scheduler, &Scheduler::runQueued, m_bus.get(), &EventBus::announce);
     connect(m_scheduler, &Scheduler::errorOccurred, m_bus.get(),

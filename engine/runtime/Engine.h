@@ -25,7 +25,6 @@ struct EngineOptions
     QString dataDir;
     int workers = 0;              // 0: WorkerPool::defaultSize()
     const Clock *clock = nullptr; // nullptr: the system clock
-    int misfireRunAllCap = 10;    // most runs one task queues at once under misfire policy run_all
 };
 
 class Engine final : public QObject
@@ -35,7 +34,8 @@ public:
     ~Engine() override;
     Q_DISABLE_COPY_MOVE(Engine)
 
-    // Opens the database in the data folder (see Database::open for its errors).
+    // Opens the database in the data folder (see Database::open for its errors) and reads the
+    // settings stored in it (EngineSettings).
     static Result<std::unique_ptr<Engine>> create(const EngineOptions &options);
 
     // Starts the scheduler and the workers. Once stopped, an Engine cannot be started again.

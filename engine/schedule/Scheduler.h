@@ -34,6 +34,7 @@ public:
     // Materializes everything due now, then re-arms. Returns how many runs were queued.
     int tick();
     QDateTime armedFor() const { return m_armedFor; }
+    int runAllCap() const { return m_runAllCap; }
     // Times the timer has fired since construction.
     qint64 wakeUps() const { return m_wakeUps; }
 
@@ -42,6 +43,7 @@ public slots:
     void stop();
     // Something changed (a task was created, edited, paused…): look again at once.
     void rescan();
+    void setRunAllCap(int cap) { m_runAllCap = cap; }
 
 signals:
     // A run was queued; the event is already stored in the event log.

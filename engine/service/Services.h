@@ -6,6 +6,7 @@
 #include "CalendarService.h"
 #include "RunService.h"
 #include "ScheduleService.h"
+#include "SettingsService.h"
 #include "TaskService.h"
 
 #include "runtime/Engine.h"
@@ -20,6 +21,7 @@ struct Services
         , runs(engine)
         , agents(engine)
         , calendars(engine)
+        , settings(engine)
         , schedules(engine.clock(), [&engine](const QString &name) {
             return loadCalendar(engine.database(), name);
         })
@@ -29,6 +31,7 @@ struct Services
     RunService runs;
     AgentService agents;
     CalendarService calendars;
+    SettingsService settings;
     ScheduleService schedules;
 };
 

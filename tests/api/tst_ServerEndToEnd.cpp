@@ -457,6 +457,18 @@ void tst_ServerEndToEnd::businessCalendarsOverHttpAndCli()
                  .status,
              204);
     QCOMPARE(request("DELETE", path).status, 204);
+
+    // The run_all cap is a setting.
+    QVERIFY(request("GET", QStringLiteral("/api/v1/settings")).json()["scheduler.run_all_cap"]
+            == 10);
+    const Reply badSetting
+        = request("PATCH", QStringLiteral("/api/v1/settings"), R"({"scheduler.run_all_cap":-1})");
+    QCOMPARE(badSetting.status, 422);
+    QVERIFY(badSetting.json()["errors"][0]["field"] == "scheduler.run_all_cap");
+    const Reply setting
+        = request("PATCH", QStringLiteral("/api/v1/settings"), R"({"scheduler.run_all_cap":4})");
+    QCOMPARE(setting.status, 200);
+    QVERIFY(setting.json()["scheduler.run_all_cap"] == 4);
 }
 
 void tst_ServerEndToEnd::serverStopsCleanlyOnSigterm()
