@@ -71,6 +71,17 @@ void tst_Recurrence::nextOccurrenceInZone_data()
                                        << "Europe/Berlin"
                                        << "2027-01-04T08:00:00Z"
                                        << "2027-02-01T07:00:00.000Z";
+    // RFC 5545's WKST example: the week start decides which Sunday pairs with which Tuesday.
+    QTest::newRow("wkstMonday") << "FREQ=WEEKLY;INTERVAL=2;COUNT=4;BYDAY=TU,SU;WKST=MO"
+                                << "1997-08-05T09:00:00"
+                                << "UTC"
+                                << "1997-08-06T00:00:00Z"
+                                << "1997-08-10T09:00:00.000Z";
+    QTest::newRow("wkstSunday") << "FREQ=WEEKLY;INTERVAL=2;COUNT=4;BYDAY=TU,SU;WKST=SU"
+                                << "1997-08-05T09:00:00"
+                                << "UTC"
+                                << "1997-08-06T00:00:00Z"
+                                << "1997-08-17T09:00:00.000Z";
     QTest::newRow("yearsAfterDtstart") << "FREQ=DAILY;BYHOUR=6"
                                        << "2020-01-01T06:00:00"
                                        << "Europe/Berlin"
