@@ -12,6 +12,7 @@ class tst_ScheduleText final : public QObject
 private slots:
     void describes_data();
     void describes();
+    void eventsAndCalendars();
 };
 
 void tst_ScheduleText::describes_data()
@@ -112,6 +113,23 @@ void tst_ScheduleText::describes()
     QCOMPARE(ScheduleText::describe(
                  Schedule{static_cast<ScheduleKind>(kind), expression, dtstart, zone}),
              expected);
+}
+
+void tst_ScheduleText::eventsAndCalendars()
+{
+    QCOMPARE(ScheduleText::describe(Schedule{ScheduleKind::Event, QStringLiteral("mail.received"),
+                                             QString(), QStringLiteral("UTC")}),
+             QStringLiteral("When an event 'mail.received' is published"));
+    QCOMPARE(ScheduleText::describe(Schedule{ScheduleKind::Event, QStringLiteral("mail.*"),
+                                             QString(), QStringLiteral("UTC")}),
+             QStringLiteral("When an event under 'mail.' is published"));
+    QCOMPARE(ScheduleText::describe(
+                 Schedule{ScheduleKind::RRule,
+                          QStringLiteral("FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR;BYHOUR=9;BYMINUTE=0"),
+                          QStringLiteral("2026-01-05T09:00:00"), QStringLiteral("America/New_York"),
+                          QStringLiteral("us-holidays")}),
+             QStringLiteral("Every weekday at 09:00 (America/New_York), except on days of "
+                            "calendar 'us-holidays'"));
 }
 
 QTEST_GUILESS_MAIN(tst_ScheduleText)
