@@ -10,6 +10,15 @@
 namespace ordinaut {
 
 namespace {
+
+QString paramNames(const Json &params)
+{
+    QStringList names;
+    for (const auto &[key, value] : params.items())
+        names << qs(key);
+    return names.isEmpty() ? QStringLiteral("none") : names.join(QStringLiteral(", "));
+}
+
 const QStringList kTaskFields = {QStringLiteral("id"), QStringLiteral("title")};
 const QStringList kRunFields = {QStringLiteral("id"), QStringLiteral("scheduled_for"),
                                 QStringLiteral("attempt"), QStringLiteral("trigger")};
@@ -39,10 +48,14 @@ Status PipelineChecker::check(const Pipeline &pipeline, const QString &path) con
         if (!refs)
             return refs.error();
         for (const TemplateReference &ref : *refs) {
-            const QString root = ref.segments.value(0);
-            const QString name = ref.segments.value(1);
+            const QString root = ref.path.segments.value(0);
+            const QString name = ref.path.segments.value(1);
             auto fail = [&](const QString &message) {
-                return Error::invalid(ref.field, QStringLiteral("${%1}: ").arg(ref.text) + message);
+                return Error::invalid(ref.field, QStringLiteral("%1:%2: %3: ")
+                                                         .arg(ref.path.line)
+                                                         .arg(ref.path.column)
+                                                         .arg(ref.path.text)
+                                                     + message);
             };
             if (root == QLatin1String("steps")) {
                 if (name.isEmpty())
@@ -57,8 +70,11 @@ Status PipelineChecker::check(const Pipeline &pipeline, const QString &path) con
                                   .arg(name)
                             : QStringLiteral("there is no step named '%1'").arg(name));
             } else if (root == QLatin1String("params")) {
-                if (!name.isEmpty() && !pipeline.params.contains(name.toStdString()))
-                    return fail(QStringLiteral("params has no '%1'").arg(name));
+                if (!name.isEmpty() && !ref.path.optional
+                    && !pipeline.params.contains(name.toStdString()))
+                    return fail(QStringLiteral("params has no '%1' (has: %2; default(params.%1, "
+                                               "…) tolerates its absence)")
+                                    .arg(name, paramNames(pipeline.params)));
             } else if (root == QLatin1String("task")) {
                 if (!kTaskFields.contains(name))
                     return fail(QStringLiteral("task has: ")
@@ -67,10 +83,8 @@ Status PipelineChecker::check(const Pipeline &pipeline, const QString &path) con
                 if (!kRunFields.contains(name))
                     return fail(QStringLiteral("run has: ")
                                 + kRunFields.join(QStringLiteral(", ")));
-            } else {
-                return fail(QStringLiteral("'%1' is not defined (use steps, params, task or run)")
-                                .arg(root));
             }
+            // event.*, now and date depend on the run: nothing to check before it starts.
         }
         earlier.insert(step.resultName());
     }

@@ -1,7 +1,10 @@
 // Template rendering over nlohmann::json values.
 #include "Template.h"
 
-#include <QRegularExpression>
+#include <QHash>
+
+#include <memory>
+#include <optional>
 
 namespace ordinaut {
 
@@ -9,124 +12,85 @@ namespace {
 
 struct Piece
 {
-    bool isPath = false;
-    QString text;         // literal text, or the path's source
-    QStringList segments; // for paths
+    QString literal; // when not an expression
+    std::optional<Expression> expression;
 };
 
-// Splits a string into literal and `${…}` pieces. InvalidArgument for an unclosed or invalid one.
+// Splits a string into literal and `${…}` pieces. InvalidArgument naming `field` for an
+// unclosed or malformed expression, with its line:column in the string.
 Result<std::vector<Piece>> split(const QString &input, const QString &field)
 {
     std::vector<Piece> pieces;
     QString literal;
-    int i = 0;
+    qsizetype i = 0;
     while (i < input.size()) {
-        if (input.mid(i, 3) == QLatin1String("$${")) {
+        if (input.at(i) == QLatin1Char('$') && i + 2 < input.size()
+            && input.at(i + 1) == QLatin1Char('$') && input.at(i + 2) == QLatin1Char('{')) {
             literal += QStringLiteral("${");
             i += 3;
             continue;
         }
-        if (input.mid(i, 2) == QLatin1String("${")) {
-            const int close = input.indexOf(QLatin1Char('}'), i + 2);
-            if (close < 0)
-                return Error::invalid(
-                    field, QStringLiteral("'${' at position %1 is not closed by '}'").arg(i));
-            const QString source = input.mid(i + 2, close - i - 2).trimmed();
-            const auto segments = Template::parsePath(source);
-            if (!segments)
-                return Error::invalid(field,
-                                      QStringLiteral("'${%1}' is not a path like steps.<id>.a.b[0] "
-                                                     "or params.x")
-                                          .arg(source));
+        if (input.at(i) == QLatin1Char('$') && i + 1 < input.size()
+            && input.at(i + 1) == QLatin1Char('{')) {
+            qsizetype end = 0;
+            Result<Expression> expression = Expression::parse(input, i + 2, true, &end);
+            if (!expression)
+                return Error::invalid(field, expression.error().message);
             if (!literal.isEmpty())
-                pieces.push_back(Piece{false, literal, {}});
+                pieces.push_back(Piece{literal, std::nullopt});
             literal.clear();
-            pieces.push_back(Piece{true, source, *segments});
-            i = close + 1;
+            pieces.push_back(Piece{QString(), std::move(*expression)});
+            i = end + 1;
             continue;
         }
         literal += input.at(i);
         ++i;
     }
     if (!literal.isEmpty() || pieces.empty())
-        pieces.push_back(Piece{false, literal, {}});
+        pieces.push_back(Piece{literal, std::nullopt});
     return pieces;
 }
 
-QString keysOf(const Json &node)
+// Parsed strings, per thread: a pipeline renders the same templates on every run.
+Result<std::shared_ptr<const std::vector<Piece>>> parsed(const QString &input, const QString &field)
 {
-    QStringList keys;
-    for (const auto &[key, value] : node.items()) {
-        keys << qs(key);
-        if (keys.size() == 8) {
-            keys << QStringLiteral("…");
-            break;
-        }
-    }
-    return keys.isEmpty() ? QStringLiteral("nothing") : keys.join(QStringLiteral(", "));
-}
-
-Result<Json> lookup(const Json &scope, const Piece &piece, const QString &field)
-{
-    const Json *node = &scope;
-    QString walked;
-    for (const QString &segment : piece.segments) {
-        bool isIndex = false;
-        const int index = segment.toInt(&isIndex);
-        if (node->is_array() && isIndex) {
-            if (index < 0 || static_cast<size_t>(index) >= node->size())
-                return Error::invalid(field, QStringLiteral("${%1}: %2 has %3 items, no [%4]")
-                                                 .arg(piece.text, walked)
-                                                 .arg(node->size())
-                                                 .arg(index));
-            node = &(*node)[static_cast<size_t>(index)];
-        } else if (node->is_object() && node->contains(segment.toStdString())) {
-            node = &(*node)[segment.toStdString()];
-        } else {
-            return Error::invalid(
-                field,
-                walked.isEmpty()
-                    ? QStringLiteral("${%1}: '%2' is not defined (use steps, params, task or run)")
-                          .arg(piece.text, segment)
-                    : QStringLiteral("${%1}: '%2' does not exist in %3 (it has: %4)")
-                          .arg(piece.text, segment, walked, keysOf(*node)));
-        }
-        if (walked.isEmpty())
-            walked = segment;
-        else if (isIndex)
-            walked += QStringLiteral("[%1]").arg(segment);
-        else
-            walked += QLatin1Char('.') + segment;
-    }
-    return *node;
-}
-
-QString stringify(const Json &value)
-{
-    if (value.is_string())
-        return value.get<QString>();
-    if (value.is_null())
-        return QString();
-    return QString::fromUtf8(dumpJson(value));
+    thread_local QHash<QString, std::shared_ptr<const std::vector<Piece>>> cache;
+    if (const auto it = cache.constFind(input); it != cache.constEnd())
+        return *it;
+    Result<std::vector<Piece>> pieces = split(input, field);
+    if (!pieces)
+        return pieces.error();
+    if (cache.size() >= 4096)
+        cache.clear();
+    auto shared = std::make_shared<const std::vector<Piece>>(std::move(*pieces));
+    cache.insert(input, shared);
+    return shared;
 }
 
 Result<Json> renderString(const QString &input, const Json &scope, const QString &field)
 {
-    Result<std::vector<Piece>> pieces = split(input, field);
+    if (!input.contains(QLatin1Char('$')))
+        return Json(input);
+    Result<std::shared_ptr<const std::vector<Piece>>> pieces = parsed(input, field);
     if (!pieces)
         return pieces.error();
-    if (pieces->size() == 1 && pieces->front().isPath)
-        return lookup(scope, pieces->front(), field);
+    const std::vector<Piece> &list = **pieces;
+    if (list.size() == 1 && list.front().expression) {
+        Result<Json> value = list.front().expression->evaluate(scope);
+        if (!value)
+            return Error::invalid(field, value.error().message);
+        return value;
+    }
     QString out;
-    for (const Piece &piece : *pieces) {
-        if (!piece.isPath) {
-            out += piece.text;
+    for (const Piece &piece : list) {
+        if (!piece.expression) {
+            out += piece.literal;
             continue;
         }
-        Result<Json> value = lookup(scope, piece, field);
+        Result<Json> value = piece.expression->evaluate(scope);
         if (!value)
-            return value.error();
-        out += stringify(*value);
+            return Error::invalid(field, value.error().message);
+        out += Expression::stringify(*value);
     }
     return Json(out);
 }
@@ -139,22 +103,6 @@ QString childPath(const QString &parent, const std::string &key, bool isArray)
 }
 
 } // namespace
-
-std::optional<QStringList> Template::parsePath(const QString &text)
-{
-    static const QRegularExpression shape(
-        QStringLiteral("^[A-Za-z_][A-Za-z0-9_-]*(?:\\.[A-Za-z_][A-Za-z0-9_-]*|\\[\\d+\\])*$"));
-    if (!shape.match(text).hasMatch())
-        return std::nullopt;
-    QStringList segments;
-    static const QRegularExpression token(QStringLiteral("[A-Za-z_][A-Za-z0-9_-]*|\\[(\\d+)\\]"));
-    auto it = token.globalMatch(text);
-    while (it.hasNext()) {
-        const QRegularExpressionMatch m = it.next();
-        segments << (m.captured(1).isEmpty() ? m.captured(0) : m.captured(1));
-    }
-    return segments;
-}
 
 Result<Json> Template::render(const Json &value, const Json &scope, const QString &fieldPath)
 {
@@ -186,8 +134,10 @@ Result<std::vector<TemplateReference>> Template::references(const Json &value,
         if (!pieces)
             return pieces.error();
         for (const Piece &piece : *pieces) {
-            if (piece.isPath)
-                found.push_back(TemplateReference{fieldPath, piece.segments, piece.text});
+            if (!piece.expression)
+                continue;
+            for (const PathReference &path : piece.expression->references())
+                found.push_back(TemplateReference{fieldPath, path});
         }
     } else if (value.is_object() || value.is_array()) {
         for (const auto &[key, child] : value.items()) {

@@ -1,7 +1,10 @@
-// Template: renders `${path}` placeholders in a step's `with` against a run's scope
-// ({"steps":…, "params":…, "task":…, "run":…}). A string that is exactly one `${…}` keeps the
-// JSON type of its value; an embedded one is stringified; `$${` is a literal `${`.
+// Template: renders `${expression}` placeholders (see Expression) in a step's `with` against a
+// run's scope ({"steps":…, "params":…, "task":…, "run":…}). A string that is exactly one `${…}`
+// keeps the JSON type of its value; an embedded one is stringified (objects and arrays as compact
+// JSON); `$${` is a literal `${`; an unclosed `${` is an error.
 #pragma once
+
+#include "Expression.h"
 
 #include "core/Json.h"
 #include "core/Result.h"
@@ -12,28 +15,23 @@
 
 namespace ordinaut {
 
-// One `${…}` found in a document: the JSON path of the string holding it and the path inside.
+// A path read by a `${…}` in a document: the JSON path of the string holding it and the path.
 struct TemplateReference
 {
-    QString field;        // "with.url"
-    QStringList segments; // ["steps", "fetch", "body", "0"]
-    QString text;         // "steps.fetch.body[0]"
+    QString field; // "with.url"
+    PathReference path;
 };
 
 class Template final
 {
 public:
     // Renders every string inside `value`. InvalidArgument naming `fieldPath` + the location
-    // when a placeholder is malformed or its path does not exist in `scope`.
+    // ("1:14: …") when a placeholder is malformed or fails (a missing path, a type mismatch).
     static Result<Json> render(const Json &value, const Json &scope, const QString &fieldPath);
 
     // Every placeholder in `value`, for static checks. InvalidArgument for malformed ones.
     static Result<std::vector<TemplateReference>> references(const Json &value,
                                                              const QString &fieldPath);
-
-    // Splits "steps.x.a[0]" into ["steps","x","a","0"]; nullopt when it is not a path
-    // (expressions beyond paths arrive with the expression language).
-    static std::optional<QStringList> parsePath(const QString &text);
 };
 
 } // namespace ordinaut

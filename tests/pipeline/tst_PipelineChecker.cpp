@@ -31,23 +31,32 @@ void tst_PipelineChecker::refuses_data()
         << R"({"pipeline":[{"id":"a","uses":"debug.echo","with":{"v":"${steps.b.x}"}},
                                                   {"id":"b","uses":"debug.echo"}]})"
         << "payload.pipeline[0].with.v"
-        << "${steps.b.x}: step 'b' runs later";
+        << "1:3: steps.b.x: step 'b' runs later";
     QTest::newRow("undefinedStep")
         << R"({"pipeline":[{"id":"a","uses":"debug.echo","with":{"v":"${steps.zz}"}}]})"
         << "payload.pipeline[0].with.v"
-        << "${steps.zz}: there is no step named 'zz'";
+        << "1:3: steps.zz: there is no step named 'zz'";
     QTest::newRow("ownResult")
         << R"({"pipeline":[{"id":"a","uses":"debug.echo","with":{"v":"${steps.a}"}}]})"
         << "payload.pipeline[0].with.v"
-        << "${steps.a}: a step cannot use its own result";
+        << "1:3: steps.a: a step cannot use its own result";
     QTest::newRow("missingParam") << R"({"params":{"a":1},"pipeline":[{"id":"a","uses":"debug.echo",
                                         "with":{"v":["${params.b}"]}}]})"
                                   << "payload.pipeline[0].with.v[0]"
-                                  << "${params.b}: params has no 'b'";
+                                  << "1:3: params.b: params has no 'b' (has: a;";
     QTest::newRow("unknownRoot")
         << R"({"pipeline":[{"id":"a","uses":"debug.echo","with":{"v":"${env.HOME}"}}]})"
         << "payload.pipeline[0].with.v"
-        << "${env.HOME}: 'env' is not defined";
+        << "1:3: unknown name 'env'";
+    QTest::newRow("unknownFunction")
+        << R"({"pipeline":[{"id":"a","uses":"debug.echo","with":{"subject":"Re: ${uper(task.title)}"}}]})"
+        << "payload.pipeline[0].with.subject"
+        << "1:7: unknown function 'uper' (did you mean 'upper'?)";
+    QTest::newRow("laterStepInsideAFunction")
+        << R"({"pipeline":[{"id":"a","uses":"debug.echo","with":{"v":"${default(len(steps.b.items), 0)}"}},
+                                                  {"id":"b","uses":"debug.echo"}]})"
+        << "payload.pipeline[0].with.v"
+        << "1:15: steps.b.items: step 'b' runs later";
 }
 
 void tst_PipelineChecker::refuses()

@@ -101,23 +101,27 @@ void tst_Template::errorsNameTheProblem_data()
     QTest::addColumn<QString>("input");
     QTest::addColumn<QString>("mentions");
     QTest::newRow("missingKey") << "${steps.fetch.stats}"
-                                << "'stats' does not exist in steps.fetch";
+                                << "1:3: steps.fetch.stats does not exist (steps.fetch has: body";
     QTest::newRow("missingStep") << "${steps.nope.x}"
-                                 << "'nope' does not exist in steps";
+                                 << "1:3: steps.nope does not exist (steps has: fetch)";
     QTest::newRow("indexOutOfRange") << "${steps.fetch.body.items[5]}"
-                                     << "has 2 items";
+                                     << "1:3: steps.fetch.body.items has 2 item(s), no [5]";
     QTest::newRow("unknownRoot") << "${secrets.x}"
-                                 << "'secrets' is not defined";
+                                 << "1:3: unknown name 'secrets'";
     QTest::newRow("unclosed") << "abc ${params.who"
-                              << "not closed";
-    QTest::newRow("notAPath") << "${1 + 2}"
-                              << "not a path";
+                              << "1:5: '${' is not closed by '}'";
+    QTest::newRow("syntax") << "${1 + 2}"
+                            << "1:5: unexpected character '+'";
     QTest::newRow("emptyPlaceholder") << "${}"
-                                      << "not a path";
+                                      << "1:3: the expression is empty";
     QTest::newRow("missingParam") << "x ${params.nope} y"
-                                  << "'nope' does not exist in params";
-    QTest::newRow("indexIntoObject") << "${steps.fetch.status.code}"
-                                     << "'code' does not exist in steps.fetch.status";
+                                  << "1:5: params.nope does not exist (params has: n, who)";
+    QTest::newRow("memberOfNumber") << "${steps.fetch.status.code}"
+                                    << "1:3: steps.fetch.status is an integer, so it has no 'code'";
+    QTest::newRow("unknownFunction") << "Hello ${uper(params.who)}"
+                                     << "1:9: unknown function 'uper' (did you mean 'upper'?)";
+    QTest::newRow("secondLine") << "line one\n  ${params.who ==}"
+                                << "2:18: expected a value, got '}'";
 }
 
 void tst_Template::errorsNameTheProblem()
@@ -155,8 +159,8 @@ void tst_Template::referencesAreListed()
         QStringLiteral("with"));
     QVERIFY(refs);
     QCOMPARE(int(refs->size()), 2);
-    QCOMPARE(refs->at(1).segments, (QStringList{QStringLiteral("steps"), QStringLiteral("s"),
-                                                QStringLiteral("b"), QStringLiteral("2")}));
+    QCOMPARE(refs->at(1).path.segments, (QStringList{QStringLiteral("steps"), QStringLiteral("s"),
+                                                     QStringLiteral("b"), QStringLiteral("2")}));
     QCOMPARE(refs->at(1).field, QStringLiteral("with.u"));
 }
 

@@ -211,7 +211,7 @@ void tst_TaskService::validationErrorsNameTheFieldAndCreateNothing_data()
         << R"({"title":"x","payload":{"pipeline":[
               {"id":"a","uses":"debug.echo","with":{"v":"${steps.b.x}"}},
               {"id":"b","uses":"debug.echo"}]}})"
-        << "payload.pipeline[0].with.v: ${steps.b.x}: step 'b' runs later";
+        << "payload.pipeline[0].with.v: 1:3: steps.b.x: step 'b' runs later";
     QTest::newRow("onceWithoutExpr")
         << QStringLiteral(R"({"title":"x","schedule_kind":"once",)") + step + QStringLiteral("}")
         << "schedule_expr: is required for a 'once' schedule";
