@@ -135,7 +135,8 @@ void tst_Engine::failingRunIsRecordedAsFailed()
     QTRY_VERIFY_WITH_TIMEOUT(statusOf(queued->id) == RunStatus::Failed, 10000);
     Result<Run> run = m_services->runs.get(queued->id, true);
     QVERIFY(run);
-    QVERIFY2(run->error.contains(QLatin1String("params.v.missing does not exist")), qPrintable(run->error));
+    QVERIFY2(run->error.contains(QLatin1String("params.v.missing does not exist")),
+             qPrintable(run->error));
     QCOMPARE(int(run->steps.size()), 1); // b never ran
     QVERIFY(run->steps[0].status == StepStatus::Failed);
 }
