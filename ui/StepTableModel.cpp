@@ -52,7 +52,8 @@ QVariant StepTableModel::data(const QModelIndex &index, int role) const
         return {};
     if (role == Qt::ForegroundRole && index.column() == Status)
         return ui::statusColor(step->status == StepStatus::Succeeded ? RunStatus::Succeeded
-                                                                     : RunStatus::Failed);
+                               : step->status == StepStatus::Failed  ? RunStatus::Failed
+                                                                     : RunStatus::Queued);
     if (role != Qt::DisplayRole)
         return {};
     switch (index.column()) {
@@ -63,7 +64,15 @@ QVariant StepTableModel::data(const QModelIndex &index, int role) const
     case Tool:
         return step->uses;
     case Status:
-        return step->status == StepStatus::Succeeded ? tr("Succeeded") : tr("Failed");
+        switch (step->status) {
+        case StepStatus::Succeeded:
+            return tr("Succeeded");
+        case StepStatus::Failed:
+            return tr("Failed");
+        case StepStatus::Skipped:
+            return tr("Skipped");
+        }
+        return {};
     case Duration:
         return ui::duration(step->startedAt, step->finishedAt);
     }

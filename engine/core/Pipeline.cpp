@@ -54,10 +54,39 @@ Result<Step> parseStep(const Json &node, const QString &path)
                 step.onError = OnError::Continue;
             else
                 return Error::invalid(field, QStringLiteral("must be \"fail\" or \"continue\""));
+        } else if (key == "if") {
+            if (!value.is_string() || value.get<std::string>().empty())
+                return Error::invalid(field, QStringLiteral("must be an expression string, e.g. "
+                                                            "\"${steps.check.status == 200}\""));
+            step.condition = value.get<QString>();
+        } else if (key == "retry") {
+            if (!value.is_object())
+                return Error::invalid(field, QStringLiteral("must be an object like "
+                                                            "{\"max_attempts\": 3, "
+                                                            "\"backoff_ms\": 500}"));
+            for (const auto &[retryKey, retryValue] : value.items()) {
+                const QString retryField = field + QLatin1Char('.') + qs(retryKey);
+                if (retryKey == "max_attempts") {
+                    if (!retryValue.is_number_integer() || retryValue.get<qint64>() < 1
+                        || retryValue.get<qint64>() > 10)
+                        return Error::invalid(retryField,
+                                              QStringLiteral("must be an integer from 1 to 10"));
+                    step.retry.maxAttempts = retryValue.get<int>();
+                } else if (retryKey == "backoff_ms") {
+                    if (!retryValue.is_number_integer() || retryValue.get<qint64>() < 0
+                        || retryValue.get<qint64>() > 60000)
+                        return Error::invalid(retryField,
+                                              QStringLiteral("must be an integer from 0 to 60000"));
+                    step.retry.backoffMs = retryValue.get<int>();
+                } else {
+                    return Error::invalid(retryField, QStringLiteral("is not a retry field (known: "
+                                                                     "max_attempts, backoff_ms)"));
+                }
+            }
         } else {
-            return Error::invalid(field, QStringLiteral("is not a step field this version runs "
-                                                        "(known: id, uses, with, save_as, "
-                                                        "timeout_seconds, on_error)"));
+            return Error::invalid(field, QStringLiteral("is not a step field (known: id, uses, "
+                                                        "with, save_as, if, timeout_seconds, "
+                                                        "on_error, retry)"));
         }
     }
     if (step.id.isEmpty())
@@ -134,6 +163,11 @@ Json Pipeline::toJson() const
             node["timeout_seconds"] = *step.timeoutSeconds;
         if (step.onError == OnError::Continue)
             node["on_error"] = "continue";
+        if (!step.condition.isEmpty())
+            node["if"] = step.condition;
+        if (step.retry.maxAttempts > 1 || step.retry.backoffMs > 0)
+            node["retry"] = Json{{"max_attempts", step.retry.maxAttempts},
+                                 {"backoff_ms", step.retry.backoffMs}};
         steps.push_back(std::move(node));
     }
     return Json{{"pipeline", std::move(steps)}, {"params", params}};

@@ -23,7 +23,24 @@ Json StepRecord::toJson() const
 
 QString toString(StepStatus status)
 {
-    return status == StepStatus::Succeeded ? QStringLiteral("succeeded") : QStringLiteral("failed");
+    switch (status) {
+    case StepStatus::Succeeded:
+        return QStringLiteral("succeeded");
+    case StepStatus::Failed:
+        return QStringLiteral("failed");
+    case StepStatus::Skipped:
+        return QStringLiteral("skipped");
+    }
+    return {};
+}
+
+StepStatus stepStatusFromString(const QString &text)
+{
+    if (text == QLatin1String("succeeded"))
+        return StepStatus::Succeeded;
+    if (text == QLatin1String("skipped"))
+        return StepStatus::Skipped;
+    return StepStatus::Failed;
 }
 
 } // namespace ordinaut

@@ -7,7 +7,7 @@
 
 namespace ordinaut {
 
-enum class StepStatus { Succeeded, Failed };
+enum class StepStatus { Succeeded, Failed, Skipped };
 
 struct StepRecord
 {
@@ -17,7 +17,7 @@ struct StepRecord
     QString uses;
     StepStatus status = StepStatus::Succeeded;
     Json input;  // the rendered `with`
-    Json output; // the tool's result (null on failure)
+    Json output; // the tool's result (null on failure or when skipped)
     QString error;
     QDateTime startedAt;
     QDateTime finishedAt;
@@ -26,5 +26,7 @@ struct StepRecord
 };
 
 QString toString(StepStatus status);
+// Unknown text reads as Failed.
+StepStatus stepStatusFromString(const QString &text);
 
 } // namespace ordinaut

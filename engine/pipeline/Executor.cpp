@@ -1,10 +1,16 @@
 // Executor: sequential step execution with per-step records.
 #include "Executor.h"
 
+#include "Expression.h"
 #include "Template.h"
 
 #include "core/Clock.h"
 #include "tools/ToolRegistry.h"
+
+#include <QThread>
+#include <QTimeZone>
+
+#include <algorithm>
 
 namespace ordinaut {
 
@@ -13,30 +19,84 @@ Executor::Executor(const ToolRegistry &tools, const Clock &clock)
     , m_clock(clock)
 {}
 
+namespace {
+
+// A step's `if`: a template ("${…}") or a bare expression.
+Result<bool> conditionHolds(const QString &condition, const Json &scope, const QString &field)
+{
+    if (condition.contains(QLatin1String("${"))) {
+        Result<Json> value = Template::render(Json(condition), scope, field);
+        if (!value)
+            return value.error();
+        return Expression::truthy(*value);
+    }
+    Result<Expression> expression = Expression::parse(condition);
+    if (!expression)
+        return Error::invalid(field, expression.error().message);
+    Result<Json> value = expression->evaluate(scope);
+    if (!value)
+        return Error::invalid(field, value.error().message);
+    return Expression::truthy(*value);
+}
+
+} // namespace
+
 RunOutcome Executor::execute(const Pipeline &pipeline, const RunContext &context,
                              const std::function<void(const StepRecord &)> &onStep) const
 {
     Json scope{{"steps", Json::object()},
                {"params", pipeline.params},
-               {"task", {{"id", context.taskId}, {"title", context.taskTitle}}},
+               {"task",
+                {{"id", context.taskId},
+                 {"title", context.taskTitle},
+                 {"timezone", context.taskTimezone}}},
                {"run",
                 {{"id", context.runId},
                  {"scheduled_for", instantJson(context.scheduledFor)},
                  {"attempt", context.attempt},
                  {"trigger", toString(context.trigger)}}}};
+    if (!context.event.is_null())
+        scope["event"] = context.event;
+    const QTimeZone zone(context.taskTimezone.toUtf8());
     RunOutcome outcome;
     for (size_t i = 0; i < pipeline.steps.size(); ++i) {
         const Step &step = pipeline.steps[i];
+        const QString stepPath = QStringLiteral("pipeline[%1]").arg(i);
+        const std::string name = step.resultName().toStdString();
         StepRecord record;
         record.runId = context.runId;
         record.index = static_cast<int>(i);
         record.stepId = step.id;
         record.uses = step.uses;
         record.startedAt = m_clock.now();
+        scope["now"] = formatInstant(record.startedAt);
+        scope["date"] = record.startedAt.toTimeZone(zone.isValid() ? zone : QTimeZone::utc())
+                            .date()
+                            .toString(Qt::ISODate);
 
-        Result<Json> input
-            = Template::render(step.with, scope, QStringLiteral("pipeline[%1].with").arg(i));
         Result<Json> output = Error::internal(QString());
+        std::optional<Error> conditionFailed;
+        bool skipped = false;
+        if (!step.condition.isEmpty()) {
+            Result<bool> holds
+                = conditionHolds(step.condition, scope, stepPath + QStringLiteral(".if"));
+            if (!holds)
+                conditionFailed = holds.error();
+            else
+                skipped = !*holds;
+        }
+        if (skipped) {
+            record.status = StepStatus::Skipped;
+            record.input = step.with;
+            record.output = nullptr;
+            record.finishedAt = m_clock.now();
+            scope["steps"][name] = nullptr; // default(steps.x.y, …) reads past it
+            onStep(record);
+            continue;
+        }
+        Result<Json> input = conditionFailed ? Result<Json>(*conditionFailed)
+                                             : Template::render(step.with, scope,
+                                                                stepPath + QStringLiteral(".with"));
         if (!input) {
             output = input.error();
             record.input = step.with;
@@ -44,7 +104,7 @@ RunOutcome Executor::execute(const Pipeline &pipeline, const RunContext &context
             record.input = *input;
             const Tool *tool = m_tools.find(step.uses);
             if (!tool) {
-                output = Error::invalid(QStringLiteral("pipeline[%1].uses").arg(i),
+                output = Error::invalid(stepPath + QStringLiteral(".uses"),
                                         QStringLiteral("unknown tool '%1'").arg(step.uses));
             } else {
                 ToolContext toolContext;
@@ -52,21 +112,36 @@ RunOutcome Executor::execute(const Pipeline &pipeline, const RunContext &context
                 toolContext.stepId = step.id;
                 toolContext.timeoutMs
                     = step.timeoutSeconds.value_or(kDefaultStepTimeoutSeconds) * 1000;
-                output = tool->invoke(*input, toolContext);
+                // The tool's own failures are retried; a bad template above is not.
+                int backoffMs = step.retry.backoffMs;
+                for (int attempt = 1;; ++attempt) {
+                    output = tool->invoke(*input, toolContext);
+                    if (output || attempt >= step.retry.maxAttempts)
+                        break;
+                    if (backoffMs > 0)
+                        QThread::msleep(static_cast<unsigned long>(backoffMs));
+                    backoffMs = std::min(backoffMs * 2, kMaxRetryBackoffMs);
+                }
+                if (!output && step.retry.maxAttempts > 1)
+                    output = Error{
+                        output.error().code,
+                        output.error().message
+                            + QStringLiteral(" (after %1 attempts)").arg(step.retry.maxAttempts),
+                        output.error().field};
             }
         }
         record.finishedAt = m_clock.now();
         if (output) {
             record.status = StepStatus::Succeeded;
             record.output = *output;
-            scope["steps"][step.resultName().toStdString()] = *output;
+            scope["steps"][name] = *output;
             outcome.output = *output;
         } else {
             record.status = StepStatus::Failed;
             record.output = nullptr;
             record.error = output.error().describe();
             if (step.onError == OnError::Continue) {
-                scope["steps"][step.resultName().toStdString()] = Json{{"error", record.error}};
+                scope["steps"][name] = Json{{"error", record.error}};
             } else {
                 outcome.status = RunStatus::Failed;
                 outcome.error = QStringLiteral("step '%1' (%2) failed: %3")

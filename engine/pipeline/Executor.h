@@ -18,9 +18,11 @@ struct RunContext
     QString runId;
     QString taskId;
     QString taskTitle;
+    QString taskTimezone = QStringLiteral("UTC"); // `date` and formatDate() read it
     QDateTime scheduledFor;
     int attempt = 1;
     RunTrigger trigger = RunTrigger::Schedule;
+    Json event; // {"topic":…, "payload":…} for event-triggered runs; null otherwise
 };
 
 struct RunOutcome
@@ -36,6 +38,8 @@ public:
     Executor(const ToolRegistry &tools, const Clock &clock);
 
     static constexpr int kDefaultStepTimeoutSeconds = 300;
+    // Step retries double their wait up to this.
+    static constexpr int kMaxRetryBackoffMs = 60000;
 
     // `onStep` receives each step's record as soon as it finishes.
     RunOutcome execute(const Pipeline &pipeline, const RunContext &context,

@@ -19,7 +19,8 @@ QString paramNames(const Json &params)
     return names.isEmpty() ? QStringLiteral("none") : names.join(QStringLiteral(", "));
 }
 
-const QStringList kTaskFields = {QStringLiteral("id"), QStringLiteral("title")};
+const QStringList kTaskFields
+    = {QStringLiteral("id"), QStringLiteral("title"), QStringLiteral("timezone")};
 const QStringList kRunFields = {QStringLiteral("id"), QStringLiteral("scheduled_for"),
                                 QStringLiteral("attempt"), QStringLiteral("trigger")};
 } // namespace
@@ -47,6 +48,22 @@ Status PipelineChecker::check(const Pipeline &pipeline, const QString &path) con
             = Template::references(step.with, stepPath + QStringLiteral(".with"));
         if (!refs)
             return refs.error();
+        if (!step.condition.isEmpty()) {
+            const QString field = stepPath + QStringLiteral(".if");
+            if (step.condition.contains(QLatin1String("${"))) {
+                Result<std::vector<TemplateReference>> more
+                    = Template::references(Json(step.condition), field);
+                if (!more)
+                    return more.error();
+                refs->insert(refs->end(), more->begin(), more->end());
+            } else {
+                Result<Expression> expression = Expression::parse(step.condition);
+                if (!expression)
+                    return Error::invalid(field, expression.error().message);
+                for (const PathReference &path : expression->references())
+                    refs->push_back(TemplateReference{field, path});
+            }
+        }
         for (const TemplateReference &ref : *refs) {
             const QString root = ref.path.segments.value(0);
             const QString name = ref.path.segments.value(1);

@@ -138,6 +138,7 @@ void Worker::process(const Claim &claim)
             context.runId = run->id;
             context.taskId = run->taskId;
             context.taskTitle = qs((*document).value("title", std::string()));
+            context.taskTimezone = qs((*document).value("timezone", std::string("UTC")));
             context.scheduledFor = run->scheduledFor;
             context.attempt = run->attempt;
             context.trigger = run->trigger;

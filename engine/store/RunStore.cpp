@@ -158,8 +158,7 @@ Result<std::vector<StepRecord>> RunStore::steps(const QString &runId) const
         step.index = q->value(0).toInt();
         step.stepId = q->value(1).toString();
         step.uses = q->value(2).toString();
-        step.status = q->value(3).toString() == QLatin1String("succeeded") ? StepStatus::Succeeded
-                                                                           : StepStatus::Failed;
+        step.status = stepStatusFromString(q->value(3).toString());
         step.input = parseJson(q->value(4).toByteArray()).value_or(Json());
         step.output = parseJson(q->value(5).toByteArray()).value_or(Json());
         step.error = q->value(6).toString();

@@ -52,8 +52,15 @@ void tst_Pipeline::errorsNameTheField_data()
                                  << "payload.pipeline[0].uses";
     QTest::newRow("withNotObject") << R"({"pipeline":[{"id":"a","uses":"x","with":"s"}]})"
                                    << "payload.pipeline[0].with";
-    QTest::newRow("unknownStepKey") << R"({"pipeline":[{"id":"a","uses":"x","retry":{}}]})"
-                                    << "payload.pipeline[0].retry";
+    QTest::newRow("unknownStepKey") << R"({"pipeline":[{"id":"a","uses":"x","retries":3}]})"
+                                    << "payload.pipeline[0].retries";
+    QTest::newRow("badRetry") << R"({"pipeline":[{"id":"a","uses":"x","retry":{"backoff_ms":-1}}]})"
+                              << "payload.pipeline[0].retry.backoff_ms";
+    QTest::newRow("unknownRetryKey")
+        << R"({"pipeline":[{"id":"a","uses":"x","retry":{"attempts":2}}]})"
+        << "payload.pipeline[0].retry.attempts";
+    QTest::newRow("emptyIf") << R"({"pipeline":[{"id":"a","uses":"x","if":""}]})"
+                             << "payload.pipeline[0].if";
     QTest::newRow("badTimeout") << R"({"pipeline":[{"id":"a","uses":"x","timeout_seconds":0}]})"
                                 << "payload.pipeline[0].timeout_seconds";
     QTest::newRow("badOnError") << R"({"pipeline":[{"id":"a","uses":"x","on_error":"shrug"}]})"

@@ -7,6 +7,7 @@
 #include "tools/ToolRegistry.h"
 
 #include <QTest>
+#include <QTimeZone>
 
 using namespace ordinaut;
 
@@ -21,19 +22,57 @@ private slots:
     void continueAfterTemplateErrorGoesOn();
     void runContextIsInScope();
     void emptyPipelineSucceedsWithNoSteps();
+    void conditionSkipsOrRuns();
+    void badConditionFailsTheStep();
+    void retryRepeatsAFailingTool();
+    void nowDateAndEventAreInScope();
 
 private:
-    RunOutcome run(const char *document, std::vector<StepRecord> *records);
+    RunOutcome run(const char *document, std::vector<StepRecord> *records,
+                   const RunContext &base = RunContext{});
 };
 
-RunOutcome tst_Executor::run(const char *document, std::vector<StepRecord> *records)
+namespace {
+
+// Fails its first `failures` calls (a transient peer error), then echoes; counts calls.
+class FlakyTool final : public Tool
+{
+public:
+    explicit FlakyTool(int failures)
+        : m_failures(failures)
+    {}
+    QString name() const override { return QStringLiteral("test.flaky"); }
+    QString title() const override { return name(); }
+    QString description() const override { return name(); }
+    Json inputSchema() const override { return Json::object(); }
+    Json outputSchema() const override { return Json::object(); }
+    Result<Json> invoke(const Json &input, const ToolContext &) const override
+    {
+        if (++calls <= m_failures)
+            return Error{ErrorCode::Unavailable, QStringLiteral("peer unavailable"), {}};
+        return input;
+    }
+    mutable int calls = 0;
+
+private:
+    int m_failures;
+};
+
+std::shared_ptr<FlakyTool> g_flaky;
+
+} // namespace
+
+RunOutcome tst_Executor::run(const char *document, std::vector<StepRecord> *records,
+                             const RunContext &base)
 {
     const auto tools = ToolRegistry::withBuiltins();
+    if (g_flaky)
+        tools->add(g_flaky);
     Result<Pipeline> pipeline
         = Pipeline::fromJson(Json::parse(document), QStringLiteral("payload"));
     if (!pipeline)
         qFatal("bad test pipeline: %s", qPrintable(pipeline.error().describe()));
-    RunContext context;
+    RunContext context = base;
     context.runId = QStringLiteral("run-1");
     context.taskId = QStringLiteral("task-1");
     context.taskTitle = QStringLiteral("Greeter");
@@ -134,6 +173,79 @@ void tst_Executor::emptyPipelineSucceedsWithNoSteps()
     QVERIFY(outcome.status == RunStatus::Succeeded);
     QVERIFY(records.empty());
     QVERIFY(outcome.output.is_null());
+}
+
+void tst_Executor::conditionSkipsOrRuns()
+{
+    std::vector<StepRecord> records;
+    const RunOutcome outcome = run(R"({"params":{"level":"high"},"pipeline":[
+        {"id":"check","uses":"debug.echo","with":{"status":500}},
+        {"id":"alert","uses":"debug.echo","if":"steps.check.status >= 500","with":{"to":"ops"}},
+        {"id":"quiet","uses":"debug.echo","if":"${params.level == 'low'}","with":{"x":1}},
+        {"id":"summary","uses":"debug.echo",
+         "with":{"alerted":"${default(steps.alert.to, 'nobody')}",
+                 "quiet":"${default(steps.quiet.x, 'skipped')}"}}]})",
+                                   &records);
+    QVERIFY2(outcome.status == RunStatus::Succeeded, qPrintable(outcome.error));
+    QCOMPARE(int(records.size()), 4);
+    QVERIFY(records[1].status == StepStatus::Succeeded);
+    QVERIFY(records[2].status == StepStatus::Skipped);
+    QVERIFY(records[2].output.is_null());
+    QVERIFY(records[3].output == Json::parse(R"({"alerted":"ops","quiet":"skipped"})"));
+}
+
+void tst_Executor::badConditionFailsTheStep()
+{
+    std::vector<StepRecord> records;
+    const RunOutcome outcome = run(R"({"pipeline":[
+        {"id":"a","uses":"debug.echo","if":"steps.nothing.x == 1","with":{}}]})",
+                                   &records);
+    QVERIFY(outcome.status == RunStatus::Failed);
+    QVERIFY2(records[0].error.startsWith(
+                 QLatin1String("pipeline[0].if: 1:1: steps.nothing does not exist")),
+             qPrintable(records[0].error));
+}
+
+void tst_Executor::retryRepeatsAFailingTool()
+{
+    g_flaky = std::make_shared<FlakyTool>(2);
+    std::vector<StepRecord> records;
+    RunOutcome outcome = run(R"({"pipeline":[
+        {"id":"a","uses":"test.flaky","retry":{"max_attempts":3,"backoff_ms":1},"with":{"v":1}}]})",
+                             &records);
+    QVERIFY2(outcome.status == RunStatus::Succeeded, qPrintable(outcome.error));
+    QCOMPARE(g_flaky->calls, 3);
+
+    // Out of attempts: the last error, saying how many were made.
+    g_flaky = std::make_shared<FlakyTool>(5);
+    records.clear();
+    outcome = run(R"({"pipeline":[
+        {"id":"a","uses":"test.flaky","retry":{"max_attempts":2},"with":{"v":1}}]})",
+                  &records);
+    QVERIFY(outcome.status == RunStatus::Failed);
+    QCOMPARE(g_flaky->calls, 2);
+    QCOMPARE(records[0].error, QStringLiteral("peer unavailable (after 2 attempts)"));
+    g_flaky.reset();
+}
+
+void tst_Executor::nowDateAndEventAreInScope()
+{
+    RunContext context;
+    context.taskTimezone = QStringLiteral("Pacific/Kiritimati"); // UTC+14: often tomorrow
+    context.event = Json{{"topic", "mail.received"}, {"payload", {{"from", "ada@example.org"}}}};
+    std::vector<StepRecord> records;
+    const QDateTime before = QDateTime::currentDateTimeUtc();
+    const RunOutcome outcome = run(R"({"pipeline":[{"id":"a","uses":"debug.echo","with":{
+        "now":"${now}","date":"${date}","from":"${event.payload.from}","tz":"${task.timezone}"}}]})",
+                                   &records, context);
+    QVERIFY2(outcome.status == RunStatus::Succeeded, qPrintable(outcome.error));
+    const Json &out = records[0].output;
+    const auto now = parseInstant(out["now"].get<QString>());
+    QVERIFY(now && *now >= before.addMSecs(-1));
+    QCOMPARE(out["date"].get<QString>(),
+             now->toTimeZone(QTimeZone("Pacific/Kiritimati")).date().toString(Qt::ISODate));
+    QVERIFY(out["from"] == "ada@example.org");
+    QVERIFY(out["tz"] == "Pacific/Kiritimati");
 }
 
 QTEST_GUILESS_MAIN(tst_Executor)

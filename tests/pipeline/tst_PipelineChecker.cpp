@@ -52,6 +52,14 @@ void tst_PipelineChecker::refuses_data()
         << R"({"pipeline":[{"id":"a","uses":"debug.echo","with":{"subject":"Re: ${uper(task.title)}"}}]})"
         << "payload.pipeline[0].with.subject"
         << "1:7: unknown function 'uper' (did you mean 'upper'?)";
+    QTest::newRow("conditionOnLaterStep")
+        << R"({"pipeline":[{"id":"a","uses":"debug.echo","if":"steps.b.ok"},{"id":"b","uses":"debug.echo"}]})"
+        << "payload.pipeline[0].if"
+        << "1:1: steps.b.ok: step 'b' runs later";
+    QTest::newRow("conditionSyntax")
+        << R"({"pipeline":[{"id":"a","uses":"debug.echo","if":"${params.x ==}"}]})"
+        << "payload.pipeline[0].if"
+        << "1:14: expected a value, got '}'";
     QTest::newRow("laterStepInsideAFunction")
         << R"({"pipeline":[{"id":"a","uses":"debug.echo","with":{"v":"${default(len(steps.b.items), 0)}"}},
                                                   {"id":"b","uses":"debug.echo"}]})"

@@ -212,6 +212,10 @@ void tst_TaskService::validationErrorsNameTheFieldAndCreateNothing_data()
               {"id":"a","uses":"debug.echo","with":{"v":"${steps.b.x}"}},
               {"id":"b","uses":"debug.echo"}]}})"
         << "payload.pipeline[0].with.v: 1:3: steps.b.x: step 'b' runs later";
+    QTest::newRow("retryTooMany")
+        << R"({"title":"x","payload":{"pipeline":[{"id":"a","uses":"debug.echo",
+                                                   "retry":{"max_attempts":50}}]}})"
+        << "payload.pipeline[0].retry.max_attempts: must be an integer from 1 to 10";
     QTest::newRow("onceWithoutExpr")
         << QStringLiteral(R"({"title":"x","schedule_kind":"once",)") + step + QStringLiteral("}")
         << "schedule_expr: is required for a 'once' schedule";
