@@ -20,10 +20,11 @@ struct Node
 {
     Kind kind = Kind::Literal;
     Op op = Op::Eq;
-    Json literal; // Literal
-    QString name; // Root, Member (the key), Call (the function)
-    QString text; // the node's source, for messages
-    int line = 1; // where it starts
+    Json literal;    // Literal
+    QString name;    // Root, Member (the key), Call (the function)
+    std::string key; // `name` as the JSON key (Root, Member)
+    QString text;    // the node's source, for messages
+    int line = 1;    // where it starts
     int column = 1;
     std::vector<std::shared_ptr<const Node>> children;
 };
@@ -590,6 +591,7 @@ private:
                                                     .arg(describeToken(m_token)));
                 auto node = make(Kind::Member, start);
                 node->name = m_token.text;
+                node->key = m_token.text.toStdString();
                 node->children = {base};
                 if (!advance())
                     return false;
@@ -661,6 +663,7 @@ private:
             }
             auto node = make(Kind::Root, token.offset);
             node->name = token.text;
+            node->key = token.text.toStdString();
             finish(*node);
             out = node;
             return true;
@@ -879,7 +882,7 @@ private:
     Result<const Json *> resolve(const Node &node, Json &holder)
     {
         if (node.kind == Kind::Root) {
-            const auto it = m_scope.find(node.name.toStdString());
+            const auto it = m_scope.find(node.key);
             if (it == m_scope.end()) {
                 const QString why = node.name == QLatin1String("event")
                                         ? QStringLiteral(" (the run was not started by an event)")
@@ -917,7 +920,7 @@ private:
                             QStringLiteral("%1 is %2, so it has no '%3'")
                                 .arg(baseNode.text, typeName(container), node.name),
                             container.is_null() ? ErrorCode::NotFound : ErrorCode::InvalidArgument);
-            const auto it = container.find(node.name.toStdString());
+            const auto it = container.find(node.key);
             if (it == container.end())
                 return fail(node,
                             QStringLiteral("%1 does not exist (%2 has: %3)")
