@@ -6,6 +6,7 @@
 #include "api/TokenSigner.h"
 #include "core/Clock.h"
 #include "runtime/Engine.h"
+#include "runtime/EventBus.h"
 #include "schedule/BusinessCalendar.h"
 #include "secrets/SigningSecret.h"
 #include "service/ScheduleService.h"
@@ -14,9 +15,11 @@
 
 #include <QCommandLineParser>
 #include <QCoreApplication>
+#include <QEventLoop>
 #include <QFile>
 #include <QFileInfo>
 #include <QHash>
+#include <QTemporaryDir>
 #include <QTextStream>
 
 #include <cstdio>
@@ -47,6 +50,7 @@ const char *const kUsage = R"(Usage:
   ordinaut-server token create [--data-dir DIR] [--name NAME]
   ordinaut-server preview --kind rrule|cron|once|event|manual [--expr EXPR] [--tz ZONE]
                           [--dtstart LOCAL] [--count N] [--after INSTANT] [--calendar FILE.ics]
+  ordinaut-server run FILE.json [--data-dir DIR]   run a pipeline document once, print the run
 
 The data folder defaults to $ORDINAUT_DATA_DIR, else the platform's application-data folder.
 )";
@@ -108,6 +112,62 @@ int createToken(const QCommandLineParser &parser, const QString &dataDir)
           << "Send it as: Authorization: Bearer <token>" << Qt::endl;
     QTextStream(stdout) << TokenSigner(*secret).issue(agent->id) << Qt::endl;
     return 0;
+}
+
+// Runs a pipeline document once on a whole engine and prints the run record as JSON: the data
+// folder keeps it when given, a temporary one is used otherwise. Exit 0 only if it succeeded.
+int runOnce(const QString &file, const QString &dataDirOption)
+{
+    QFile input(file);
+    if (!input.open(QIODevice::ReadOnly))
+        return fail(QStringLiteral("%1: %2").arg(file, input.errorString()), 2);
+    const auto document = parseJson(input.readAll());
+    if (!document || !document->is_object())
+        return fail(QStringLiteral("%1: not a JSON object (a pipeline document: "
+                                   "{\"params\": {…}, \"pipeline\": [{\"id\", \"uses\", "
+                                   "\"with\"}, …]})")
+                        .arg(file),
+                    2);
+    QTemporaryDir scratch;
+    const QString dataDir = dataDirOption.isEmpty() ? scratch.path() : dataDirOption;
+    Result<std::unique_ptr<Engine>> engine = Engine::create(EngineOptions{dataDir, 1, nullptr});
+    if (!engine)
+        return fail(engine.error().describe());
+    Services services(**engine);
+    // A task document ({"title", "payload", …}) runs as it is; a bare pipeline document becomes
+    // the payload of a manual task named after the file.
+    Json task = document->contains("payload") ? *document : Json{{"payload", *document}};
+    task["schedule_kind"] = "manual";
+    task.erase("schedule_expr");
+    if (!task.contains("title"))
+        task["title"] = QFileInfo(file).completeBaseName();
+    Result<Task> created = services.tasks.create(task, QStringLiteral("cli"));
+    if (!created)
+        return fail(QStringLiteral("%1: %2").arg(file, created.error().describe()), 2);
+
+    QEventLoop loop;
+    QString runId;
+    QObject::connect(&(*engine)->eventBus(), &EventBus::eventPublished, &loop,
+                     [&](const Event &event) {
+                         if (event.topic == QLatin1String("run.finished")
+                             && event.payload.value("run_id", std::string()) == runId.toStdString())
+                             loop.quit();
+                     });
+    (*engine)->start();
+    Result<Run> queued
+        = services.runs.runNow(created->id, RunTrigger::Manual, QStringLiteral("cli"));
+    if (!queued)
+        return fail(queued.error().describe());
+    runId = queued->id;
+    // The run may have finished before the connection saw it: look once, then wait.
+    if (Result<Run> now = services.runs.get(runId, false); !now || !now->isFinished())
+        loop.exec();
+    (*engine)->stop();
+    Result<Run> run = services.runs.get(runId, true);
+    if (!run)
+        return fail(run.error().describe());
+    QTextStream(stdout) << QString::fromUtf8(dumpJson(run->toJson(true))) << Qt::endl;
+    return run->status == RunStatus::Succeeded ? 0 : 1;
 }
 
 // Prints the next occurrences of a schedule as JSON, exactly as POST /api/v1/schedules/preview
@@ -185,7 +245,7 @@ int main(int argc, char **argv)
     parser.addHelpOption();
     parser.addVersionOption();
     parser.addPositionalArgument(QStringLiteral("command"),
-                                 QStringLiteral("serve | token create | preview"));
+                                 QStringLiteral("serve | token create | preview | run FILE.json"));
     parser.addOption(
         {QStringLiteral("data-dir"), QStringLiteral("Data folder."), QStringLiteral("DIR")});
     parser.addOption({QStringLiteral("listen"),
@@ -209,6 +269,10 @@ int main(int argc, char **argv)
     const QStringList args = parser.positionalArguments();
     if (args == QStringList{QStringLiteral("preview")})
         return preview(parser);
+    if (args.size() == 2 && args[0] == QLatin1String("run"))
+        return runOnce(args[1], parser.isSet(QStringLiteral("data-dir"))
+                                    ? resolveDataDir(parser.value(QStringLiteral("data-dir")))
+                                    : QString());
     const QString dataDir = resolveDataDir(parser.value(QStringLiteral("data-dir")));
     if (dataDir.isEmpty())
         return fail(QStringLiteral("no data folder: pass --data-dir DIR or set ORDINAUT_DATA_DIR"),

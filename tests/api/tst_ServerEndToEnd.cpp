@@ -3,6 +3,7 @@
 // its status, and bad requests that must be refused as problem+json without creating anything.
 #include "support/TempDataDir.h"
 
+#include <QDir>
 #include <QEventLoop>
 #include <QFile>
 #include <QHttpServer>
@@ -13,6 +14,7 @@
 #include <QNetworkReply>
 #include <QProcess>
 #include <QRegularExpression>
+#include <QTemporaryFile>
 #include <QTest>
 #include <QTimer>
 
@@ -49,6 +51,7 @@ private slots:
     void unknownTaskIsNotFound();
     void previewMatchesBetweenApiAndCli();
     void businessCalendarsOverHttpAndCli();
+    void runCommandRunsAPipelineOnce();
     void serverStopsCleanlyOnSigterm();
 
 private:
@@ -469,6 +472,58 @@ void tst_ServerEndToEnd::businessCalendarsOverHttpAndCli()
         = request("PATCH", QStringLiteral("/api/v1/settings"), R"({"scheduler.run_all_cap":4})");
     QCOMPARE(setting.status, 200);
     QVERIFY(setting.json()["scheduler.run_all_cap"] == 4);
+}
+
+void tst_ServerEndToEnd::runCommandRunsAPipelineOnce()
+{
+    auto runFile = [&](const QByteArray &document, int *exitCode, QByteArray *errors) {
+        QTemporaryFile file(QDir::tempPath() + QStringLiteral("/pipeline-XXXXXX.json"));
+        file.open();
+        file.write(document);
+        file.close();
+        QProcess cli;
+        // Wait with the event loop running: the pipeline calls m_peer, which lives on this thread.
+        QEventLoop loop;
+        connect(&cli, &QProcess::finished, &loop, &QEventLoop::quit);
+        QTimer::singleShot(30000, &loop, &QEventLoop::quit);
+        cli.start(QStringLiteral(ORDINAUT_SERVER_PATH), {QStringLiteral("run"), file.fileName()});
+        loop.exec();
+        *exitCode = cli.exitCode();
+        *errors = cli.readAllStandardError();
+        return Json::parse(cli.readAllStandardOutput().toStdString(), nullptr, false);
+    };
+    int code = -1;
+    QByteArray errors;
+    // Calls the peer over real HTTP, then shapes its answer with expressions.
+    const QByteArray good = QByteArrayLiteral(R"({"params":{"url":"http://127.0.0.1:)")
+                            + QByteArray::number(m_peerPort) + R"(/metrics"},"pipeline":[
+        {"id":"fetch","uses":"http.request","with":{"url":"${params.url}"}},
+        {"id":"check","uses":"debug.echo","if":"steps.fetch.status == 200",
+         "with":{"value":"${steps.fetch.body.value}","label":"${steps.fetch.body.value > 40 ? 'high' : 'low'}"}},
+        {"id":"never","uses":"debug.echo","if":"${false}","with":{}}]})";
+    const Json run = runFile(good, &code, &errors);
+    QCOMPARE(code, 0);
+    QVERIFY2(run["status"] == "succeeded", run.dump().c_str());
+    QCOMPARE(int(run["steps"].size()), 3);
+    QVERIFY(run["steps"][0]["id"] == "fetch");
+    QVERIFY(run["steps"][1]["output"] == (Json{{"value", 42}, {"label", "high"}}));
+    QVERIFY(run["steps"][2]["status"] == "skipped");
+
+    const Json failed
+        = runFile(R"({"pipeline":[{"id":"a","uses":"debug.echo","with":{"x":"${steps.a.y}"}}]})",
+                  &code, &errors);
+    QVERIFY(failed.is_discarded() || code == 2); // refused when saved: a step cannot use itself
+    const Json failing = runFile(
+        R"({"pipeline":[{"id":"a","uses":"debug.echo","with":{"x":"${fromJson('nope')}"}}]})",
+        &code, &errors);
+    QCOMPARE(code, 1);
+    QVERIFY(failing["status"] == "failed");
+    QVERIFY(failing["steps"][0]["error"].get<std::string>().find("fromJson(): not valid JSON")
+            != std::string::npos);
+
+    runFile(R"({"pipeline":[{"id":"a","uses":"nope"}]})", &code, &errors);
+    QCOMPARE(code, 2);
+    QVERIFY2(errors.contains("payload.pipeline[0].uses: unknown tool 'nope'"), errors.constData());
 }
 
 void tst_ServerEndToEnd::serverStopsCleanlyOnSigterm()
