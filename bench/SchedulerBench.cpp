@@ -204,16 +204,16 @@ int main(int argc, char **argv)
     engineThread.quit();
     engineThread.wait();
 
-    const int early = int(std::count_if(lateness.begin(), lateness.end(),
-                                        [](qint64 us) { return us < 0; }));
+    const int early
+        = int(std::count_if(lateness.begin(), lateness.end(), [](qint64 us) { return us < 0; }));
     if (lateness.empty()) {
         std::printf("no firings recorded\n");
         return 1;
     }
     std::printf("fire lateness with %d active schedules over %zu firings: p50 %.0f us, p99 %.0f "
                 "us, max %.0f us, early %d\n",
-                kSchedules, lateness.size(), percentile(lateness, 0.5),
-                percentile(lateness, 0.99), percentile(lateness, 1.0), early);
+                kSchedules, lateness.size(), percentile(lateness, 0.5), percentile(lateness, 0.99),
+                percentile(lateness, 1.0), early);
     db->reset();
     if (idleSeconds > 0 && idleWakeUps(dir.path(), idleSeconds) != 0)
         return 1;

@@ -34,12 +34,18 @@ void TemplateBench::initTestCase()
     // A morning-briefing pipeline: fetch, filter, summarise, format, send, log.
     m_withs = {
         Json::parse(R"({"url":"${params.api}/weather?city=${params.city}","timeout_seconds":10})"),
-        Json::parse(R"({"url":"${params.api}/calendar/${date}","headers":{"Authorization":"Bearer ${params.token}"}})"),
-        Json::parse(R"({"events":"${steps.calendar.body.items}","count":"${len(steps.calendar.body.items)}"})"),
-        Json::parse(R"({"prompt":"Summarise: ${json(steps.weather.body)} and ${steps.filter.count} events","max_tokens":300})"),
-        Json::parse(R"({"level":"${steps.weather.body.temp < 0 ? 'warn' : 'info'}","first":"${default(steps.calendar.body.items[0].title, 'none')}"})"),
-        Json::parse(R"({"subject":"Briefing for ${formatDate(now, 'dddd d MMMM')}","to":"${params.email}"})"),
-        Json::parse(R"({"text":"${steps.summary.text}\n\n${join(split(params.tags, ','), ' · ')}"})"),
+        Json::parse(
+            R"({"url":"${params.api}/calendar/${date}","headers":{"Authorization":"Bearer ${params.token}"}})"),
+        Json::parse(
+            R"({"events":"${steps.calendar.body.items}","count":"${len(steps.calendar.body.items)}"})"),
+        Json::parse(
+            R"({"prompt":"Summarise: ${json(steps.weather.body)} and ${steps.filter.count} events","max_tokens":300})"),
+        Json::parse(
+            R"({"level":"${steps.weather.body.temp < 0 ? 'warn' : 'info'}","first":"${default(steps.calendar.body.items[0].title, 'none')}"})"),
+        Json::parse(
+            R"({"subject":"Briefing for ${formatDate(now, 'dddd d MMMM')}","to":"${params.email}"})"),
+        Json::parse(
+            R"({"text":"${steps.summary.text}\n\n${join(split(params.tags, ','), ' · ')}"})"),
         Json::parse(R"({"ok":"${steps.send.status == 'sent' && steps.format.level != 'error'}"})"),
         Json::parse(R"({"run":"${run.id}","task":"${task.title}","when":"${run.scheduled_for}"})"),
         Json::parse(R"({"log":"${upper(steps.format.level)}: ${trim(steps.summary.text)}"})"),
@@ -69,7 +75,8 @@ void TemplateBench::renderAll()
 
 void TemplateBench::renderTenSteps()
 {
-    QBENCHMARK {
+    QBENCHMARK
+    {
         renderAll();
     }
 }

@@ -181,6 +181,10 @@
         <translation>Erfolgreich</translation>
     </message>
     <message>
+        <source>Skipped</source>
+        <translation>Übersprungen</translation>
+    </message>
+    <message>
         <source>Failed</source>
         <translation>Fehlgeschlagen</translation>
     </message>

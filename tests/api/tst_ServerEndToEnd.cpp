@@ -2,6 +2,7 @@
 // folder, a token from `token create`, a `once` task that calls a local HTTP server and echoes
 // its status, and bad requests that must be refused as problem+json without creating anything.
 #include "support/TempDataDir.h"
+#include "support/TestData.h"
 
 #include <QDir>
 #include <QEventLoop>
@@ -394,9 +395,7 @@ void tst_ServerEndToEnd::previewMatchesBetweenApiAndCli()
 
 void tst_ServerEndToEnd::businessCalendarsOverHttpAndCli()
 {
-    QFile file(QFINDTESTDATA("../data/us-holidays.ics"));
-    QVERIFY(file.open(QIODevice::ReadOnly));
-    const QByteArray ics = file.readAll();
+    const QByteArray ics = ordinaut::test::testData("us-holidays.ics");
     const QString path = QStringLiteral("/api/v1/calendars/us-holidays");
 
     const Reply created = request("PUT", path, ics, "text/calendar");
@@ -435,7 +434,7 @@ void tst_ServerEndToEnd::businessCalendarsOverHttpAndCli()
                QStringLiteral("--tz"), QStringLiteral("America/New_York"),
                QStringLiteral("--count"), QStringLiteral("5"), QStringLiteral("--after"),
                QStringLiteral("2026-12-21T00:00:00Z"), QStringLiteral("--calendar"),
-               file.fileName()});
+               ordinaut::test::testDataPath("us-holidays.ics")});
     QVERIFY(cli.waitForFinished(30000));
     QCOMPARE(cli.exitCode(), 0);
     QVERIFY(Json::parse(cli.readAllStandardOutput().toStdString()) == api.json());

@@ -1,10 +1,11 @@
 // BusinessCalendar: .ics import with libical (all-day, timed, multi-day, recurring, excluded and
 // cancelled events), refusals that say why, and schedules skipping its days in their own zone.
+#include "support/TestData.h"
+
 #include "core/Json.h"
 #include "schedule/BusinessCalendar.h"
 #include "schedule/Recurrence.h"
 
-#include <QFile>
 #include <QTest>
 
 using namespace ordinaut;
@@ -13,10 +14,7 @@ namespace {
 
 QByteArray fixture()
 {
-    QFile file(QFINDTESTDATA("../data/us-holidays.ics"));
-    if (!file.open(QIODevice::ReadOnly))
-        qFatal("missing test data us-holidays.ics");
-    return file.readAll();
+    return test::testData("us-holidays.ics");
 }
 
 QDateTime utc(const char *text)

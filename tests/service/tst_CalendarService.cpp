@@ -2,6 +2,7 @@
 // refusals that change nothing, previews that show skipped occurrences, and the scheduler
 // passing over a holiday.
 #include "support/TempDataDir.h"
+#include "support/TestData.h"
 
 #include "core/Clock.h"
 #include "runtime/Engine.h"
@@ -12,7 +13,6 @@
 #include "store/RunStore.h"
 #include "store/TaskStore.h"
 
-#include <QFile>
 #include <QStandardPaths>
 #include <QTest>
 
@@ -22,10 +22,7 @@ namespace {
 
 QByteArray fixture()
 {
-    QFile file(QFINDTESTDATA("../data/us-holidays.ics"));
-    if (!file.open(QIODevice::ReadOnly))
-        qFatal("missing test data us-holidays.ics");
-    return file.readAll();
+    return test::testData("us-holidays.ics");
 }
 
 QDateTime utc(const char *text)
