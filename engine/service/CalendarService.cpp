@@ -70,8 +70,11 @@ Result<CalendarImport> CalendarService::import(const QString &name, const QByteA
             return task.error();
         if (task->status != TaskStatus::Active)
             continue;
-        Result<QDateTime> next
-            = Recurrence::nextAfter(task->schedule, now.addMSecs(-1), &*calendar);
+        // From the stored next run when it is already due, so an occurrence not yet fired stays.
+        QDateTime from = now.addMSecs(-1);
+        if (task->nextRunAt.isValid() && task->nextRunAt <= now)
+            from = task->nextRunAt.addMSecs(-1);
+        Result<QDateTime> next = Recurrence::nextAfter(task->schedule, from, &*calendar);
         if (!next)
             return Error::invalid(QStringLiteral("ics"),
                                   QStringLiteral("task %1 would have no schedule left: %2")

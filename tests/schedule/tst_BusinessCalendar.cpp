@@ -9,18 +9,9 @@
 #include <QTest>
 
 using namespace ordinaut;
+using ordinaut::test::utc;
 
 namespace {
-
-QByteArray fixture()
-{
-    return test::testData("us-holidays.ics");
-}
-
-QDateTime utc(const char *text)
-{
-    return *parseInstant(QString::fromLatin1(text));
-}
 
 QByteArray wrap(const char *events)
 {
@@ -48,8 +39,8 @@ private slots:
 
 void tst_BusinessCalendar::importReadsEveryKindOfEvent()
 {
-    Result<BusinessCalendar> calendar
-        = BusinessCalendar::fromIcs(QStringLiteral("us-holidays"), fixture());
+    Result<BusinessCalendar> calendar = BusinessCalendar::fromIcs(
+        QStringLiteral("us-holidays"), test::testData("us-holidays.ics"));
     QVERIFY2(calendar, qPrintable(calendar ? QString() : calendar.error().describe()));
     auto summary = [&](int y, int m, int d) {
         const CalendarDay *day = calendar->find(QDate(y, m, d));
@@ -104,9 +95,9 @@ void tst_BusinessCalendar::badCalendarsSayWhy_data()
                             << wrap("BEGIN:VEVENT\r\nUID:a\r\nDTSTART;VALUE=DATE:20260101\r\n"
                                     "DTEND;VALUE=DATE:20270601\r\nSUMMARY:Long\r\nEND:VEVENT\r\n")
                             << QStringLiteral("ics: event 'Long' lasts 516 days");
-    QTest::newRow("badName") << QStringLiteral("us holidays") << fixture()
+    QTest::newRow("badName") << QStringLiteral("us holidays") << test::testData("us-holidays.ics")
                              << QStringLiteral("name: 'us holidays' is not a calendar name");
-    QTest::newRow("emptyName") << QString() << fixture()
+    QTest::newRow("emptyName") << QString() << test::testData("us-holidays.ics")
                                << QStringLiteral("name: '' is not a calendar name");
 }
 
@@ -124,7 +115,8 @@ void tst_BusinessCalendar::badCalendarsSayWhy()
 
 void tst_BusinessCalendar::storedDaysRoundTrip()
 {
-    const BusinessCalendar original = *BusinessCalendar::fromIcs(QStringLiteral("h"), fixture());
+    const BusinessCalendar original
+        = *BusinessCalendar::fromIcs(QStringLiteral("h"), test::testData("us-holidays.ics"));
     Result<BusinessCalendar> read
         = BusinessCalendar::fromStored(QStringLiteral("h"), original.daysToJson());
     QVERIFY(read);
@@ -177,8 +169,8 @@ void tst_BusinessCalendar::occurrencesOnItsDaysAreSkippedInTheScheduleZone()
     QFETCH(QDateTime, after);
     QFETCH(QDateTime, expected);
     QFETCH(QList<QDateTime>, skipped);
-    const BusinessCalendar calendar
-        = *BusinessCalendar::fromIcs(QStringLiteral("us-holidays"), fixture());
+    const BusinessCalendar calendar = *BusinessCalendar::fromIcs(QStringLiteral("us-holidays"),
+                                                                 test::testData("us-holidays.ics"));
     Schedule schedule{ScheduleKind::RRule, rule, dtstart, zone, QStringLiteral("us-holidays")};
     std::vector<QDateTime> passed;
     Result<QDateTime> next = Recurrence::nextAfter(schedule, after, &calendar, &passed);
@@ -193,8 +185,8 @@ void tst_BusinessCalendar::occurrencesOnItsDaysAreSkippedInTheScheduleZone()
 
 void tst_BusinessCalendar::cronSchedulesSkipToo()
 {
-    const BusinessCalendar calendar
-        = *BusinessCalendar::fromIcs(QStringLiteral("us-holidays"), fixture());
+    const BusinessCalendar calendar = *BusinessCalendar::fromIcs(QStringLiteral("us-holidays"),
+                                                                 test::testData("us-holidays.ics"));
     const Schedule schedule{ScheduleKind::Cron, QStringLiteral("0 9 * * *"), QString(),
                             QStringLiteral("America/New_York"), QStringLiteral("us-holidays")};
     Result<QDateTime> next

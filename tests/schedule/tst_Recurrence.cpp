@@ -1,6 +1,7 @@
 // Recurrence: next occurrences of RRULEs in a zone (including far from dtstart and across DST),
 // once instants, and errors that name the offending field.
 #include "schedule/Recurrence.h"
+#include "support/TestData.h"
 
 #include "core/Json.h"
 
@@ -8,17 +9,13 @@
 #include <QTest>
 
 using namespace ordinaut;
+using ordinaut::test::utc;
 
 namespace {
 
 Schedule rrule(const QString &rule, const QString &dtstart, const QString &zone)
 {
     return Schedule{ScheduleKind::RRule, rule, dtstart, zone};
-}
-
-QDateTime utc(const char *text)
-{
-    return *parseInstant(QString::fromLatin1(text));
 }
 
 } // namespace

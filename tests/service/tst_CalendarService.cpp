@@ -17,18 +17,9 @@
 #include <QTest>
 
 using namespace ordinaut;
+using ordinaut::test::utc;
 
 namespace {
-
-QByteArray fixture()
-{
-    return test::testData("us-holidays.ics");
-}
-
-QDateTime utc(const char *text)
-{
-    return *parseInstant(QString::fromLatin1(text));
-}
 
 const QByteArray kOnlyChristmas = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\n"
                                   "BEGIN:VEVENT\r\nUID:c\r\nDTSTART;VALUE=DATE:20261225\r\n"
@@ -90,8 +81,8 @@ void tst_CalendarService::cleanup()
 
 void tst_CalendarService::importListsAndReads()
 {
-    Result<CalendarImport> imported = m_services->calendars.import(QStringLiteral("us-holidays"),
-                                                                   fixture(), QStringLiteral("t"));
+    Result<CalendarImport> imported = m_services->calendars.import(
+        QStringLiteral("us-holidays"), test::testData("us-holidays.ics"), QStringLiteral("t"));
     QVERIFY2(imported, qPrintable(imported ? QString() : imported.error().describe()));
     QVERIFY(imported->created);
     QCOMPARE(imported->record.dayCount, 231);
@@ -105,7 +96,7 @@ void tst_CalendarService::importListsAndReads()
 
     Result<CalendarRecord> read = m_services->calendars.get(QStringLiteral("us-holidays"));
     QVERIFY(read);
-    QCOMPARE(read->source, fixture());
+    QCOMPARE(read->source, test::testData("us-holidays.ics"));
     const Json json = CalendarService::toJson(*read, true);
     QCOMPARE(int(json["days"].size()), 231);
     QVERIFY(json["days"][0] == (Json{{"date", "2026-01-01"}, {"summary", "New Year's Day"}}));
@@ -142,8 +133,8 @@ void tst_CalendarService::taskNamingACalendarSkipsItsDays()
     QVERIFY(!refused);
     QCOMPARE(refused.error().field, QStringLiteral("calendar"));
 
-    QVERIFY(m_services->calendars.import(QStringLiteral("us-holidays"), fixture(),
-                                         QStringLiteral("t")));
+    QVERIFY(m_services->calendars.import(QStringLiteral("us-holidays"),
+                                         test::testData("us-holidays.ics"), QStringLiteral("t")));
     m_clock->set(utc("2026-12-24T15:00:00Z"));
     Result<Task> task = m_services->tasks.create(Json::parse(kDailyTask), QStringLiteral("t"));
     QVERIFY2(task, qPrintable(task ? QString() : task.error().describe()));
@@ -180,8 +171,8 @@ void tst_CalendarService::replacingACalendarReschedulesItsTasks()
     // with the next run due on the 30th, replacing the calendar moves it to the 31st.
     m_clock->set(utc("2026-12-29T15:00:00Z"));
     QVERIFY(TaskStore(m_engine->database()).setNextRunAt(task->id, utc("2026-12-30T14:00:00Z")));
-    Result<CalendarImport> replaced = m_services->calendars.import(QStringLiteral("us-holidays"),
-                                                                   fixture(), QStringLiteral("t"));
+    Result<CalendarImport> replaced = m_services->calendars.import(
+        QStringLiteral("us-holidays"), test::testData("us-holidays.ics"), QStringLiteral("t"));
     QVERIFY(replaced);
     QVERIFY(!replaced->created);
     QCOMPARE(replaced->tasksRescheduled, 1);
@@ -190,8 +181,8 @@ void tst_CalendarService::replacingACalendarReschedulesItsTasks()
 
 void tst_CalendarService::calendarInUseCannotBeRemoved()
 {
-    QVERIFY(m_services->calendars.import(QStringLiteral("us-holidays"), fixture(),
-                                         QStringLiteral("t")));
+    QVERIFY(m_services->calendars.import(QStringLiteral("us-holidays"),
+                                         test::testData("us-holidays.ics"), QStringLiteral("t")));
     Result<Task> task = m_services->tasks.create(Json::parse(kDailyTask), QStringLiteral("t"));
     QVERIFY(task);
     Status removed
@@ -211,8 +202,8 @@ void tst_CalendarService::calendarInUseCannotBeRemoved()
 
 void tst_CalendarService::previewShowsSkippedOccurrences()
 {
-    QVERIFY(m_services->calendars.import(QStringLiteral("us-holidays"), fixture(),
-                                         QStringLiteral("t")));
+    QVERIFY(m_services->calendars.import(QStringLiteral("us-holidays"),
+                                         test::testData("us-holidays.ics"), QStringLiteral("t")));
     Result<SchedulePreview> preview = m_services->schedules.preview(Json::parse(R"({
         "schedule_kind":"cron","schedule_expr":"0 9 * * 1-5","timezone":"America/New_York",
         "calendar":"us-holidays","count":3,"after":"2026-12-24T15:00:00Z"})"));
@@ -235,8 +226,8 @@ void tst_CalendarService::previewShowsSkippedOccurrences()
 
 void tst_CalendarService::schedulerPassesOverAHoliday()
 {
-    QVERIFY(m_services->calendars.import(QStringLiteral("us-holidays"), fixture(),
-                                         QStringLiteral("t")));
+    QVERIFY(m_services->calendars.import(QStringLiteral("us-holidays"),
+                                         test::testData("us-holidays.ics"), QStringLiteral("t")));
     m_clock->set(utc("2026-12-23T15:00:00Z"));
     Result<Task> task = m_services->tasks.create(Json::parse(kDailyTask), QStringLiteral("t"));
     QVERIFY(task);

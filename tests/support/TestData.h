@@ -2,6 +2,7 @@
 #pragma once
 
 #include <QByteArray>
+#include <QDateTime>
 
 namespace ordinaut::test {
 
@@ -9,5 +10,7 @@ namespace ordinaut::test {
 QByteArray testData(const char *name);
 // Its absolute path, for handing to a command line.
 QString testDataPath(const char *name);
+// An ISO 8601 instant with its offset ("2026-12-25T14:00:00Z"); aborts on a typo.
+QDateTime utc(const char *text);
 
 } // namespace ordinaut::test
