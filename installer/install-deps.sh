@@ -11,6 +11,10 @@ DEBIAN_PACKAGES=(
     qt6-l10n-tools libqt6sql6-sqlite libgl-dev
     # secrets in the OS keychain, RFC 5545 recurrences, JSON
     qtkeychain-qt6-dev libical-dev nlohmann-json3-dev
+    # JSON Schema validation of tool input and output; SMTP for email.send
+    libvalijson-dev libcurl4-openssl-dev
+    # tests: a real SMTP sink
+    python3 python3-aiosmtpd
 )
 
 if [ -r /etc/os-release ] && grep -qiE '^(ID|ID_LIKE)=.*(debian|ubuntu)' /etc/os-release; then
@@ -37,14 +41,15 @@ cat <<'MSG'
 This script installs packages on Debian and Ubuntu only. On other systems install:
 
   macOS (Homebrew):
-    brew install cmake ninja ccache pkg-config clang-format qt qtkeychain libical nlohmann-json
+    brew install cmake ninja ccache pkg-config clang-format qt qtkeychain libical nlohmann-json valijson curl
 
   Windows (vcpkg, with Visual Studio 2022 and CMake):
-    vcpkg install qtbase qthttpserver qtwebsockets qttools qtkeychain-qt6 libical nlohmann-json
+    vcpkg install qtbase qthttpserver qtwebsockets qttools qtkeychain-qt6 libical nlohmann-json valijson curl
     then configure with -DCMAKE_TOOLCHAIN_FILE=<vcpkg>/scripts/buildsystems/vcpkg.cmake
 
   Fedora (dnf):
     dnf install cmake ninja-build ccache gcc-c++ qt6-qtbase-devel qt6-qthttpserver-devel \
-        qt6-qtwebsockets-devel qt6-qttools-devel qtkeychain-qt6-devel libical-devel json-devel
+        qt6-qtwebsockets-devel qt6-qttools-devel qtkeychain-qt6-devel libical-devel json-devel \
+        valijson-devel libcurl-devel
 MSG
 exit 1

@@ -5,6 +5,7 @@
 #include "Template.h"
 
 #include "core/Clock.h"
+#include "core/JsonSchema.h"
 #include "tools/ToolRegistry.h"
 
 #include <QThread>
@@ -39,7 +40,58 @@ Result<bool> conditionHolds(const QString &condition, const Json &scope, const Q
     return Expression::truthy(*value);
 }
 
+Error violationError(const QString &base, const SchemaViolation &violation)
+{
+    return Error::invalid(JsonSchema::joinPath(base, violation.path),
+                          violation.message
+                              + QStringLiteral(" (schema %1)").arg(violation.schemaPath));
+}
+
 } // namespace
+
+Result<Json> Executor::invokeTool(const ToolRegistry::Entry &entry, const Step &step,
+                                  const QString &stepPath, const Json &input,
+                                  const RunContext &context, const QDateTime &startedAt) const
+{
+    // The rendered input is checked before the call, so a tool never sees a malformed one.
+    if (const auto violations = entry.input.validate(input); !violations.empty())
+        return violationError(stepPath + QStringLiteral(".with"), violations.front());
+    ToolContext toolContext;
+    toolContext.runId = context.runId;
+    toolContext.taskId = context.taskId;
+    toolContext.stepId = step.id;
+    toolContext.now = startedAt;
+    toolContext.ledger = context.ledger;
+    toolContext.timeoutMs = step.timeoutSeconds.value_or(kDefaultStepTimeoutSeconds) * 1000;
+    // The tool's own failures are retried; a bad template or input is not.
+    Result<Json> output = Error::internal(QString());
+    int backoffMs = step.retry.backoffMs;
+    for (int attempt = 1;; ++attempt) {
+        output = entry.tool->invoke(input, toolContext);
+        if (output || attempt >= step.retry.maxAttempts)
+            break;
+        if (backoffMs > 0)
+            QThread::msleep(static_cast<unsigned long>(backoffMs));
+        backoffMs = std::min(backoffMs * 2, kMaxRetryBackoffMs);
+    }
+    if (!output) {
+        if (step.retry.maxAttempts > 1)
+            return Error{output.error().code,
+                         output.error().message
+                             + QStringLiteral(" (after %1 attempts)").arg(step.retry.maxAttempts),
+                         output.error().field};
+        return output;
+    }
+    // A tool that breaks its own promise is a bug in the tool; say where.
+    if (const auto violations = entry.output.validate(*output); !violations.empty())
+        return Error{
+            ErrorCode::Internal,
+            QStringLiteral("tool '%1' returned output that breaks its schema: %2")
+                .arg(step.uses,
+                     violationError(QStringLiteral("output"), violations.front()).describe()),
+            {}};
+    return output;
+}
 
 RunOutcome Executor::execute(const Pipeline &pipeline, const RunContext &context,
                              const std::function<void(const StepRecord &)> &onStep) const
@@ -102,32 +154,12 @@ RunOutcome Executor::execute(const Pipeline &pipeline, const RunContext &context
             record.input = step.with;
         } else {
             record.input = *input;
-            const Tool *tool = m_tools.find(step.uses);
-            if (!tool) {
+            const ToolRegistry::Entry *entry = m_tools.entry(step.uses);
+            if (!entry) {
                 output = Error::invalid(stepPath + QStringLiteral(".uses"),
                                         QStringLiteral("unknown tool '%1'").arg(step.uses));
             } else {
-                ToolContext toolContext;
-                toolContext.runId = context.runId;
-                toolContext.stepId = step.id;
-                toolContext.timeoutMs
-                    = step.timeoutSeconds.value_or(kDefaultStepTimeoutSeconds) * 1000;
-                // The tool's own failures are retried; a bad template above is not.
-                int backoffMs = step.retry.backoffMs;
-                for (int attempt = 1;; ++attempt) {
-                    output = tool->invoke(*input, toolContext);
-                    if (output || attempt >= step.retry.maxAttempts)
-                        break;
-                    if (backoffMs > 0)
-                        QThread::msleep(static_cast<unsigned long>(backoffMs));
-                    backoffMs = std::min(backoffMs * 2, kMaxRetryBackoffMs);
-                }
-                if (!output && step.retry.maxAttempts > 1)
-                    output = Error{
-                        output.error().code,
-                        output.error().message
-                            + QStringLiteral(" (after %1 attempts)").arg(step.retry.maxAttempts),
-                        output.error().field};
+                output = invokeTool(*entry, step, stepPath, *input, context, record.startedAt);
             }
         }
         record.finishedAt = m_clock.now();

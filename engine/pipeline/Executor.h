@@ -5,13 +5,14 @@
 
 #include "core/Pipeline.h"
 #include "core/Run.h"
+#include "tools/ToolRegistry.h"
 
 #include <functional>
 
 namespace ordinaut {
 
 class Clock;
-class ToolRegistry;
+class SideEffectLedger;
 
 struct RunContext
 {
@@ -23,6 +24,7 @@ struct RunContext
     int attempt = 1;
     RunTrigger trigger = RunTrigger::Schedule;
     Json event; // {"topic":…, "payload":…} for event-triggered runs; null otherwise
+    SideEffectLedger *ledger = nullptr; // the worker's, on its database connection
 };
 
 struct RunOutcome
@@ -46,6 +48,11 @@ public:
                        const std::function<void(const StepRecord &)> &onStep) const;
 
 private:
+    // Validates the input, calls the tool with its retries, validates the output.
+    Result<Json> invokeTool(const ToolRegistry::Entry &entry, const Step &step,
+                            const QString &stepPath, const Json &input, const RunContext &context,
+                            const QDateTime &startedAt) const;
+
     const ToolRegistry &m_tools;
     const Clock &m_clock;
 };

@@ -10,6 +10,7 @@
 #include "schedule/Scheduler.h"
 #include "store/DataDir.h"
 #include "store/Database.h"
+#include "tools/ToolEnvironment.h"
 #include "tools/ToolRegistry.h"
 
 #include <QThread>
@@ -21,7 +22,8 @@ Engine::Engine(const EngineOptions &options, std::shared_ptr<Database> database)
     , m_dataDir(options.dataDir)
     , m_clock(options.clock ? options.clock : &SystemClock::instance())
     , m_database(std::move(database))
-    , m_tools(ToolRegistry::withBuiltins())
+    , m_toolEnvironment(std::make_shared<ToolEnvironment>())
+    , m_tools(ToolRegistry::withBuiltins(m_toolEnvironment))
     , m_bus(std::make_unique<EventBus>(*m_database, *m_clock))
     , m_engineThread(std::make_unique<QThread>())
 {
@@ -29,6 +31,7 @@ Engine::Engine(const EngineOptions &options, std::shared_ptr<Database> database)
     Result<EngineSettings> settings = EngineSettings::load(*m_database);
     if (!settings)
         qWarning("engine: %s; using the default settings", qPrintable(settings.error().describe()));
+    m_toolEnvironment->setSettings(settings ? settings->toJson() : EngineSettings{}.toJson());
     m_scheduler = new Scheduler(*m_database, *m_clock,
                                 settings ? settings->runAllCap : EngineSettings{}.runAllCap);
     m_scheduler->moveToThread(m_engineThread.get());
@@ -44,9 +47,10 @@ Engine::Engine(const EngineOptions &options, std::shared_ptr<Database> database)
             || event.topic.startsWith(QLatin1String("calendar.")))
             m_scheduler->rescan();
         if (event.topic == QLatin1String("settings.changed")) {
-            if (Result<EngineSettings> changed = EngineSettings::load(*m_database))
+            if (Result<EngineSettings> changed = EngineSettings::load(*m_database)) {
                 m_scheduler->setRunAllCap(changed->runAllCap);
-            else
+                m_toolEnvironment->setSettings(changed->toJson());
+            } else
                 qWarning("engine: %s", qPrintable(changed.error().describe()));
         }
     });

@@ -17,6 +17,7 @@ class Clock;
 class Database;
 class EventBus;
 class Scheduler;
+class ToolEnvironment;
 class ToolRegistry;
 class WorkerPool;
 
@@ -47,6 +48,8 @@ public:
     std::shared_ptr<Database> sharedDatabase() const { return m_database; }
     EventBus &eventBus() const { return *m_bus; }
     const ToolRegistry &tools() const { return *m_tools; }
+    // Where the app plugs in the secret store, the notifier and the orchestrator.
+    ToolEnvironment &toolEnvironment() const { return *m_toolEnvironment; }
     const Clock &clock() const { return *m_clock; }
     QString dataDir() const { return m_dataDir; }
     QString id() const { return m_id; }
@@ -59,6 +62,7 @@ private:
     QString m_dataDir;
     const Clock *m_clock;
     std::shared_ptr<Database> m_database;
+    std::shared_ptr<ToolEnvironment> m_toolEnvironment;
     std::shared_ptr<ToolRegistry> m_tools;
     std::unique_ptr<EventBus> m_bus;
     std::unique_ptr<QThread> m_engineThread;

@@ -1,13 +1,115 @@
-// EngineSettings: keys, ranges and defaults.
+// EngineSettings: keys, schemas and defaults.
 #include "EngineSettings.h"
 
+#include "core/JsonSchema.h"
 #include "store/SettingsStore.h"
+
+#include <QDir>
+
+#include <vector>
 
 namespace ordinaut {
 
 namespace {
+
 const char *const kRunAllCap = "scheduler.run_all_cap";
+
+struct Definition
+{
+    const char *key;
+    const char *description;
+    Json defaultValue;
+    JsonSchema schema;
+};
+
+JsonSchema compiled(const char *schema)
+{
+    Result<JsonSchema> result = JsonSchema::compile(Json::parse(schema));
+    if (!result)
+        qFatal("setting schema: %s", qPrintable(result.error().describe()));
+    return *result;
+}
+
+const std::vector<Definition> &definitions()
+{
+    static const std::vector<Definition> table = {
+        {kRunAllCap,
+         "The most runs one task queues at once for occurrences missed under misfire policy "
+         "run_all (the latest are kept).",
+         10, compiled(R"({"type": "integer", "minimum": 1, "maximum": 1000})")},
+        {"tools.shell.enabled", "Whether pipelines may run programs with shell.run.", false,
+         compiled(R"({"type": "boolean"})")},
+        {"tools.shell.allowed_programs",
+         "Programs shell.run may start: absolute paths, or names looked up in PATH.", Json::array(),
+         compiled(R"({"type": "array", "items": {"type": "string", "minLength": 1}})")},
+        {"tools.files.allowed_folders",
+         "Absolute folders under which file.read and file.write may work.", Json::array(),
+         compiled(R"({"type": "array", "items": {"type": "string", "minLength": 1}})")},
+        {"tools.email.smtp",
+         "The SMTP server email.send uses. The password is kept in the keychain under "
+         "'email.smtp.password', never here.",
+         Json{
+             {"host", ""}, {"port", 587}, {"security", "starttls"}, {"username", ""}, {"from", ""}},
+         compiled(R"({"type": "object", "additionalProperties": false,
+           "required": ["host", "port", "security", "username", "from"],
+           "properties": {"host": {"type": "string"},
+                          "port": {"type": "integer", "minimum": 1, "maximum": 65535},
+                          "security": {"enum": ["starttls", "tls", "none"]},
+                          "username": {"type": "string"}, "from": {"type": "string"}}})")},
+        {"tools.llm.providers",
+         "Language-model providers for llm.chat by name. api 'openai' speaks OpenAI-compatible "
+         "chat completions (OpenAI, Azure OpenAI, Ollama, llama.cpp, LM Studio), 'anthropic' the "
+         "Messages API. A provider's key is kept in the keychain under 'llm.<name>.api_key'.",
+         Json{{"ollama",
+               {{"api", "openai"},
+                {"base_url", "http://localhost:11434/v1"},
+                {"model", "llama3.2"}}}},
+         compiled(R"({"type": "object", "additionalProperties": {
+           "type": "object", "additionalProperties": false, "required": ["api", "base_url"],
+           "properties": {"api": {"enum": ["openai", "anthropic"]},
+                          "base_url": {"type": "string", "minLength": 1},
+                          "model": {"type": "string"}}}})")},
+    };
+    return table;
+}
+
+const Definition *definition(const std::string &key)
+{
+    for (const Definition &d : definitions())
+        if (key == d.key)
+            return &d;
+    return nullptr;
+}
+
+QString knownKeys()
+{
+    QStringList keys;
+    for (const Definition &d : definitions())
+        keys << QString::fromLatin1(d.key);
+    return keys.join(QStringLiteral(", "));
+}
+
+// What a schema cannot say.
+Status checkMeaning(const std::string &key, const Json &value)
+{
+    if (key == "tools.files.allowed_folders") {
+        for (size_t i = 0; i < value.size(); ++i)
+            if (!QDir::isAbsolutePath(value[i].get<QString>()))
+                return Error::invalid(qs(key) + QStringLiteral("[%1]").arg(i),
+                                      QStringLiteral("must be an absolute folder, got '%1'")
+                                          .arg(value[i].get<QString>()));
+    }
+    return {};
+}
+
 } // namespace
+
+EngineSettings::EngineSettings()
+    : m_values(Json::object())
+{
+    for (const Definition &d : definitions())
+        m_values[d.key] = d.defaultValue;
+}
 
 Result<EngineSettings> EngineSettings::load(const Database &database)
 {
@@ -16,8 +118,9 @@ Result<EngineSettings> EngineSettings::load(const Database &database)
         return stored.error();
     // Keys this version does not know (written by a newer one) are left alone.
     Json known = Json::object();
-    if (stored->contains(kRunAllCap))
-        known[kRunAllCap] = (*stored)[kRunAllCap];
+    for (const auto &[key, value] : stored->items())
+        if (definition(key))
+            known[key] = value;
     Result<EngineSettings> settings = EngineSettings{}.patched(known);
     if (!settings)
         return Error::internal(
@@ -34,23 +137,31 @@ Result<EngineSettings> EngineSettings::patched(const Json &patch) const
             {}};
     EngineSettings next = *this;
     for (const auto &[key, value] : patch.items()) {
-        if (key == kRunAllCap) {
-            if (!value.is_number_integer() || value.get<qint64>() < 1
-                || value.get<qint64>() > kMaxRunAllCap)
-                return Error::invalid(
-                    qs(key), QStringLiteral("must be an integer from 1 to %1").arg(kMaxRunAllCap));
-            next.runAllCap = value.get<int>();
-        } else {
-            return Error::invalid(qs(key), QStringLiteral("is not a setting (known: %1)")
-                                               .arg(QString::fromLatin1(kRunAllCap)));
-        }
+        const Definition *d = definition(key);
+        if (!d)
+            return Error::invalid(qs(key),
+                                  QStringLiteral("is not a setting (known: %1)").arg(knownKeys()));
+        const std::vector<SchemaViolation> violations = d->schema.validate(value);
+        if (!violations.empty())
+            return Error::invalid(JsonSchema::joinPath(qs(key), violations.front().path),
+                                  violations.front().message);
+        if (Status meaningful = checkMeaning(key, value); !meaningful)
+            return meaningful.error();
+        next.m_values[key] = value;
     }
+    next.runAllCap = next.m_values[kRunAllCap].get<int>();
     return next;
 }
 
-Json EngineSettings::toJson() const
+Json EngineSettings::catalog()
 {
-    return Json{{kRunAllCap, runAllCap}};
+    Json list = Json::array();
+    for (const Definition &d : definitions())
+        list.push_back(Json{{"key", d.key},
+                            {"description", d.description},
+                            {"default", d.defaultValue},
+                            {"schema", d.schema.document()}});
+    return list;
 }
 
 } // namespace ordinaut

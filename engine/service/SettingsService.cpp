@@ -10,6 +10,7 @@
 #include "store/EventLog.h"
 #include "store/SettingsStore.h"
 #include "store/Sql.h"
+#include "tools/ToolEnvironment.h"
 
 namespace ordinaut {
 
@@ -54,6 +55,9 @@ Result<Json> SettingsService::update(const Json &patch, const QString &actor)
         return event.error();
     if (Status committed = tx.commit(); !committed)
         return committed.error();
+    // Tools on this engine see the change before the call returns; other engines on the
+    // database pick it up from the event.
+    m_engine.toolEnvironment().setSettings(next->toJson());
     m_engine.eventBus().announce(*event);
     return next->toJson();
 }

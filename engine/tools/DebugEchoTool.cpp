@@ -23,7 +23,7 @@ Json DebugEchoTool::outputSchema() const
     return Json{{"type", "object"}};
 }
 
-Result<Json> DebugEchoTool::invoke(const Json &input, const ToolContext &) const
+Result<Json> DebugEchoTool::invoke(const Json &input, ToolContext &) const
 {
     return input;
 }

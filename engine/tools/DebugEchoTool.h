@@ -13,7 +13,7 @@ public:
     QString description() const override;
     Json inputSchema() const override;
     Json outputSchema() const override;
-    Result<Json> invoke(const Json &input, const ToolContext &context) const override;
+    Result<Json> invoke(const Json &input, ToolContext &context) const override;
 };
 
 } // namespace ordinaut

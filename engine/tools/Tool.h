@@ -5,13 +5,39 @@
 #include "core/Json.h"
 #include "core/Result.h"
 
+#include <QDateTime>
+
+#include <optional>
+
 namespace ordinaut {
+
+class SideEffectLedger;
+
+// A tool's request to pause the run instead of finishing the step (time.wait,
+// human.approve). The worker is freed; the run resumes at this step by `until` at the latest,
+// and the tool is invoked again with ToolContext::resumed set.
+struct ToolSuspension
+{
+    enum class Kind { Wait, Approval };
+    Kind kind = Kind::Wait;
+    QDateTime until;
+    Json request; // what the person is asked (Approval): {"title", "details"}
+};
 
 struct ToolContext
 {
     QString runId;
+    QString taskId;
     QString stepId;
     int timeoutMs = 30000; // the step's deadline; a tool stops waiting once it passes
+    QDateTime now;         // when the step started
+    SideEffectLedger *ledger
+        = nullptr; // null where effects need no idempotency (tests of pure tools)
+    // Null on a step's first invocation. When the run resumes at a suspended step: what the
+    // tool asked for plus what happened — {"until", "request", "decision": {…} | null}.
+    Json resumed;
+    // Set by the tool to pause the run; its returned output is then ignored.
+    std::optional<ToolSuspension> suspension;
 };
 
 class Tool
@@ -23,9 +49,10 @@ public:
     virtual QString description() const = 0;
     virtual Json inputSchema() const = 0;
     virtual Json outputSchema() const = 0;
-    // Runs the tool on an already rendered input. Errors: InvalidArgument naming the input
-    // field, Timeout, Unavailable (the peer could not be reached), or the tool's own.
-    virtual Result<Json> invoke(const Json &input, const ToolContext &context) const = 0;
+    // Runs the tool on a rendered input that already conforms to inputSchema(). Errors:
+    // InvalidArgument naming the input field ("with.url"), Timeout, Unavailable (the peer
+    // could not be reached), PermissionDenied (settings forbid it), or the tool's own.
+    virtual Result<Json> invoke(const Json &input, ToolContext &context) const = 0;
 };
 
 } // namespace ordinaut

@@ -46,7 +46,7 @@ public:
     QString description() const override { return name(); }
     Json inputSchema() const override { return Json::object(); }
     Json outputSchema() const override { return Json::object(); }
-    Result<Json> invoke(const Json &input, const ToolContext &) const override
+    Result<Json> invoke(const Json &input, ToolContext &) const override
     {
         if (++calls <= m_failures)
             return Error{ErrorCode::Unavailable, QStringLiteral("peer unavailable"), {}};
@@ -67,7 +67,7 @@ RunOutcome tst_Executor::run(const char *document, std::vector<StepRecord> *reco
 {
     const auto tools = ToolRegistry::withBuiltins();
     if (g_flaky)
-        tools->add(g_flaky);
+        (void)tools->add(g_flaky);
     Result<Pipeline> pipeline
         = Pipeline::fromJson(Json::parse(document), QStringLiteral("payload"));
     if (!pipeline)

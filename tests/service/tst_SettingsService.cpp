@@ -4,10 +4,12 @@
 
 #include "core/Clock.h"
 #include "runtime/Engine.h"
+#include "runtime/EngineSettings.h"
 #include "service/Services.h"
 #include "store/AuditLog.h"
 #include "store/EventLog.h"
 #include "store/RunStore.h"
+#include "tools/ToolEnvironment.h"
 
 #include <QStandardPaths>
 #include <QTest>
@@ -63,7 +65,10 @@ void tst_SettingsService::defaultsAreShown()
 {
     Result<Json> values = m_services->settings.get();
     QVERIFY(values);
-    QVERIFY(*values == (Json{{"scheduler.run_all_cap", 10}}));
+    QVERIFY(*values == EngineSettings{}.toJson());
+    QCOMPARE((*values)["scheduler.run_all_cap"].get<int>(), 10);
+    QCOMPARE((*values)["tools.shell.enabled"].get<bool>(), false);
+    QVERIFY((*values)["tools.files.allowed_folders"] == Json::array());
 }
 
 void tst_SettingsService::badChangesAreRefusedAndChangeNothing_data()
@@ -71,14 +76,37 @@ void tst_SettingsService::badChangesAreRefusedAndChangeNothing_data()
     QTest::addColumn<QString>("patch");
     QTest::addColumn<QString>("described");
     QTest::newRow("zero") << QStringLiteral(R"({"scheduler.run_all_cap":0})")
-                          << QStringLiteral(
-                                 "scheduler.run_all_cap: must be an integer from 1 to 1000");
+                          << QStringLiteral("scheduler.run_all_cap: must be at least 1");
+    QTest::newRow("too many") << QStringLiteral(R"({"scheduler.run_all_cap":1001})")
+                              << QStringLiteral("scheduler.run_all_cap: must be at most 1000");
     QTest::newRow("text") << QStringLiteral(R"({"scheduler.run_all_cap":"5"})")
                           << QStringLiteral(
-                                 "scheduler.run_all_cap: must be an integer from 1 to 1000");
-    QTest::newRow("unknown") << QStringLiteral(R"({"scheduler.run_all_cap":5,"colour":"red"})")
-                             << QStringLiteral(
-                                    "colour: is not a setting (known: scheduler.run_all_cap)");
+                                 "scheduler.run_all_cap: must be an integer, got a string");
+    QTest::newRow("unknown")
+        << QStringLiteral(R"({"scheduler.run_all_cap":5,"colour":"red"})")
+        << QStringLiteral("colour: is not a setting (known: scheduler.run_all_cap, "
+                          "tools.shell.enabled, tools.shell.allowed_programs, "
+                          "tools.files.allowed_folders, tools.email.smtp, tools.llm.providers)");
+    QTest::newRow("relative folder")
+        << QStringLiteral(R"({"tools.files.allowed_folders":["/srv/a","notes"]})")
+        << QStringLiteral(
+               "tools.files.allowed_folders[1]: must be an absolute folder, got 'notes'");
+    QTest::newRow("program not a string")
+        << QStringLiteral(R"({"tools.shell.allowed_programs":["ls",3]})")
+        << QStringLiteral("tools.shell.allowed_programs[1]: must be a string, got an integer");
+    QTest::newRow("smtp security")
+        << QStringLiteral("{\"tools.email.smtp\":{\"host\":\"h\",\"port\":25,"
+                          "\"security\":\"ssl\",\"username\":\"\",\"from\":\"a@b\"}}")
+        << QStringLiteral("tools.email.smtp.security: must be one of \"starttls\", \"tls\", "
+                          "\"none\", got \"ssl\"");
+    QTest::newRow("smtp missing field")
+        << QStringLiteral(R"({"tools.email.smtp":{"host":"h","port":25,"security":"tls"}})")
+        << QStringLiteral("tools.email.smtp.from: is required");
+    QTest::newRow("provider api") << QStringLiteral(
+        R"({"tools.llm.providers":{"x":{"api":"gpt","base_url":"h"}}})")
+                                  << QStringLiteral(
+                                         "tools.llm.providers.x.api: must be one of \"openai\", "
+                                         "\"anthropic\", got \"gpt\"");
 }
 
 void tst_SettingsService::badChangesAreRefusedAndChangeNothing()
@@ -90,7 +118,7 @@ void tst_SettingsService::badChangesAreRefusedAndChangeNothing()
     QVERIFY(!changed);
     QVERIFY(changed.error().code == ErrorCode::InvalidArgument);
     QCOMPARE(changed.error().describe(), described);
-    QVERIFY(*m_services->settings.get() == (Json{{"scheduler.run_all_cap", 10}}));
+    QVERIFY(*m_services->settings.get() == EngineSettings{}.toJson());
     QVERIFY(AuditLog(m_engine->database()).forSubject(QStringLiteral("settings"))->empty());
     QVERIFY(!m_services->settings.update(Json::array(), QStringLiteral("t")));
 }
@@ -100,8 +128,10 @@ void tst_SettingsService::changeIsStoredAuditedAndAnnounced()
     Result<Json> changed = m_services->settings.update(Json{{"scheduler.run_all_cap", 25}},
                                                        QStringLiteral("agent:a"));
     QVERIFY(changed);
-    QVERIFY(*changed == (Json{{"scheduler.run_all_cap", 25}}));
+    QCOMPARE((*changed)["scheduler.run_all_cap"].get<int>(), 25);
     QVERIFY(*m_services->settings.get() == *changed);
+    // Tools see the change at once, before any event is delivered.
+    QVERIFY(m_engine->toolEnvironment().settings() == *changed);
     const auto audit = AuditLog(m_engine->database()).forSubject(QStringLiteral("settings"));
     QCOMPARE(int(audit->size()), 1);
     QVERIFY(audit->front().details["before"]["scheduler.run_all_cap"] == 10);

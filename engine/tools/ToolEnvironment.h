@@ -1,0 +1,49 @@
+// ToolEnvironment: what built-in tools may reach beyond their input — the current settings, the
+// secret store, the notifier and the orchestrator. The engine fills it at start and keeps the
+// settings current; tools read it from worker threads, so every accessor is thread-safe.
+#pragma once
+
+#include "core/Json.h"
+
+#include <QMutex>
+
+#include <memory>
+
+namespace ordinaut {
+
+class Notifier;
+class Orchestrator;
+class SecretStore;
+
+class ToolEnvironment final
+{
+public:
+    ToolEnvironment();
+    Q_DISABLE_COPY_MOVE(ToolEnvironment)
+
+    // Every setting by key (EngineSettings::toJson()), defaults included.
+    Json settings() const;
+    Json setting(const char *key) const;
+    void setSettings(Json settings);
+
+    // nullptr until the app provides one: tools that need secrets say so.
+    std::shared_ptr<SecretStore> secrets() const;
+    void setSecrets(std::shared_ptr<SecretStore> secrets);
+
+    // A LogNotifier until the app provides another.
+    std::shared_ptr<Notifier> notifier() const;
+    void setNotifier(std::shared_ptr<Notifier> notifier);
+
+    // nullptr until the service layer is built.
+    Orchestrator *orchestrator() const;
+    void setOrchestrator(Orchestrator *orchestrator);
+
+private:
+    mutable QMutex m_mutex;
+    Json m_settings = Json::object();
+    std::shared_ptr<SecretStore> m_secrets;
+    std::shared_ptr<Notifier> m_notifier;
+    Orchestrator *m_orchestrator = nullptr;
+};
+
+} // namespace ordinaut
