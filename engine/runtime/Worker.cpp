@@ -2,6 +2,7 @@
 #include "Worker.h"
 
 #include "EventBus.h"
+#include "SideEffectRecords.h"
 
 #include "core/Clock.h"
 #include "pipeline/Executor.h"
@@ -142,6 +143,8 @@ void Worker::process(const Claim &claim)
             context.scheduledFor = run->scheduledFor;
             context.attempt = run->attempt;
             context.trigger = run->trigger;
+            SideEffectRecords ledger(m_database, m_clock);
+            context.ledger = &ledger;
             Executor executor(m_tools, m_clock);
             outcome = executor.execute(*pipeline, context,
                                        [&](const StepRecord &step) { recordStep(step); });

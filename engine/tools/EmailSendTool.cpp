@@ -1,0 +1,2 @@
+// EmailSendTool: placeholder being written; not registered yet.
+#include "EmailSendTool.h"

@@ -1,0 +1,2 @@
+// LlmChatTool: placeholder being written; not registered yet.
+#include "LlmChatTool.h"

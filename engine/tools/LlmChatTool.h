@@ -1,0 +1,2 @@
+// LlmChatTool: placeholder being written; not registered yet.
+#pragma once
