@@ -147,9 +147,10 @@ bool startsWith(const std::string &text, const char *prefix)
 
 std::string quoted(const std::string &text)
 {
-    // "… '<name>'." → <name>
-    const auto first = text.find('\'');
+    // "… '<name>'." → <name> (the last quoted part)
     const auto last = text.rfind('\'');
+    const auto first
+        = last == std::string::npos || last == 0 ? std::string::npos : text.rfind('\'', last - 1);
     return first == std::string::npos || last <= first ? std::string()
                                                        : text.substr(first + 1, last - first - 1);
 }

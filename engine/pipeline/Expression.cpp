@@ -380,11 +380,13 @@ QString describeToken(const Token &token)
 class Parser
 {
 public:
-    Parser(const QString &source, qsizetype begin, bool untilBrace)
+    Parser(const QString &source, qsizetype begin, bool untilBrace,
+           const QStringList &roots = kRoots)
         : m_source(source)
         , m_lexer(source, begin)
         , m_begin(begin)
         , m_untilBrace(untilBrace)
+        , m_roots(roots)
     {}
 
     // The AST, or false with `failure` set.
@@ -651,15 +653,18 @@ private:
                 return false;
             if (m_token.type == T::LParen)
                 return call(token, out);
-            if (!kRoots.contains(token.text)) {
+            if (!m_roots.contains(token.text)) {
                 const FunctionSpec *function = findFunction(token.text);
+                const QString known
+                    = &m_roots == &kRoots
+                          ? QStringLiteral("paths start with steps, params, task, run or "
+                                           "event; now and date are values")
+                          : QStringLiteral("names here: ") + m_roots.join(QStringLiteral(", "));
                 return fail(
                     token.offset,
                     function ? QStringLiteral("%1 is a function: call it as %1(…)").arg(token.text)
-                             : QStringLiteral("unknown name '%1' (paths start with steps, "
-                                              "params, task, run or event; now and date "
-                                              "are values)%2")
-                                   .arg(token.text, suggestion(token.text, kRoots)));
+                             : QStringLiteral("unknown name '%1' (%2)%3")
+                                   .arg(token.text, known, suggestion(token.text, m_roots)));
             }
             auto node = make(Kind::Root, token.offset);
             node->name = token.text;
@@ -725,6 +730,7 @@ private:
     Lexer m_lexer;
     qsizetype m_begin;
     bool m_untilBrace;
+    const QStringList &m_roots;
     Token m_token;
     qsizetype m_previousEnd = 0;
     QHash<const Node *, qsizetype> m_offsets;
@@ -1267,7 +1273,13 @@ Expression::Expression(std::shared_ptr<const expression::Node> root, QString tex
 Result<Expression> Expression::parse(const QString &source, qsizetype begin, bool untilBrace,
                                      qsizetype *end)
 {
-    Parser parser(source, begin, untilBrace);
+    return parse(source, begin, untilBrace, kRoots, end);
+}
+
+Result<Expression> Expression::parse(const QString &source, qsizetype begin, bool untilBrace,
+                                     const QStringList &roots, qsizetype *end)
+{
+    Parser parser(source, begin, untilBrace, roots);
     NodePtr root;
     qsizetype stop = 0;
     if (!parser.parse(root, stop)) {
@@ -1293,6 +1305,11 @@ Result<Expression> Expression::parse(const QString &source, qsizetype begin, boo
 Result<Expression> Expression::parse(const QString &text)
 {
     return parse(text, 0, false);
+}
+
+Result<Expression> Expression::parseWithRoots(const QString &text, const QStringList &roots)
+{
+    return parse(text, 0, false, roots, nullptr);
 }
 
 Result<Json> Expression::evaluate(const Json &scope) const

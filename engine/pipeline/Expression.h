@@ -44,6 +44,9 @@ public:
                                     qsizetype *end = nullptr);
     // A whole text as one expression (no braces): `steps.check.status == 200`.
     static Result<Expression> parse(const QString &text);
+    // A whole text whose paths start at other names than a pipeline's: json.transform reads
+    // `item` and `index`.
+    static Result<Expression> parseWithRoots(const QString &text, const QStringList &roots);
 
     // The value. InvalidArgument for a missing path (naming it and what exists there), a type
     // mismatch or a failing function, with the position.
@@ -61,6 +64,9 @@ public:
     static bool truthy(const Json &value);
 
 private:
+    static Result<Expression> parse(const QString &source, qsizetype begin, bool untilBrace,
+                                    const QStringList &roots, qsizetype *end);
+
     Expression(std::shared_ptr<const expression::Node> root, QString text);
 
     std::shared_ptr<const expression::Node> m_root;

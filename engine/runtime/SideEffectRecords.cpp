@@ -43,7 +43,8 @@ Result<std::optional<Json>> SideEffectRecords::reserve(const QString &key, const
                      {}};
     std::optional<Json> result = parseJson(found->value(0).toString().toUtf8());
     if (!result)
-        return Error::internal(QStringLiteral("side effect '%1' has an unreadable result").arg(key));
+        return Error::internal(
+            QStringLiteral("side effect '%1' has an unreadable result").arg(key));
     return std::optional<Json>(std::move(*result));
 }
 

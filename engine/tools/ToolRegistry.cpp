@@ -2,7 +2,11 @@
 #include "ToolRegistry.h"
 
 #include "DebugEchoTool.h"
+#include "FileTools.h"
 #include "HttpRequestTool.h"
+#include "JsonTransformTool.h"
+#include "NotifyDesktopTool.h"
+#include "ShellRunTool.h"
 #include "ToolEnvironment.h"
 
 namespace ordinaut {
@@ -17,13 +21,17 @@ ToolRegistry::withBuiltins(std::shared_ptr<ToolEnvironment> environment)
     const std::shared_ptr<const Tool> builtins[] = {
         std::make_shared<DebugEchoTool>(),
         std::make_shared<HttpRequestTool>(),
+        std::make_shared<JsonTransformTool>(),
+        std::make_shared<FileReadTool>(environment),
+        std::make_shared<FileWriteTool>(environment),
+        std::make_shared<ShellRunTool>(environment),
+        std::make_shared<NotifyDesktopTool>(environment),
     };
     for (const auto &tool : builtins) {
         // A built-in schema that does not compile is a bug caught by every test.
         if (Status added = registry->add(tool); !added)
             qFatal("tool %s: %s", qPrintable(tool->name()), qPrintable(added.error().describe()));
     }
-    Q_UNUSED(environment)
     return registry;
 }
 
