@@ -6,6 +6,7 @@
 #include "CalendarService.h"
 #include "RunService.h"
 #include "ScheduleService.h"
+#include "ServiceOrchestrator.h"
 #include "SettingsService.h"
 #include "TaskService.h"
 
@@ -25,7 +26,10 @@ struct Services
         , schedules(engine.clock(), [&engine](const QString &name) {
             return loadCalendar(engine.database(), name);
         })
-    {}
+    {
+        // Pipelines reach the engine through the same services (orchestrator.* tools).
+        ServiceOrchestrator::install(engine);
+    }
 
     TaskService tasks;
     RunService runs;

@@ -2,6 +2,7 @@
 #include "ToolEnvironment.h"
 
 #include "Notifier.h"
+#include "Orchestrator.h"
 
 namespace ordinaut {
 
@@ -52,16 +53,16 @@ void ToolEnvironment::setNotifier(std::shared_ptr<Notifier> notifier)
     m_notifier = notifier ? std::move(notifier) : std::make_shared<LogNotifier>();
 }
 
-Orchestrator *ToolEnvironment::orchestrator() const
+std::shared_ptr<Orchestrator> ToolEnvironment::orchestrator() const
 {
     QMutexLocker lock(&m_mutex);
     return m_orchestrator;
 }
 
-void ToolEnvironment::setOrchestrator(Orchestrator *orchestrator)
+void ToolEnvironment::setOrchestrator(std::shared_ptr<Orchestrator> orchestrator)
 {
     QMutexLocker lock(&m_mutex);
-    m_orchestrator = orchestrator;
+    m_orchestrator = std::move(orchestrator);
 }
 
 } // namespace ordinaut

@@ -35,15 +35,15 @@ public:
     void setNotifier(std::shared_ptr<Notifier> notifier);
 
     // nullptr until the service layer is built.
-    Orchestrator *orchestrator() const;
-    void setOrchestrator(Orchestrator *orchestrator);
+    std::shared_ptr<Orchestrator> orchestrator() const;
+    void setOrchestrator(std::shared_ptr<Orchestrator> orchestrator);
 
 private:
     mutable QMutex m_mutex;
     Json m_settings = Json::object();
     std::shared_ptr<SecretStore> m_secrets;
     std::shared_ptr<Notifier> m_notifier;
-    Orchestrator *m_orchestrator = nullptr;
+    std::shared_ptr<Orchestrator> m_orchestrator;
 };
 
 } // namespace ordinaut

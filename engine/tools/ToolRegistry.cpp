@@ -6,6 +6,7 @@
 #include "HttpRequestTool.h"
 #include "JsonTransformTool.h"
 #include "NotifyDesktopTool.h"
+#include "OrchestratorTools.h"
 #include "ShellRunTool.h"
 #include "ToolEnvironment.h"
 
@@ -26,6 +27,9 @@ ToolRegistry::withBuiltins(std::shared_ptr<ToolEnvironment> environment)
         std::make_shared<FileWriteTool>(environment),
         std::make_shared<ShellRunTool>(environment),
         std::make_shared<NotifyDesktopTool>(environment),
+        std::make_shared<ScheduleTaskTool>(environment),
+        std::make_shared<RunTaskTool>(environment),
+        std::make_shared<EmitEventTool>(environment),
     };
     for (const auto &tool : builtins) {
         // A built-in schema that does not compile is a bug caught by every test.
