@@ -21,6 +21,7 @@ HttpApi::HttpApi(Engine &engine, Services &services, QByteArray signingSecret, Q
     addRunRoutes(m_router, m_services);
     addScheduleRoutes(m_router, m_services);
     addCalendarRoutes(m_router, m_services);
+    addToolRoutes(m_router, m_engine);
 }
 
 HttpApi::~HttpApi()

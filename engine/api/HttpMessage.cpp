@@ -92,8 +92,13 @@ HttpResponse HttpResponse::problem(const Error &error, const QString &instance)
               {"status", status},
               {"detail", error.describe()},
               {"instance", instance}};
-    if (!error.field.isEmpty())
+    if (!error.diagnostics.empty()) {
+        body["errors"] = Json::array();
+        for (const Diagnostic &d : error.diagnostics)
+            body["errors"].push_back(Json{{"field", d.field}, {"message", d.message}});
+    } else if (!error.field.isEmpty()) {
         body["errors"] = Json::array({Json{{"field", error.field}, {"message", error.message}}});
+    }
     HttpResponse response = json(status, body);
     response.contentType = "application/problem+json";
     if (status == 401)

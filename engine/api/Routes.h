@@ -12,5 +12,6 @@ void addTaskRoutes(Router &router, Services &services);
 void addRunRoutes(Router &router, Services &services);
 void addScheduleRoutes(Router &router, Services &services);
 void addCalendarRoutes(Router &router, Services &services);
+void addToolRoutes(Router &router, Engine &engine);
 
 } // namespace ordinaut

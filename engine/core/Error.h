@@ -4,6 +4,8 @@
 
 #include <QString>
 
+#include <vector>
+
 namespace ordinaut {
 
 enum class ErrorCode {
@@ -20,11 +22,20 @@ enum class ErrorCode {
     Internal,             // a bug or an impossible state
 };
 
+// One problem at one place, for checks that report every problem they find.
+struct Diagnostic
+{
+    QString field; // JSON path, "payload.pipeline[2].with.subject"
+    QString message;
+};
+
 struct Error
 {
     ErrorCode code = ErrorCode::Internal;
     QString message;
     QString field; // JSON path of the offending field, empty when not about one
+    // Every problem when a check found several; the first is also `field` and `message`.
+    std::vector<Diagnostic> diagnostics = {};
 
     static Error invalid(const QString &field, const QString &message)
     {

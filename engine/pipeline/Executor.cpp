@@ -68,14 +68,20 @@ Result<Json> Executor::invokeTool(const ToolRegistry::Entry &entry, const Step &
     int backoffMs = step.retry.backoffMs;
     for (int attempt = 1;; ++attempt) {
         output = entry.tool->invoke(input, toolContext);
-        if (output || attempt >= step.retry.maxAttempts)
+        // Only what may pass is tried again: a refused key or a bad input stays refused.
+        const bool transient = !output
+                               && (output.error().code == ErrorCode::Unavailable
+                                   || output.error().code == ErrorCode::Timeout);
+        if (!transient || attempt >= step.retry.maxAttempts)
             break;
         if (backoffMs > 0)
             QThread::msleep(static_cast<unsigned long>(backoffMs));
         backoffMs = std::min(backoffMs * 2, kMaxRetryBackoffMs);
     }
     if (!output) {
-        if (step.retry.maxAttempts > 1)
+        if (step.retry.maxAttempts > 1
+            && (output.error().code == ErrorCode::Unavailable
+                || output.error().code == ErrorCode::Timeout))
             return Error{output.error().code,
                          output.error().message
                              + QStringLiteral(" (after %1 attempts)").arg(step.retry.maxAttempts),

@@ -5,6 +5,7 @@
 #include "FileTools.h"
 #include "HttpRequestTool.h"
 #include "JsonTransformTool.h"
+#include "LlmChatTool.h"
 #include "NotifyDesktopTool.h"
 #include "OrchestratorTools.h"
 #include "ShellRunTool.h"
@@ -23,6 +24,7 @@ ToolRegistry::withBuiltins(std::shared_ptr<ToolEnvironment> environment)
         std::make_shared<DebugEchoTool>(),
         std::make_shared<HttpRequestTool>(),
         std::make_shared<JsonTransformTool>(),
+        std::make_shared<LlmChatTool>(environment),
         std::make_shared<FileReadTool>(environment),
         std::make_shared<FileWriteTool>(environment),
         std::make_shared<ShellRunTool>(environment),

@@ -50,6 +50,7 @@ private slots:
     void badBodiesAreRefusedAndCreateNothing();
     void staleVersionIsAConflict();
     void unknownTaskIsNotFound();
+    void toolCatalogAndPipelineCheck();
     void previewMatchesBetweenApiAndCli();
     void businessCalendarsOverHttpAndCli();
     void runCommandRunsAPipelineOnce();
@@ -325,6 +326,55 @@ void tst_ServerEndToEnd::unknownTaskIsNotFound()
     QCOMPARE(request("GET", QStringLiteral("/api/v1/nothing-here")).status, 404);
     QCOMPARE(request("PATCH", QStringLiteral("/api/v1/tasks"), "{}").status, 405);
     QCOMPARE(request("GET", QStringLiteral("/api/v1/runs?limit=0")).status, 422);
+}
+
+void tst_ServerEndToEnd::toolCatalogAndPipelineCheck()
+{
+    const Reply catalog = request("GET", QStringLiteral("/api/v1/tools"));
+    QCOMPARE(catalog.status, 200);
+    QStringList names;
+    const Json items = catalog.json()["items"];
+    for (const Json &tool : items) {
+        names << QString::fromStdString(tool["name"].get<std::string>());
+        QVERIFY(tool["input_schema"].is_object());
+        QVERIFY(tool["output_schema"].is_object());
+        QVERIFY(!tool["description"].get<std::string>().empty());
+    }
+    for (const char *expected :
+         {"http.request", "llm.chat", "json.transform", "file.read", "file.write", "shell.run",
+          "notify.desktop", "orchestrator.schedule_task", "orchestrator.run_task",
+          "orchestrator.emit_event"})
+        QVERIFY2(names.contains(QString::fromLatin1(expected)),
+                 qPrintable(names.join(QLatin1Char(' '))));
+    const Reply one = request("GET", QStringLiteral("/api/v1/tools/shell.run"));
+    QCOMPARE(one.status, 200);
+    QVERIFY(one.json()["input_schema"]["required"] == Json::array({"program"}));
+    QCOMPARE(request("GET", QStringLiteral("/api/v1/tools/shell.runn")).status, 404);
+
+    const Reply checked = request(
+        "POST", QStringLiteral("/api/v1/pipelines/check"),
+        R"j({"pipeline":[{"id":"a","uses":"notify.desktop","with":{"title":"${uper('x')}"}},
+                         {"id":"b","uses":"notify.desktop","with":{"urgency":"loud"}}]})j");
+    QCOMPARE(checked.status, 200);
+    const Json diagnostics = checked.json()["diagnostics"];
+    QCOMPARE(checked.json()["valid"].get<bool>(), false);
+    QCOMPARE(int(diagnostics.size()), 3);
+    auto text = [](const Json &value) { return QString::fromStdString(value.get<std::string>()); };
+    QCOMPARE(text(diagnostics[0]["field"]), QStringLiteral("payload.pipeline[0].with.title"));
+    QVERIFY(
+        text(diagnostics[0]["message"]).startsWith(QLatin1String("1:3: unknown function 'uper'")));
+    QStringList second = {text(diagnostics[1]["field"]), text(diagnostics[2]["field"])};
+    second.sort();
+    QCOMPARE(second, QStringList({QStringLiteral("payload.pipeline[1].with.title"),
+                                  QStringLiteral("payload.pipeline[1].with.urgency")}));
+
+    // Saving the same pipeline is refused with every problem listed.
+    const Reply refused = request("POST", QStringLiteral("/api/v1/tasks"),
+                                  R"j({"title":"t","schedule_kind":"manual","payload":{"pipeline":[
+             {"id":"b","uses":"notify.desktop","with":{"urgency":"loud"}}]}})j");
+    QCOMPARE(refused.status, 422);
+    QCOMPARE(refused.contentType, QByteArray("application/problem+json"));
+    QCOMPARE(int(refused.json()["errors"].size()), 2);
 }
 
 void tst_ServerEndToEnd::previewMatchesBetweenApiAndCli()

@@ -26,6 +26,8 @@ private slots:
     void badConditionFailsTheStep();
     void retryRepeatsAFailingTool();
     void nowDateAndEventAreInScope();
+    void inputAndOutputAreCheckedAgainstTheSchemas();
+    void onlyTransientFailuresAreRetried();
 
 private:
     RunOutcome run(const char *document, std::vector<StepRecord> *records,
@@ -38,24 +40,29 @@ namespace {
 class FlakyTool final : public Tool
 {
 public:
-    explicit FlakyTool(int failures)
+    explicit FlakyTool(int failures, ErrorCode code = ErrorCode::Unavailable)
         : m_failures(failures)
+        , m_code(code)
     {}
     QString name() const override { return QStringLiteral("test.flaky"); }
     QString title() const override { return name(); }
     QString description() const override { return name(); }
     Json inputSchema() const override { return Json::object(); }
-    Json outputSchema() const override { return Json::object(); }
+    Json outputSchema() const override
+    {
+        return Json{{"type", "object"}, {"properties", {{"v", {{"type", "integer"}}}}}};
+    }
     Result<Json> invoke(const Json &input, ToolContext &) const override
     {
         if (++calls <= m_failures)
-            return Error{ErrorCode::Unavailable, QStringLiteral("peer unavailable"), {}};
+            return Error{m_code, QStringLiteral("peer unavailable"), {}};
         return input;
     }
     mutable int calls = 0;
 
 private:
     int m_failures;
+    ErrorCode m_code;
 };
 
 std::shared_ptr<FlakyTool> g_flaky;
@@ -246,6 +253,49 @@ void tst_Executor::nowDateAndEventAreInScope()
              now->toTimeZone(QTimeZone("Pacific/Kiritimati")).date().toString(Qt::ISODate));
     QVERIFY(out["from"] == "ada@example.org");
     QVERIFY(out["tz"] == "Pacific/Kiritimati");
+}
+
+void tst_Executor::inputAndOutputAreCheckedAgainstTheSchemas()
+{
+    // The rendered input breaks http.request's schema: the tool is never called.
+    std::vector<StepRecord> records;
+    RunOutcome outcome = run(R"j({"params":{"port":8080},"pipeline":[
+        {"id":"a","uses":"http.request","with":{"url":"${params.port}"}}]})j",
+                             &records);
+    QVERIFY(outcome.status == RunStatus::Failed);
+    QCOMPARE(records[0].error, QStringLiteral("pipeline[0].with.url: must be a string, got an "
+                                              "integer (schema #/properties/url/type)"));
+    QVERIFY(records[0].input == (Json{{"url", 8080}}));
+
+    // A tool whose output breaks its own schema fails the step, naming the place.
+    g_flaky = std::make_shared<FlakyTool>(0);
+    records.clear();
+    outcome
+        = run(R"j({"pipeline":[{"id":"a","uses":"test.flaky","with":{"v":"text"}}]})j", &records);
+    QVERIFY(outcome.status == RunStatus::Failed);
+    QCOMPARE(records[0].error,
+             QStringLiteral("tool 'test.flaky' returned output that breaks its schema: output.v: "
+                            "must be an integer, got a string (schema #/properties/v/type)"));
+    g_flaky.reset();
+}
+
+void tst_Executor::onlyTransientFailuresAreRetried()
+{
+    g_flaky = std::make_shared<FlakyTool>(5, ErrorCode::PermissionDenied);
+    std::vector<StepRecord> records;
+    RunOutcome outcome = run(R"j({"pipeline":[
+        {"id":"a","uses":"test.flaky","retry":{"max_attempts":3},"with":{"v":1}}]})j",
+                             &records);
+    QVERIFY(outcome.status == RunStatus::Failed);
+    QCOMPARE(g_flaky->calls, 1);
+    QCOMPARE(records[0].error, QStringLiteral("peer unavailable"));
+    g_flaky = std::make_shared<FlakyTool>(1, ErrorCode::Timeout);
+    outcome = run(R"j({"pipeline":[
+        {"id":"a","uses":"test.flaky","retry":{"max_attempts":3},"with":{"v":1}}]})j",
+                  &records);
+    QVERIFY(outcome.status == RunStatus::Succeeded);
+    QCOMPARE(g_flaky->calls, 2);
+    g_flaky.reset();
 }
 
 QTEST_GUILESS_MAIN(tst_Executor)
