@@ -39,6 +39,10 @@ QString statusText(RunStatus status)
         return QCoreApplication::translate("Formatting", "Failed");
     case RunStatus::Canceled:
         return QCoreApplication::translate("Formatting", "Canceled");
+    case RunStatus::Waiting:
+        return QCoreApplication::translate("Formatting", "Waiting");
+    case RunStatus::WaitingApproval:
+        return QCoreApplication::translate("Formatting", "Awaiting approval");
     }
     return {};
 }
@@ -52,6 +56,8 @@ QColor statusColor(RunStatus status)
         return QColor(0xc6, 0x28, 0x28);
     case RunStatus::Running:
         return QColor(0x15, 0x65, 0xc0);
+    case RunStatus::WaitingApproval:
+        return QColor(0xef, 0x6c, 0x00);
     default:
         return QColor(0x61, 0x61, 0x61);
     }

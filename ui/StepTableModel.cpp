@@ -71,6 +71,8 @@ QVariant StepTableModel::data(const QModelIndex &index, int role) const
             return tr("Failed");
         case StepStatus::Skipped:
             return tr("Skipped");
+        case StepStatus::Waiting:
+            return tr("Waiting");
         }
         return {};
     case Duration:

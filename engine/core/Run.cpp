@@ -4,7 +4,8 @@
 namespace ordinaut {
 
 namespace {
-const char *const kRunStatusNames[] = {"queued", "running", "succeeded", "failed", "canceled"};
+const char *const kRunStatusNames[]
+    = {"queued", "running", "succeeded", "failed", "canceled", "waiting", "waiting_approval"};
 const char *const kTriggerNames[] = {"schedule", "manual", "api"};
 } // namespace
 
@@ -48,7 +49,7 @@ QString toString(RunStatus status)
 
 std::optional<RunStatus> runStatusFromString(const QString &text)
 {
-    for (int i = 0; i < 5; ++i) {
+    for (int i = 0; i < int(std::size(kRunStatusNames)); ++i) {
         if (text == QLatin1String(kRunStatusNames[i]))
             return static_cast<RunStatus>(i);
     }

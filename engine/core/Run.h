@@ -11,7 +11,9 @@
 
 namespace ordinaut {
 
-enum class RunStatus { Queued, Running, Succeeded, Failed, Canceled };
+// Waiting: paused by a step (time.wait) until its time; WaitingApproval: paused until a person
+// approves or rejects (human.approve). Neither holds a worker.
+enum class RunStatus { Queued, Running, Succeeded, Failed, Canceled, Waiting, WaitingApproval };
 enum class RunTrigger { Schedule, Manual, Api };
 
 struct Run
@@ -34,7 +36,11 @@ struct Run
     int coalesced = 1; // missed occurrences this run stands for (misfire policy run_once)
     std::vector<StepRecord> steps; // filled only where asked for
 
-    bool isFinished() const { return status != RunStatus::Queued && status != RunStatus::Running; }
+    bool isFinished() const
+    {
+        return status != RunStatus::Queued && status != RunStatus::Running
+               && status != RunStatus::Waiting && status != RunStatus::WaitingApproval;
+    }
     Json toJson(bool withSteps) const;
 };
 

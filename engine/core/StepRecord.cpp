@@ -30,6 +30,8 @@ QString toString(StepStatus status)
         return QStringLiteral("failed");
     case StepStatus::Skipped:
         return QStringLiteral("skipped");
+    case StepStatus::Waiting:
+        return QStringLiteral("waiting");
     }
     return {};
 }
@@ -40,6 +42,8 @@ StepStatus stepStatusFromString(const QString &text)
         return StepStatus::Succeeded;
     if (text == QLatin1String("skipped"))
         return StepStatus::Skipped;
+    if (text == QLatin1String("waiting"))
+        return StepStatus::Waiting;
     return StepStatus::Failed;
 }
 

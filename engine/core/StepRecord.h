@@ -7,7 +7,8 @@
 
 namespace ordinaut {
 
-enum class StepStatus { Succeeded, Failed, Skipped };
+// Waiting: the step paused its run (time.wait, human.approve) and runs again on resume.
+enum class StepStatus { Succeeded, Failed, Skipped, Waiting };
 
 struct StepRecord
 {

@@ -2,6 +2,7 @@
 #include "ToolRegistry.h"
 
 #include "DebugEchoTool.h"
+#include "EmailSendTool.h"
 #include "FileTools.h"
 #include "HttpRequestTool.h"
 #include "JsonTransformTool.h"
@@ -23,6 +24,7 @@ ToolRegistry::withBuiltins(std::shared_ptr<ToolEnvironment> environment)
     const std::shared_ptr<const Tool> builtins[] = {
         std::make_shared<DebugEchoTool>(),
         std::make_shared<HttpRequestTool>(),
+        std::make_shared<EmailSendTool>(environment),
         std::make_shared<JsonTransformTool>(),
         std::make_shared<LlmChatTool>(environment),
         std::make_shared<FileReadTool>(environment),
