@@ -22,6 +22,7 @@ HttpApi::HttpApi(Engine &engine, Services &services, QByteArray signingSecret, Q
     addScheduleRoutes(m_router, m_services);
     addCalendarRoutes(m_router, m_services);
     addToolRoutes(m_router, m_engine);
+    addApprovalRoutes(m_router, m_services);
 }
 
 HttpApi::~HttpApi()

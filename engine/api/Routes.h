@@ -13,5 +13,6 @@ void addRunRoutes(Router &router, Services &services);
 void addScheduleRoutes(Router &router, Services &services);
 void addCalendarRoutes(Router &router, Services &services);
 void addToolRoutes(Router &router, Engine &engine);
+void addApprovalRoutes(Router &router, Services &services);
 
 } // namespace ordinaut

@@ -35,6 +35,7 @@ struct Run
     qint64 lateMs = 0; // queued this long after its occurrence, beyond the task's grace window
     int coalesced = 1; // missed occurrences this run stands for (misfire policy run_once)
     std::vector<StepRecord> steps; // filled only where asked for
+    Json resume;                   // where a paused run goes on (RunStore::suspend); null otherwise
 
     bool isFinished() const
     {

@@ -51,16 +51,14 @@ Error violationError(const QString &base, const SchemaViolation &violation)
 
 Result<Json> Executor::invokeTool(const ToolRegistry::Entry &entry, const Step &step,
                                   const QString &stepPath, const Json &input,
-                                  const RunContext &context, const QDateTime &startedAt) const
+                                  const RunContext &context, ToolContext &toolContext) const
 {
     // The rendered input is checked before the call, so a tool never sees a malformed one.
     if (const auto violations = entry.input.validate(input); !violations.empty())
         return violationError(stepPath + QStringLiteral(".with"), violations.front());
-    ToolContext toolContext;
     toolContext.runId = context.runId;
     toolContext.taskId = context.taskId;
     toolContext.stepId = step.id;
-    toolContext.now = startedAt;
     toolContext.ledger = context.ledger;
     toolContext.timeoutMs = step.timeoutSeconds.value_or(kDefaultStepTimeoutSeconds) * 1000;
     // The tool's own failures are retried; a bad template or input is not.
@@ -68,6 +66,8 @@ Result<Json> Executor::invokeTool(const ToolRegistry::Entry &entry, const Step &
     int backoffMs = step.retry.backoffMs;
     for (int attempt = 1;; ++attempt) {
         output = entry.tool->invoke(input, toolContext);
+        if (toolContext.suspension)
+            return Json(); // the run pauses; the step ends on resume
         // Only what may pass is tried again: a refused key or a bad input stays refused.
         const bool transient = !output
                                && (output.error().code == ErrorCode::Unavailable
@@ -117,7 +117,23 @@ RunOutcome Executor::execute(const Pipeline &pipeline, const RunContext &context
         scope["event"] = context.event;
     const QTimeZone zone(context.taskTimezone.toUtf8());
     RunOutcome outcome;
-    for (size_t i = 0; i < pipeline.steps.size(); ++i) {
+    // A resumed run sees the results of the steps before the pause as they were.
+    for (const StepRecord &previous : context.previousSteps) {
+        if (previous.index >= context.resumeIndex
+            || previous.index >= static_cast<int>(pipeline.steps.size()))
+            continue;
+        const std::string name = pipeline.steps[previous.index].resultName().toStdString();
+        if (previous.status == StepStatus::Succeeded) {
+            scope["steps"][name] = previous.output;
+            outcome.output = previous.output;
+        } else if (previous.status == StepStatus::Failed) {
+            scope["steps"][name] = Json{{"error", previous.error}};
+        } else {
+            scope["steps"][name] = nullptr;
+        }
+    }
+    for (size_t i = std::max(context.resumeIndex, 0); i < pipeline.steps.size(); ++i) {
+        const bool resuming = static_cast<int>(i) == context.resumeIndex;
         const Step &step = pipeline.steps[i];
         const QString stepPath = QStringLiteral("pipeline[%1]").arg(i);
         const std::string name = step.resultName().toStdString();
@@ -135,7 +151,8 @@ RunOutcome Executor::execute(const Pipeline &pipeline, const RunContext &context
         Result<Json> output = Error::internal(QString());
         std::optional<Error> conditionFailed;
         bool skipped = false;
-        if (!step.condition.isEmpty()) {
+        // A resumed step's condition held when it first ran.
+        if (!step.condition.isEmpty() && !resuming) {
             Result<bool> holds
                 = conditionHolds(step.condition, scope, stepPath + QStringLiteral(".if"));
             if (!holds)
@@ -165,7 +182,23 @@ RunOutcome Executor::execute(const Pipeline &pipeline, const RunContext &context
                 output = Error::invalid(stepPath + QStringLiteral(".uses"),
                                         QStringLiteral("unknown tool '%1'").arg(step.uses));
             } else {
-                output = invokeTool(*entry, step, stepPath, *input, context, record.startedAt);
+                ToolContext toolContext;
+                toolContext.now = record.startedAt;
+                if (resuming)
+                    toolContext.resumed = context.resumed;
+                output = invokeTool(*entry, step, stepPath, *input, context, toolContext);
+                if (toolContext.suspension) {
+                    record.status = StepStatus::Waiting;
+                    record.output = nullptr;
+                    record.finishedAt = m_clock.now();
+                    onStep(record);
+                    outcome.status = toolContext.suspension->kind == ToolSuspension::Kind::Approval
+                                         ? RunStatus::WaitingApproval
+                                         : RunStatus::Waiting;
+                    outcome.suspension = toolContext.suspension;
+                    outcome.suspendedIndex = static_cast<int>(i);
+                    return outcome;
+                }
             }
         }
         record.finishedAt = m_clock.now();

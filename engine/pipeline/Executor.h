@@ -25,6 +25,11 @@ struct RunContext
     RunTrigger trigger = RunTrigger::Schedule;
     Json event; // {"topic":…, "payload":…} for event-triggered runs; null otherwise
     SideEffectLedger *ledger = nullptr; // the worker's, on its database connection
+    // A paused run resumes at `resumeIndex` with the records of the steps before it; the tool
+    // there gets `resumed` (ToolContext::resumed). -1: start from the first step.
+    int resumeIndex = -1;
+    std::vector<StepRecord> previousSteps;
+    Json resumed;
 };
 
 struct RunOutcome
@@ -32,6 +37,9 @@ struct RunOutcome
     RunStatus status = RunStatus::Succeeded;
     QString error;
     Json output; // the last step's output
+    // Set when a step paused the run (status Waiting or WaitingApproval).
+    std::optional<ToolSuspension> suspension;
+    int suspendedIndex = -1;
 };
 
 class Executor final
@@ -51,7 +59,7 @@ private:
     // Validates the input, calls the tool with its retries, validates the output.
     Result<Json> invokeTool(const ToolRegistry::Entry &entry, const Step &step,
                             const QString &stepPath, const Json &input, const RunContext &context,
-                            const QDateTime &startedAt) const;
+                            ToolContext &toolContext) const;
 
     const ToolRegistry &m_tools;
     const Clock &m_clock;

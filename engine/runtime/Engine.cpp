@@ -60,7 +60,9 @@ Engine::Engine(const EngineOptions &options, std::shared_ptr<Database> database)
     // Workers have no timers of their own: the scheduler says when queued work may start.
     connect(m_scheduler, &Scheduler::workDue, m_pool.get(), [this] { m_pool->wake(); });
     connect(m_bus.get(), &EventBus::eventPublished, m_pool.get(), [this](const Event &event) {
-        if (event.topic == QLatin1String("run.queued"))
+        // A decided approval makes its paused run ready at once.
+        if (event.topic == QLatin1String("run.queued")
+            || event.topic == QLatin1String("approval.decided"))
             m_pool->wake();
     });
 }

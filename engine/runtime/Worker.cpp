@@ -5,7 +5,10 @@
 #include "SideEffectRecords.h"
 
 #include "core/Clock.h"
+#include "core/Id.h"
 #include "pipeline/Executor.h"
+#include "store/ApprovalStore.h"
+#include "store/AuditLog.h"
 #include "store/Database.h"
 #include "store/EventLog.h"
 #include "store/RunQueue.h"
@@ -118,7 +121,8 @@ void Worker::process(const Claim &claim)
 
     RunOutcome outcome;
     if (!run) {
-        outcome = RunOutcome{RunStatus::Failed, run.error().describe(), nullptr};
+        outcome.status = RunStatus::Failed;
+        outcome.error = run.error().describe();
     } else {
         publish(QStringLiteral("run.started"),
                 Json{{"run_id", claim.runId}, {"task_id", claim.taskId}, {"worker", m_id}});
@@ -128,12 +132,10 @@ void Worker::process(const Claim &claim)
             = document ? Pipeline::fromJson((*document)["payload"], QStringLiteral("payload"))
                        : Result<Pipeline>(document.error());
         if (!pipeline) {
-            outcome = RunOutcome{document ? RunStatus::Failed : RunStatus::Canceled,
-                                 document
-                                     ? pipeline.error().describe()
+            outcome.status = document ? RunStatus::Failed : RunStatus::Canceled;
+            outcome.error = document ? pipeline.error().describe()
                                      : QStringLiteral("the task or its version %1 no longer exists")
-                                           .arg(run->taskVersion),
-                                 nullptr};
+                                           .arg(run->taskVersion);
         } else {
             RunContext context;
             context.runId = run->id;
@@ -145,16 +147,23 @@ void Worker::process(const Claim &claim)
             context.trigger = run->trigger;
             SideEffectRecords ledger(m_database, m_clock);
             context.ledger = &ledger;
-            Executor executor(m_tools, m_clock);
-            outcome = executor.execute(*pipeline, context,
-                                       [&](const StepRecord &step) { recordStep(step); });
+            Status resumable = run->resume.is_object() ? prepareResume(*run, context) : Status();
+            if (!resumable) {
+                outcome.status = RunStatus::Failed;
+                outcome.error = QStringLiteral("cannot resume: ") + resumable.error().describe();
+            } else {
+                Executor executor(m_tools, m_clock);
+                outcome = executor.execute(*pipeline, context,
+                                           [&](const StepRecord &step) { recordStep(step); });
+            }
         }
     }
 
     // The outcome must not be lost to a busy database: retry with backoff (about a minute in
     // all). Only a lost lease (Conflict) is final — another worker owns the run now.
     for (int attempt = 0;; ++attempt) {
-        Result<Event> event = recordOutcome(claim, outcome);
+        Result<Event> event = outcome.suspension && run ? recordPause(claim, *run, outcome)
+                                                        : recordOutcome(claim, outcome);
         if (event) {
             m_bus.announce(*event);
             return;
@@ -166,6 +175,102 @@ void Worker::process(const Claim &claim)
         }
         QThread::msleep(static_cast<unsigned long>(100) << std::min(attempt, 8));
     }
+}
+
+Status Worker::prepareResume(const Run &run, RunContext &context)
+{
+    context.resumeIndex = run.resume.value("step_index", 0);
+    Result<std::vector<StepRecord>> steps = RunStore(m_database).steps(run.id);
+    if (!steps)
+        return steps.error();
+    context.previousSteps = std::move(*steps);
+    context.resumed = Json{{"until", run.resume.value("until", Json())},
+                           {"request", run.resume.value("request", Json())},
+                           {"decision", nullptr}};
+    if (run.resume.value("kind", std::string()) != "approval")
+        return {};
+    const QString approvalId = qs(run.resume.value("approval_id", std::string()));
+    ApprovalStore approvals(m_database);
+    Result<Approval> approval = approvals.get(approvalId);
+    if (!approval)
+        return approval.error();
+    // Nobody answered in time: the wait ends as a rejection, recorded like a decision.
+    if (approval->status == QLatin1String("pending") && m_clock.now() >= approval->expiresAt) {
+        sql::Transaction tx(m_database.connection(), sql::TransactionMode::Immediate);
+        if (!tx.isOpen())
+            return tx.error();
+        const QDateTime now = m_clock.now();
+        if (Status decided = approvals.decide(approvalId, QStringLiteral("timed_out"),
+                                              QStringLiteral("engine"), QString(), now);
+            !decided)
+            return decided;
+        if (Status audited = AuditLog(m_database)
+                                 .append(AuditEntry{0, QStringLiteral("engine"),
+                                                    QStringLiteral("approval.timed_out"),
+                                                    approvalId, Json{{"run_id", run.id}}, now});
+            !audited)
+            return audited;
+        if (Status committed = tx.commit(); !committed)
+            return committed;
+        approval = approvals.get(approvalId);
+        if (!approval)
+            return approval.error();
+    }
+    if (approval->status != QLatin1String("pending"))
+        context.resumed["decision"] = Json{{"status", approval->status},
+                                           {"by", approval->decidedBy},
+                                           {"comment", approval->comment},
+                                           {"decided_at", instantJson(approval->decidedAt)}};
+    return {};
+}
+
+Result<Event> Worker::recordPause(const Claim &claim, const Run &run, const RunOutcome &outcome)
+{
+    const ToolSuspension &pause = *outcome.suspension;
+    const QDateTime now = m_clock.now();
+    sql::Transaction tx(m_database.connection(), sql::TransactionMode::Immediate);
+    if (!tx.isOpen())
+        return tx.error();
+    Json resume{{"step_index", outcome.suspendedIndex},
+                {"until", formatInstant(pause.until)},
+                {"request", pause.request},
+                {"kind", pause.kind == ToolSuspension::Kind::Approval ? "approval" : "wait"}};
+    Json payload{{"run_id", claim.runId},
+                 {"task_id", claim.taskId},
+                 {"status", toString(outcome.status)},
+                 {"until", formatInstant(pause.until)}};
+    if (pause.kind == ToolSuspension::Kind::Approval) {
+        Approval asked;
+        asked.id = newId();
+        asked.runId = run.id;
+        asked.taskId = run.taskId;
+        asked.stepIndex = outcome.suspendedIndex;
+        asked.stepId = qs(pause.request.value("step_id", std::string()));
+        asked.title = qs(pause.request.value("title", std::string("Approve?")));
+        asked.details = pause.request.value("details", Json());
+        asked.expiresAt = pause.until;
+        asked.createdAt = now;
+        Result<Approval> stored = ApprovalStore(m_database).ask(asked);
+        if (!stored)
+            return stored.error();
+        resume["approval_id"] = stored->id;
+        payload["approval_id"] = stored->id;
+        payload["title"] = stored->title;
+    }
+    if (Status deferred = RunQueue(m_database).defer(claim, pause.until); !deferred)
+        return deferred.error();
+    if (Status paused = RunStore(m_database).suspend(claim.runId, outcome.status, resume); !paused)
+        return paused.error();
+    Result<Event> event = EventLog(m_database)
+                              .append(m_bus.make(pause.kind == ToolSuspension::Kind::Approval
+                                                     ? QStringLiteral("approval.requested")
+                                                     : QStringLiteral("run.waiting"),
+                                                 payload, m_id));
+    if (!event)
+        return event.error();
+    if (Status committed = tx.commit(); !committed)
+        return committed.error();
+    return event;
 }
 
 Result<Event> Worker::recordOutcome(const Claim &claim, const RunOutcome &outcome)

@@ -18,6 +18,8 @@ class Database;
 class EventBus;
 class ToolRegistry;
 struct Claim;
+struct Run;
+struct RunContext;
 struct RunOutcome;
 struct StepRecord;
 
@@ -45,6 +47,11 @@ private:
     void process(const Claim &claim);
     void recordStep(const StepRecord &step);
     Result<Event> recordOutcome(const Claim &claim, const RunOutcome &outcome);
+    // A run paused by a step: back to the queue until its time, with what it needs to resume.
+    Result<Event> recordPause(const Claim &claim, const Run &run, const RunOutcome &outcome);
+    // Fills the context of a paused run that is due again: the steps before the pause and
+    // what the paused step waited for (an approval's decision, or its timing out).
+    Status prepareResume(const Run &run, RunContext &context);
     void publish(const QString &topic, nlohmann::json payload);
 
     QString m_id;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "AgentService.h"
+#include "ApprovalService.h"
 #include "CalendarService.h"
 #include "RunService.h"
 #include "ScheduleService.h"
@@ -21,6 +22,7 @@ struct Services
         : tasks(engine)
         , runs(engine)
         , agents(engine)
+        , approvals(engine)
         , calendars(engine)
         , settings(engine)
         , schedules(engine.clock(), [&engine](const QString &name) {
@@ -34,6 +36,7 @@ struct Services
     TaskService tasks;
     RunService runs;
     AgentService agents;
+    ApprovalService approvals;
     CalendarService calendars;
     SettingsService settings;
     ScheduleService schedules;

@@ -88,9 +88,11 @@ Result<std::optional<Claim>> RunQueue::claim(const QString &workerId, const QDat
     claim.workerId = workerId;
     leased->finish();
 
-    Result<QSqlQuery> running = sql::exec(
-        db, QStringLiteral("UPDATE runs SET status='running', started_at=?, worker=? WHERE id=?"),
-        {sql::ms(now), workerId, claim.runId});
+    Result<QSqlQuery> running
+        = sql::exec(db,
+                    QStringLiteral("UPDATE runs SET status='running', "
+                                   "started_at=COALESCE(started_at, ?), worker=? WHERE id=?"),
+                    {sql::ms(now), workerId, claim.runId});
     if (!running)
         return running.error();
     if (Status committed = tx.commit(); !committed)
@@ -113,6 +115,35 @@ Status RunQueue::complete(const Claim &claim)
                          .arg(claim.runId),
                      {}};
     return {};
+}
+
+Status RunQueue::defer(const Claim &claim, const QDateTime &runAt)
+{
+    Result<QSqlQuery> done = sql::exec(
+        m_database.connection(),
+        QStringLiteral("UPDATE run_queue SET state='pending', run_at=?, lease_owner=NULL, "
+                       "lease_expires_at=NULL WHERE id=? AND lease_epoch=? AND lease_owner=? AND "
+                       "state='leased'"),
+        {sql::ms(runAt), claim.queueId, claim.leaseEpoch, claim.workerId});
+    if (!done)
+        return done.error();
+    if (done->numRowsAffected() == 0)
+        return Error{ErrorCode::Conflict,
+                     QStringLiteral("the lease on run %1 was lost; its pause is not recorded")
+                         .arg(claim.runId),
+                     {}};
+    return {};
+}
+
+Result<bool> RunQueue::wake(const QString &runId, const QDateTime &now)
+{
+    Result<QSqlQuery> woken = sql::exec(
+        m_database.connection(),
+        QStringLiteral("UPDATE run_queue SET run_at=? WHERE run_id=? AND state='pending'"),
+        {sql::ms(now), runId});
+    if (!woken)
+        return woken.error();
+    return woken->numRowsAffected() > 0;
 }
 
 Result<int> RunQueue::pendingCount() const

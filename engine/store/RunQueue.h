@@ -54,6 +54,12 @@ public:
     // the caller must not record its completion. Runs inside the caller's transaction.
     Status complete(const Claim &claim);
 
+    // Hands the claimed row back to the queue to start again at `runAt` (a paused run), keeping
+    // its run. Conflict when the lease was lost. Runs inside the caller's transaction.
+    Status defer(const Claim &claim, const QDateTime &runAt);
+    // Makes the pending row of `runId` ready now (an approval was decided). False when the run
+    // has no pending row.
+    Result<bool> wake(const QString &runId, const QDateTime &now);
     // Rows waiting (pending) right now.
     Result<int> pendingCount() const;
 

@@ -12,7 +12,7 @@ const QString kSelect = QStringLiteral(
     "SELECT r.id, r.task_id, COALESCE(t.title, ''), r.task_version, r.attempt, r.trigger, "
     "r.status, "
     "r.scheduled_for, r.queued_at, r.started_at, r.finished_at, r.error, r.output, r.worker, "
-    "r.late_ms, r.coalesced FROM runs r LEFT JOIN tasks t ON t.id = r.task_id");
+    "r.late_ms, r.coalesced, r.resume FROM runs r LEFT JOIN tasks t ON t.id = r.task_id");
 
 Run runFromRow(const QSqlQuery &q)
 {
@@ -34,6 +34,8 @@ Run runFromRow(const QSqlQuery &q)
     run.worker = q.value(13).toString();
     run.lateMs = q.value(14).toLongLong();
     run.coalesced = q.value(15).toInt();
+    run.resume
+        = q.value(16).isNull() ? Json() : parseJson(q.value(16).toByteArray()).value_or(Json());
     return run;
 }
 
@@ -103,8 +105,12 @@ Status RunStore::insertStep(const StepRecord &step)
 {
     Result<QSqlQuery> q = sql::exec(
         m_database.connection(),
+        // A step that paused its run is recorded twice: waiting, then as it ended on resume.
         QStringLiteral("INSERT INTO run_steps (run_id, idx, step_id, uses, status, input, output, "
-                       "error, started_at, finished_at) VALUES (?,?,?,?,?,?,?,?,?,?)"),
+                       "error, started_at, finished_at) VALUES (?,?,?,?,?,?,?,?,?,?) "
+                       "ON CONFLICT (run_id, idx) DO UPDATE SET status=excluded.status, "
+                       "input=excluded.input, output=excluded.output, error=excluded.error, "
+                       "finished_at=excluded.finished_at"),
         {step.runId, step.index, step.stepId, step.uses, toString(step.status),
          jsonText(step.input), jsonText(step.output),
          sql::text(step.error.isEmpty() ? QString() : step.error), sql::ms(step.startedAt),
@@ -119,7 +125,8 @@ Status RunStore::finish(const QString &runId, RunStatus status, const QString &e
 {
     Result<QSqlQuery> q = sql::exec(
         m_database.connection(),
-        QStringLiteral("UPDATE runs SET status=?, error=?, output=?, finished_at=? WHERE id=?"),
+        QStringLiteral("UPDATE runs SET status=?, error=?, output=?, finished_at=?, resume=NULL "
+                       "WHERE id=?"),
         {toString(status), sql::text(error.isEmpty() ? QString() : error), jsonText(output),
          sql::ms(finishedAt), runId});
     if (!q)
@@ -140,6 +147,18 @@ Result<std::vector<Run>> RunStore::latestPerTask() const
     while (q->next())
         list.push_back(runFromRow(*q));
     return list;
+}
+
+Status RunStore::suspend(const QString &runId, RunStatus status, const Json &resume)
+{
+    Result<QSqlQuery> q = sql::exec(m_database.connection(),
+                                    QStringLiteral("UPDATE runs SET status=?, resume=? WHERE id=?"),
+                                    {toString(status), QString::fromUtf8(dumpJson(resume)), runId});
+    if (!q)
+        return q.error();
+    if (q->numRowsAffected() == 0)
+        return Error::notFound(QStringLiteral("there is no run %1").arg(runId));
+    return {};
 }
 
 Result<std::vector<StepRecord>> RunStore::steps(const QString &runId) const

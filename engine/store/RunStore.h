@@ -37,6 +37,9 @@ public:
     Status insertStep(const StepRecord &step);
     Status finish(const QString &runId, RunStatus status, const QString &error, const Json &output,
                   const QDateTime &finishedAt);
+    // Pauses a run (Waiting, WaitingApproval) with what it needs to resume:
+    // {"step_index", "until", "kind", "request", "approval_id"?}. NotFound for an unknown run.
+    Status suspend(const QString &runId, RunStatus status, const Json &resume);
     Result<std::vector<StepRecord>> steps(const QString &runId) const;
     // The newest run of each task that has one (ids are time-ordered, so MAX(id) is newest).
     Result<std::vector<Run>> latestPerTask() const;

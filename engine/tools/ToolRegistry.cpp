@@ -9,6 +9,7 @@
 #include "LlmChatTool.h"
 #include "NotifyDesktopTool.h"
 #include "OrchestratorTools.h"
+#include "PauseTools.h"
 #include "ShellRunTool.h"
 #include "ToolEnvironment.h"
 
@@ -34,6 +35,8 @@ ToolRegistry::withBuiltins(std::shared_ptr<ToolEnvironment> environment)
         std::make_shared<ScheduleTaskTool>(environment),
         std::make_shared<RunTaskTool>(environment),
         std::make_shared<EmitEventTool>(environment),
+        std::make_shared<TimeWaitTool>(),
+        std::make_shared<HumanApproveTool>(),
     };
     for (const auto &tool : builtins) {
         // A built-in schema that does not compile is a bug caught by every test.
