@@ -4,6 +4,8 @@
 
 #include "MainWindow.h"
 #include "TrayIcon.h"
+#include "TrayNotifier.h"
+#include "tools/ToolEnvironment.h"
 
 #include "runtime/Engine.h"
 #include "service/Services.h"
@@ -14,6 +16,7 @@
 #include <QFutureWatcher>
 #include <QLibraryInfo>
 #include <QMessageBox>
+#include <QScopeGuard>
 #include <QThreadPool>
 #include <QTranslator>
 #include <QtConcurrent/QtConcurrentRun>
@@ -78,8 +81,17 @@ int main(int argc, char **argv)
     // With a tray, closing the window hides it and Ordinaut keeps running; without one, closing
     // is the only way out, so it quits.
     QApplication::setQuitOnLastWindowClosed(!trayAvailable);
-    if (trayAvailable)
+    // notify.desktop steps show up as tray messages while the tray lives; the log otherwise.
+    Engine &engine = (*host)->engine();
+    auto notifier = std::make_shared<TrayNotifier>();
+    if (trayAvailable) {
         tray.show();
+        QObject::connect(notifier.get(), &TrayNotifier::notificationRequested, &tray,
+                         &TrayIcon::showMessage, Qt::QueuedConnection);
+        engine.toolEnvironment().setNotifier(notifier);
+    }
+    auto restoreLogNotifier
+        = qScopeGuard([&engine] { engine.toolEnvironment().setNotifier(nullptr); });
     QObject::connect(&tray, &TrayIcon::openRequested, &window, [&window] {
         window.showNormal();
         window.raise();

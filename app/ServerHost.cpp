@@ -3,8 +3,10 @@
 
 #include "api/HttpApi.h"
 #include "runtime/Engine.h"
+#include "secrets/SecretStore.h"
 #include "secrets/SigningSecret.h"
 #include "service/Services.h"
+#include "tools/ToolEnvironment.h"
 
 #include <QRegularExpression>
 
@@ -58,6 +60,7 @@ ServerHost::create(const QString &dataDir, const std::function<void(const QStrin
                      QStringLiteral("cannot keep the token signing key: ")
                          + secret.error().describe(),
                      {}};
+    (*engine)->toolEnvironment().setSecrets(openSecretStore(dataDir, warn));
     std::unique_ptr<ServerHost> host(new ServerHost);
     host->m_engine = std::move(*engine);
     host->m_services = std::make_unique<Services>(*host->m_engine);

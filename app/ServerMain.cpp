@@ -8,10 +8,12 @@
 #include "runtime/Engine.h"
 #include "runtime/EventBus.h"
 #include "schedule/BusinessCalendar.h"
+#include "secrets/SecretStore.h"
 #include "secrets/SigningSecret.h"
 #include "service/ScheduleService.h"
 #include "service/Services.h"
 #include "store/DataDir.h"
+#include "tools/ToolEnvironment.h"
 
 #include <QCommandLineParser>
 #include <QCoreApplication>
@@ -48,6 +50,8 @@ int fail(const QString &message, int code = 1)
 const char *const kUsage = R"(Usage:
   ordinaut-server serve [--data-dir DIR] [--listen HOST:PORT]
   ordinaut-server token create [--data-dir DIR] [--name NAME]
+  ordinaut-server secret set NAME [--data-dir DIR]   store a secret read from standard input:
+                          email.smtp.password or llm.<provider>.api_key
   ordinaut-server preview --kind rrule|cron|once|event|manual [--expr EXPR] [--tz ZONE]
                           [--dtstart LOCAL] [--count N] [--after INSTANT] [--calendar FILE.ics]
   ordinaut-server run FILE.json [--data-dir DIR]   run a pipeline document once, print the run
@@ -89,6 +93,28 @@ int serve(const QCommandLineParser &parser, const QString &dataDir)
     (*host)->stop();
     err() << "Ordinaut stopped." << Qt::endl;
     return code;
+}
+
+// Reads a secret from standard input (so it never shows in the process list or shell history)
+// and stores it for the tools: email.smtp.password or llm.<provider>.api_key.
+int setSecret(const QString &name, const QString &dataDir)
+{
+    Result<std::unique_ptr<Engine>> engine = Engine::create(EngineOptions{dataDir, 1, nullptr});
+    if (!engine)
+        return fail(engine.error().describe());
+    (*engine)->toolEnvironment().setSecrets(openSecretStore(dataDir, warn));
+    Services services(**engine);
+    QFile input;
+    if (!input.open(stdin, QIODevice::ReadOnly))
+        return fail(QStringLiteral("cannot read standard input"));
+    QByteArray value = input.readAll();
+    while (value.endsWith('\n') || value.endsWith('\r'))
+        value.chop(1);
+    if (Status stored = services.secrets.set(name, value, QStringLiteral("cli")); !stored)
+        return fail(stored.error().describe(), 2);
+    err() << "Stored " << name << " in " << (*engine)->toolEnvironment().secrets()->describe()
+          << "." << Qt::endl;
+    return 0;
 }
 
 int createToken(const QCommandLineParser &parser, const QString &dataDir)
@@ -133,6 +159,10 @@ int runOnce(const QString &file, const QString &dataDirOption)
     Result<std::unique_ptr<Engine>> engine = Engine::create(EngineOptions{dataDir, 1, nullptr});
     if (!engine)
         return fail(engine.error().describe());
+    // With --data-dir the user's own settings and secrets apply (SMTP, LLM keys, allowed
+    // folders); a scratch folder has the defaults.
+    (*engine)->toolEnvironment().setSecrets(openSecretStore(
+        dataDir, [](const QString &message) { qWarning("%s", qPrintable(message)); }));
     Services services(**engine);
     // A task document ({"title", "payload", …}) runs as it is; a bare pipeline document becomes
     // the payload of a manual task named after the file.
@@ -149,8 +179,12 @@ int runOnce(const QString &file, const QString &dataDirOption)
     QString runId;
     QObject::connect(&(*engine)->eventBus(), &EventBus::eventPublished, &loop,
                      [&](const Event &event) {
+                         if (event.payload.value("run_id", std::string()) != runId.toStdString())
+                             return;
+                         // A short time.wait is waited out; a person's approval cannot come
+                         // in a one-off run, so the run is reported as it stands.
                          if (event.topic == QLatin1String("run.finished")
-                             && event.payload.value("run_id", std::string()) == runId.toStdString())
+                             || event.topic == QLatin1String("approval.requested"))
                              loop.quit();
                      });
     (*engine)->start();
@@ -160,7 +194,8 @@ int runOnce(const QString &file, const QString &dataDirOption)
         return fail(queued.error().describe());
     runId = queued->id;
     // The run may have finished before the connection saw it: look once, then wait.
-    if (Result<Run> now = services.runs.get(runId, false); !now || !now->isFinished())
+    if (Result<Run> now = services.runs.get(runId, false);
+        !now || (!now->isFinished() && now->status != RunStatus::WaitingApproval))
         loop.exec();
     (*engine)->stop();
     Result<Run> run = services.runs.get(runId, true);
@@ -244,8 +279,9 @@ int main(int argc, char **argv)
     parser.setApplicationDescription(QStringLiteral("Ordinaut headless server"));
     parser.addHelpOption();
     parser.addVersionOption();
-    parser.addPositionalArgument(QStringLiteral("command"),
-                                 QStringLiteral("serve | token create | preview | run FILE.json"));
+    parser.addPositionalArgument(
+        QStringLiteral("command"),
+        QStringLiteral("serve | token create | secret set NAME | preview | run FILE.json"));
     parser.addOption(
         {QStringLiteral("data-dir"), QStringLiteral("Data folder."), QStringLiteral("DIR")});
     parser.addOption({QStringLiteral("listen"),
@@ -281,6 +317,8 @@ int main(int argc, char **argv)
         return serve(parser, dataDir);
     if (args == QStringList{QStringLiteral("token"), QStringLiteral("create")})
         return createToken(parser, dataDir);
+    if (args.size() == 3 && args[0] == QLatin1String("secret") && args[1] == QLatin1String("set"))
+        return setSecret(args[2], dataDir);
     err() << QString::fromLatin1(kUsage);
     return 2;
 }

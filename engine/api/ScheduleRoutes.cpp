@@ -1,5 +1,5 @@
 // /api/v1/schedules routes: previews of a schedule's next occurrences, nothing saved; and
-// /api/v1/settings, the engine settings that govern scheduling.
+// /api/v1/settings, the engine settings; /api/v1/secrets, the write-only secrets tools use.
 #include "Routes.h"
 
 #include "RequestReading.h"
@@ -40,6 +40,35 @@ void addScheduleRoutes(Router &router, Services &services)
                        return HttpResponse::problem(values.error(), request.path);
                    return HttpResponse::json(200, *values);
                });
+    // Secrets are write-only: PUT sets one, GET says which are set, nothing returns a value.
+    SecretService &secrets = services.secrets;
+    router.add("GET", QStringLiteral("/api/v1/secrets"), Access::Authenticated,
+               [&secrets](const HttpRequest &request) {
+                   Result<Json> status = secrets.status();
+                   if (!status)
+                       return HttpResponse::problem(status.error(), request.path);
+                   return HttpResponse::json(200, *status);
+               });
+    router.add(
+        "PUT", QStringLiteral("/api/v1/secrets/{name}"), Access::Authenticated,
+        [&secrets](const HttpRequest &request) {
+            Result<Json> body = readJsonBody(request);
+            if (!body)
+                return HttpResponse::problem(body.error(), request.path);
+            if (!body->is_object() || !body->contains("value") || !(*body)["value"].is_string()
+                || body->size() != 1)
+                return HttpResponse::problem(
+                    Error::invalid(QStringLiteral("value"),
+                                   QStringLiteral("send {\"value\": \"…\"} and nothing else")),
+                    request.path);
+            Status stored = secrets.set(
+                request.pathParams.value(0),
+                QByteArray::fromStdString((*body)["value"].get<std::string>()), request.actor());
+            if (!stored)
+                return HttpResponse::problem(stored.error(), request.path);
+            return HttpResponse::json(200,
+                                      Json{{"name", request.pathParams.value(0)}, {"set", true}});
+        });
 }
 
 } // namespace ordinaut

@@ -157,4 +157,19 @@ Status MemorySecretStore::write(const QString &key, const QByteArray &value)
     return {};
 }
 
+std::shared_ptr<SecretStore> openSecretStore(const QString &dataDir,
+                                             const std::function<void(const QString &)> &warn)
+{
+    const QString mode = qEnvironmentVariable("ORDINAUT_SECRET_STORE");
+    const QString folder = QDir(dataDir).filePath(QStringLiteral("secrets"));
+    if (mode == QLatin1String("keychain")
+        || (mode != QLatin1String("file") && KeychainSecretStore::isLikelyAvailable()))
+        return std::make_shared<KeychainSecretStore>(QStringLiteral("Ordinaut"));
+    if (mode != QLatin1String("file"))
+        warn(QStringLiteral("No OS keychain is available; passwords and API keys for tools are "
+                            "kept in files under %1, readable only by you.")
+                 .arg(folder));
+    return std::make_shared<FileSecretStore>(folder);
+}
+
 } // namespace ordinaut

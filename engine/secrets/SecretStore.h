@@ -9,6 +9,8 @@
 #include <QHash>
 #include <QMutex>
 
+#include <functional>
+#include <memory>
 #include <optional>
 
 namespace ordinaut {
@@ -51,6 +53,12 @@ public:
 private:
     QString m_directory;
 };
+
+// The store for the user's secrets (SMTP password, LLM keys) in `dataDir`: the OS keychain where
+// one can be reached, else the 0600 file store with a warning through `warn`.
+// ORDINAUT_SECRET_STORE=file|keychain forces one.
+std::shared_ptr<SecretStore> openSecretStore(const QString &dataDir,
+                                             const std::function<void(const QString &)> &warn);
 
 class MemorySecretStore final : public SecretStore
 {

@@ -7,6 +7,7 @@
 #include "CalendarService.h"
 #include "RunService.h"
 #include "ScheduleService.h"
+#include "SecretService.h"
 #include "ServiceOrchestrator.h"
 #include "SettingsService.h"
 #include "TaskService.h"
@@ -25,6 +26,7 @@ struct Services
         , approvals(engine)
         , calendars(engine)
         , settings(engine)
+        , secrets(engine)
         , schedules(engine.clock(), [&engine](const QString &name) {
             return loadCalendar(engine.database(), name);
         })
@@ -39,6 +41,7 @@ struct Services
     ApprovalService approvals;
     CalendarService calendars;
     SettingsService settings;
+    SecretService secrets;
     ScheduleService schedules;
 };
 

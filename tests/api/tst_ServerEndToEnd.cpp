@@ -51,6 +51,8 @@ private slots:
     void staleVersionIsAConflict();
     void unknownTaskIsNotFound();
     void toolCatalogAndPipelineCheck();
+    void approvalOverHttpResumesTheRun();
+    void secretsAreWriteOnly();
     void previewMatchesBetweenApiAndCli();
     void businessCalendarsOverHttpAndCli();
     void runCommandRunsAPipelineOnce();
@@ -375,6 +377,75 @@ void tst_ServerEndToEnd::toolCatalogAndPipelineCheck()
     QCOMPARE(refused.status, 422);
     QCOMPARE(refused.contentType, QByteArray("application/problem+json"));
     QCOMPARE(int(refused.json()["errors"].size()), 2);
+}
+
+void tst_ServerEndToEnd::approvalOverHttpResumesTheRun()
+{
+    const Reply created
+        = request("POST", QStringLiteral("/api/v1/tasks"),
+                  R"j({"title":"needs a yes","schedule_kind":"manual","payload":{"pipeline":[
+             {"id":"ask","uses":"human.approve","with":{"title":"Publish?","details":"v2"}},
+             {"id":"then","uses":"debug.echo","with":{"by":"${steps.ask.by}"}}]}})j");
+    QCOMPARE(created.status, 201);
+    const std::string taskId = created.json()["id"].get<std::string>();
+    const Reply started = request(
+        "POST", QStringLiteral("/api/v1/tasks/%1/run-now").arg(QString::fromStdString(taskId)));
+    QVERIFY2(started.status == 201 || started.status == 202, started.body.constData());
+    const QString runId = QString::fromStdString(started.json()["id"].get<std::string>());
+
+    Json pending;
+    QTRY_VERIFY_WITH_TIMEOUT(
+        (pending
+         = request("GET", QStringLiteral("/api/v1/approvals?status=pending")).json()["items"],
+         pending.size() == 1),
+        10000);
+    QCOMPARE(QString::fromStdString(pending[0]["run_id"].get<std::string>()), runId);
+    QVERIFY(pending[0]["title"] == "Publish?");
+    QVERIFY(request("GET", QStringLiteral("/api/v1/runs/") + runId).json()["status"]
+            == "waiting_approval");
+    const QString approvalId = QString::fromStdString(pending[0]["id"].get<std::string>());
+
+    QCOMPARE(request("POST", QStringLiteral("/api/v1/approvals/%1/approve").arg(approvalId),
+                     R"j({"colour":"green"})j")
+                 .status,
+             422);
+    const Reply approved
+        = request("POST", QStringLiteral("/api/v1/approvals/%1/approve").arg(approvalId),
+                  R"j({"comment":"ship it"})j");
+    QCOMPARE(approved.status, 200);
+    QVERIFY(approved.json()["status"] == "approved");
+    QTRY_VERIFY_WITH_TIMEOUT(
+        request("GET", QStringLiteral("/api/v1/runs/") + runId).json()["status"] == "succeeded",
+        10000);
+    const Json run = request("GET", QStringLiteral("/api/v1/runs/") + runId).json();
+    // The step sees who decided: the agent whose token approved.
+    QVERIFY(!approved.json()["decided_by"].get<std::string>().empty());
+    QVERIFY(run["steps"][1]["output"]["by"] == approved.json()["decided_by"]);
+    const Reply twice
+        = request("POST", QStringLiteral("/api/v1/approvals/%1/reject").arg(approvalId));
+    QCOMPARE(twice.status, 409);
+    QCOMPARE(twice.contentType, QByteArray("application/problem+json"));
+}
+
+void tst_ServerEndToEnd::secretsAreWriteOnly()
+{
+    const Reply set = request("PUT", QStringLiteral("/api/v1/secrets/llm.ollama.api_key"),
+                              R"j({"value":"sk-very-secret-123"})j");
+    QCOMPARE(set.status, 200);
+    const Reply status = request("GET", QStringLiteral("/api/v1/secrets"));
+    QCOMPARE(status.status, 200);
+    QVERIFY(status.json()["llm.ollama.api_key"] == true);
+    QVERIFY(status.json()["email.smtp.password"] == false);
+    QVERIFY(!status.body.contains("sk-very-secret-123"));
+    const Reply badName
+        = request("PUT", QStringLiteral("/api/v1/secrets/database.password"), R"j({"value":"x"})j");
+    QCOMPARE(badName.status, 422);
+    QVERIFY(badName.json()["detail"].get<std::string>().find("email.smtp.password")
+            != std::string::npos);
+    QCOMPARE(
+        request("PUT", QStringLiteral("/api/v1/secrets/email.smtp.password"), R"j({"value":""})j")
+            .status,
+        422);
 }
 
 void tst_ServerEndToEnd::previewMatchesBetweenApiAndCli()
