@@ -1,8 +1,11 @@
 // Template rendering micro-benchmark (Qt's QBENCHMARK): the `with` of every step of a typical
 // 10-step pipeline rendered against a run's scope, as the executor does before each call.
-// Prints QBENCHMARK's figure per pipeline and the median in nanoseconds per step over 21 runs.
+// Prints QBENCHMARK's figure per pipeline and the median in nanoseconds per step over 21 runs;
+// likewise for checking typical rendered inputs against their tools' JSON Schemas (valijson),
+// which the executor does before every call.
 //   ordinaut-bench-templates [QTest options]
 #include "pipeline/Template.h"
+#include "tools/ToolRegistry.h"
 
 #include <QElapsedTimer>
 #include <QTest>
@@ -21,12 +24,14 @@ private slots:
     void initTestCase();
     void renderTenSteps();
     void nanosecondsPerStep();
+    void schemaCheckNanosecondsPerStep();
 
 private:
     void renderAll();
 
     std::vector<Json> m_withs;
     Json m_scope;
+    std::shared_ptr<ToolRegistry> m_tools = ToolRegistry::withBuiltins();
 };
 
 void TemplateBench::initTestCase()
@@ -95,6 +100,57 @@ void TemplateBench::nanosecondsPerStep()
     std::sort(samples.begin(), samples.end());
     std::printf("template rendering, typical 10-step pipeline: median %.0f ns per step "
                 "(min %.0f, max %.0f over 21 batches of %d pipelines)\n",
+                samples[samples.size() / 2], samples.front(), samples.back(), kRounds);
+}
+
+void TemplateBench::schemaCheckNanosecondsPerStep()
+{
+    const std::vector<std::pair<const char *, Json>> inputs = {
+        {"http.request",
+         Json::parse(R"j({"url":"http://127.0.0.1:9000/w?c=Berlin","timeout_seconds":10})j")},
+        {"http.request",
+         Json::parse(
+             R"j({"url":"http://127.0.0.1:9000/c","headers":{"Authorization":"Bearer t"}})j")},
+        {"json.transform",
+         Json::parse(
+             R"j({"data":[{"t":"a","at":"09:00"},{"t":"b","at":"14:00"}],"filter":"item.at < '12:00'","limit":5})j")},
+        {"llm.chat",
+         Json::parse(
+             R"j({"provider":"ollama","prompt":"Summarise: cold, two meetings","max_tokens":300})j")},
+        {"notify.desktop",
+         Json::parse(R"j({"title":"Briefing","body":"Cold and snowy","urgency":"low"})j")},
+        {"email.send",
+         Json::parse(
+             R"j({"to":["me@example.org"],"subject":"Briefing","text":"Cold and snowy; two meetings."})j")},
+        {"file.write",
+         Json::parse(R"j({"path":"/srv/notes/today.md","content":"# Today","mode":"append"})j")},
+        {"shell.run",
+         Json::parse(R"j({"program":"backup","args":["--quiet","/srv"],"timeout_seconds":600})j")},
+        {"orchestrator.emit_event",
+         Json::parse(R"j({"topic":"briefing.sent","payload":{"n":2}})j")},
+        {"time.wait", Json::parse(R"j({"minutes":5})j")},
+    };
+    std::vector<const JsonSchema *> schemas;
+    for (const auto &[tool, input] : inputs) {
+        const ToolRegistry::Entry *entry = m_tools->entry(QString::fromLatin1(tool));
+        if (!entry || !entry->input.validate(input).empty())
+            qFatal("bench input for %s does not conform", tool);
+        schemas.push_back(&entry->input);
+    }
+    constexpr int kRounds = 500;
+    std::vector<double> samples;
+    for (int batch = 0; batch < 21; ++batch) {
+        QElapsedTimer timer;
+        timer.start();
+        for (int i = 0; i < kRounds; ++i)
+            for (size_t s = 0; s < inputs.size(); ++s)
+                if (!schemas[s]->validate(inputs[s].second).empty())
+                    qFatal("invalid");
+        samples.push_back(double(timer.nsecsElapsed()) / (kRounds * double(inputs.size())));
+    }
+    std::sort(samples.begin(), samples.end());
+    std::printf("input schema check (valijson), 10 typical tool inputs: median %.0f ns per step "
+                "(min %.0f, max %.0f over 21 batches of %d)\n",
                 samples[samples.size() / 2], samples.front(), samples.back(), kRounds);
 }
 
