@@ -1,13 +1,9 @@
 // tst_OrchestratorTools: pipelines that create, start and announce — through a whole engine and
 // its services, so what they do is validated and audited like an API call.
-#include "support/TempDataDir.h"
+#include "support/EngineHarness.h"
 
-#include "core/Clock.h"
-#include "runtime/Engine.h"
-#include "service/Services.h"
 #include "store/AuditLog.h"
 #include "store/EventLog.h"
-#include "store/RunStore.h"
 
 #include <QStandardPaths>
 #include <QTest>
@@ -29,12 +25,13 @@ private slots:
     void badFollowUpFailsTheStepAndCreatesNothing();
 
 private:
-    Run runPipeline(const QString &pipeline, const Json &params = Json::object());
+    Run runPipeline(const QString &pipeline, const Json &params = Json::object())
+    {
+        return m_h->runAndSettle(m_h->createTask(Json::parse(pipeline.toStdString()), params));
+    }
 
-    std::unique_ptr<test::TempDataDir> m_dir;
-    std::unique_ptr<ManualClock> m_clock;
-    std::unique_ptr<Engine> m_engine;
-    std::unique_ptr<Services> m_services;
+    std::unique_ptr<test::EngineHarness> m_h;
+    Services *m_services = nullptr;
 };
 
 void tst_OrchestratorTools::initTestCase()
@@ -44,45 +41,14 @@ void tst_OrchestratorTools::initTestCase()
 
 void tst_OrchestratorTools::init()
 {
-    m_dir = std::make_unique<test::TempDataDir>();
-    m_clock = std::make_unique<ManualClock>(*parseInstant(QStringLiteral("2026-06-10T12:00:00Z")));
-    Result<std::unique_ptr<Engine>> engine
-        = Engine::create(EngineOptions{m_dir->path(), 1, m_clock.get()});
-    QVERIFY(engine);
-    m_engine = std::move(*engine);
-    m_services = std::make_unique<Services>(*m_engine);
-    m_engine->start();
+    m_h = std::make_unique<test::EngineHarness>(1);
+    m_services = &m_h->services();
 }
 
 void tst_OrchestratorTools::cleanup()
 {
-    m_engine->stop();
-    m_services.reset();
-    m_engine.reset();
-    m_clock.reset();
-    m_dir.reset();
-}
-
-Run tst_OrchestratorTools::runPipeline(const QString &pipeline, const Json &params)
-{
-    Json document{
-        {"title", "planner"},
-        {"schedule_kind", "manual"},
-        {"payload", {{"pipeline", Json::parse(pipeline.toStdString())}, {"params", params}}}};
-    Result<Task> task = m_services->tasks.create(document, QStringLiteral("test"));
-    if (!task)
-        qFatal("%s", qPrintable(task.error().describe()));
-    Result<Run> run = m_services->runs.runNow(task->id, RunTrigger::Manual, QStringLiteral("test"));
-    if (!run)
-        qFatal("%s", qPrintable(run.error().describe()));
-    Run finished;
-    (void)QTest::qWaitFor(
-        [&] {
-            finished = *m_services->runs.get(run->id, true);
-            return finished.isFinished();
-        },
-        10000);
-    return finished;
+    m_services = nullptr;
+    m_h.reset();
 }
 
 void tst_OrchestratorTools::followUpDelayComesFromAnExpression_data()
@@ -112,9 +78,9 @@ void tst_OrchestratorTools::followUpDelayComesFromAnExpression()
     QVERIFY(followUp);
     QCOMPARE(followUp->title, QStringLiteral("Check again (%1)").arg(level));
     QCOMPARE(followUp->createdBy, QStringLiteral("run:") + run.id);
-    QCOMPARE(followUp->nextRunAt, m_clock->now().addSecs(hours * 3600));
+    QCOMPARE(followUp->nextRunAt, m_h->clock().now().addSecs(hours * 3600));
     QCOMPARE(out["next_run_at"].get<QString>(), formatInstant(followUp->nextRunAt));
-    const auto audit = AuditLog(m_engine->database()).forSubject(followUp->id);
+    const auto audit = AuditLog(m_h->engine().database()).forSubject(followUp->id);
     QVERIFY(audit && !audit->empty());
     QCOMPARE(audit->front().actor, QStringLiteral("run:") + run.id);
 }
@@ -149,12 +115,13 @@ void tst_OrchestratorTools::emitEventIsStoredAndAudited()
              "with": {"topic": "report.ready", "payload": {"pages": 3, "run": "${run.id}"}}}])j"));
     QVERIFY2(run.status == RunStatus::Succeeded, qPrintable(run.error));
     const qint64 id = run.steps.at(0).output["event_id"].get<qint64>();
-    const auto events = EventLog(m_engine->database()).since(id - 1, 1);
+    const auto events = EventLog(m_h->engine().database()).since(id - 1, 1);
     QVERIFY(events && events->size() == 1);
     QCOMPARE(events->front().topic, QStringLiteral("report.ready"));
     QVERIFY(events->front().payload == (Json{{"pages", 3}, {"run", run.id}}));
     QCOMPARE(events->front().source, QStringLiteral("run:") + run.id);
-    const auto audit = AuditLog(m_engine->database()).forSubject(QStringLiteral("report.ready"));
+    const auto audit
+        = AuditLog(m_h->engine().database()).forSubject(QStringLiteral("report.ready"));
     QVERIFY(audit && audit->size() == 1);
 
     const Run reserved = runPipeline(QStringLiteral(
@@ -174,7 +141,8 @@ void tst_OrchestratorTools::badFollowUpFailsTheStepAndCreatesNothing()
     QVERIFY(run.status == RunStatus::Failed);
     QVERIFY2(run.error.contains(QLatin1String("unknown tool 'no.such.tool'")),
              qPrintable(run.error));
-    QCOMPARE(m_services->tasks.list(std::nullopt, 100, 0)->total, before + 1); // only "planner"
+    QCOMPARE(m_services->tasks.list(std::nullopt, 100, 0)->total,
+             before + 1); // only the planning task itself
 }
 
 QTEST_GUILESS_MAIN(tst_OrchestratorTools)

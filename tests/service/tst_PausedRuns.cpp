@@ -1,12 +1,8 @@
 // tst_PausedRuns: time.wait and human.approve pause a run without holding a worker, and the
 // run resumes at the paused step — after its time, on approval, on rejection or at the timeout.
-#include "support/TempDataDir.h"
+#include "support/EngineHarness.h"
 
-#include "core/Clock.h"
-#include "runtime/Engine.h"
-#include "service/Services.h"
 #include "store/AuditLog.h"
-#include "store/RunStore.h"
 
 #include <QStandardPaths>
 #include <QTest>
@@ -27,15 +23,12 @@ private slots:
     void noAnswerInTimeRejects();
 
 private:
-    QString createTask(const char *pipeline);
-    Run startAndSettle(const QString &taskId);
-    Run settle(const QString &runId);
-    void poke(); // any task change makes the scheduler look at the clock again
+    QString createTask(const char *pipeline) { return m_h->createTask(Json::parse(pipeline)); }
+    Run startAndSettle(const QString &taskId) { return m_h->runAndSettle(taskId); }
 
-    std::unique_ptr<test::TempDataDir> m_dir;
-    std::unique_ptr<ManualClock> m_clock;
-    std::unique_ptr<Engine> m_engine;
-    std::unique_ptr<Services> m_services;
+    // One worker: a paused run that kept it would block every other run.
+    std::unique_ptr<test::EngineHarness> m_h;
+    Services *m_services = nullptr;
 };
 
 void tst_PausedRuns::initTestCase()
@@ -45,60 +38,14 @@ void tst_PausedRuns::initTestCase()
 
 void tst_PausedRuns::init()
 {
-    m_dir = std::make_unique<test::TempDataDir>();
-    m_clock = std::make_unique<ManualClock>(*parseInstant(QStringLiteral("2026-06-10T12:00:00Z")));
-    // One worker: a paused run that kept it would block every other run.
-    Result<std::unique_ptr<Engine>> engine
-        = Engine::create(EngineOptions{m_dir->path(), 1, m_clock.get()});
-    QVERIFY(engine);
-    m_engine = std::move(*engine);
-    m_services = std::make_unique<Services>(*m_engine);
-    m_engine->start();
+    m_h = std::make_unique<test::EngineHarness>(1);
+    m_services = &m_h->services();
 }
 
 void tst_PausedRuns::cleanup()
 {
-    m_engine->stop();
-    m_services.reset();
-    m_engine.reset();
-    m_clock.reset();
-    m_dir.reset();
-}
-
-QString tst_PausedRuns::createTask(const char *pipeline)
-{
-    Json document{{"title", "paused"},
-                  {"schedule_kind", "manual"},
-                  {"payload", {{"pipeline", Json::parse(pipeline)}}}};
-    Result<Task> task = m_services->tasks.create(document, QStringLiteral("test"));
-    if (!task)
-        qFatal("%s", qPrintable(task.error().describe()));
-    return task->id;
-}
-
-Run tst_PausedRuns::settle(const QString &runId)
-{
-    Run run;
-    (void)QTest::qWaitFor(
-        [&] {
-            run = *m_services->runs.get(runId, true);
-            return run.status != RunStatus::Queued && run.status != RunStatus::Running;
-        },
-        10000);
-    return run;
-}
-
-Run tst_PausedRuns::startAndSettle(const QString &taskId)
-{
-    Result<Run> run = m_services->runs.runNow(taskId, RunTrigger::Manual, QStringLiteral("test"));
-    if (!run)
-        qFatal("%s", qPrintable(run.error().describe()));
-    return settle(run->id);
-}
-
-void tst_PausedRuns::poke()
-{
-    createTask(R"j([])j");
+    m_services = nullptr;
+    m_h.reset();
 }
 
 void tst_PausedRuns::waitFreesTheWorkerAndResumesWithEarlierResults()
@@ -118,8 +65,8 @@ void tst_PausedRuns::waitFreesTheWorkerAndResumesWithEarlierResults()
     QVERIFY(other.status == RunStatus::Succeeded);
     QVERIFY(m_services->runs.get(run.id, false)->status == RunStatus::Waiting);
 
-    m_clock->set(m_clock->now().addSecs(3600));
-    poke();
+    m_h->clock().set(m_h->clock().now().addSecs(3600));
+    m_h->poke();
     QTRY_VERIFY_WITH_TIMEOUT(m_services->runs.get(run.id, false)->isFinished(), 10000);
     run = *m_services->runs.get(run.id, true);
     QVERIFY2(run.status == RunStatus::Succeeded, qPrintable(run.error));
@@ -147,7 +94,7 @@ void tst_PausedRuns::approvalResumesTheRun()
     QVERIFY(asked.details == (Json{{"pages", 3}}));
     QCOMPARE(asked.runId, run.id);
     QCOMPARE(asked.stepId, QStringLiteral("ask"));
-    QCOMPARE(asked.expiresAt, m_clock->now().addSecs(24 * 3600));
+    QCOMPARE(asked.expiresAt, m_h->clock().now().addSecs(24 * 3600));
 
     Result<Approval> decided
         = m_services->approvals.decide(asked.id, ApprovalDecision::Approve,
@@ -160,7 +107,7 @@ void tst_PausedRuns::approvalResumesTheRun()
     QVERIFY(run.steps[1].output == (Json{{"by", "agent:ana"}, {"note", "looks good"}}));
     QVERIFY(run.steps[0].output["approved"] == true);
 
-    const auto audit = AuditLog(m_engine->database()).forSubject(asked.id);
+    const auto audit = AuditLog(m_h->engine().database()).forSubject(asked.id);
     QVERIFY(audit && audit->size() == 1);
     QCOMPARE(audit->front().action, QStringLiteral("approval.approved"));
     Result<Approval> again = m_services->approvals.decide(asked.id, ApprovalDecision::Reject,
@@ -197,20 +144,20 @@ void tst_PausedRuns::noAnswerInTimeRejects()
     QVERIFY(run.status == RunStatus::WaitingApproval);
     const Approval asked = m_services->approvals.list(QStringLiteral("pending"), 10)->front();
 
-    m_clock->set(m_clock->now().addSecs(61));
+    m_h->clock().set(m_h->clock().now().addSecs(61));
     // Too late for an answer, even before the run has noticed.
     Result<Approval> late = m_services->approvals.decide(asked.id, ApprovalDecision::Approve,
                                                          QString(), QStringLiteral("user"));
     QVERIFY(!late);
     QVERIFY(late.error().code == ErrorCode::Conflict);
-    poke();
+    m_h->poke();
     QTRY_VERIFY_WITH_TIMEOUT(m_services->runs.get(run.id, false)->isFinished(), 10000);
     run = *m_services->runs.get(run.id, true);
     QVERIFY(run.status == RunStatus::Failed);
     QVERIFY2(run.error.contains(QLatin1String("nobody approved 'Pay?' in time")),
              qPrintable(run.error));
     QCOMPARE(m_services->approvals.get(asked.id)->status, QStringLiteral("timed_out"));
-    const auto audit = AuditLog(m_engine->database()).forSubject(asked.id);
+    const auto audit = AuditLog(m_h->engine().database()).forSubject(asked.id);
     QVERIFY(audit && audit->size() == 1);
     QCOMPARE(audit->front().action, QStringLiteral("approval.timed_out"));
 }
