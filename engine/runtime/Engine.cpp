@@ -43,8 +43,11 @@ Engine::Engine(const EngineOptions &options, std::shared_ptr<Database> database)
 
     // Task changes re-arm the scheduler at once; queued runs wake the workers.
     connect(m_bus.get(), &EventBus::eventPublished, m_scheduler, [this](const Event &event) {
+        // A paused run waits in the queue: the scheduler arms for its time at once.
         if (event.topic.startsWith(QLatin1String("task."))
-            || event.topic.startsWith(QLatin1String("calendar.")))
+            || event.topic.startsWith(QLatin1String("calendar."))
+            || event.topic == QLatin1String("run.waiting")
+            || event.topic == QLatin1String("approval.requested"))
             m_scheduler->rescan();
         if (event.topic == QLatin1String("settings.changed")) {
             if (Result<EngineSettings> changed = EngineSettings::load(*m_database)) {

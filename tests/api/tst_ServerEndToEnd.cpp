@@ -5,6 +5,7 @@
 #include "support/TestData.h"
 
 #include <QDir>
+#include <QElapsedTimer>
 #include <QEventLoop>
 #include <QFile>
 #include <QHttpServer>
@@ -644,6 +645,21 @@ void tst_ServerEndToEnd::runCommandRunsAPipelineOnce()
     runFile(R"({"pipeline":[{"id":"a","uses":"nope"}]})", &code, &errors);
     QCOMPARE(code, 2);
     QVERIFY2(errors.contains("payload.pipeline[0].uses: unknown tool 'nope'"), errors.constData());
+
+    // A short wait frees the worker and resumes on time: the scheduler arms for the paused
+    // run at once instead of at its next minute wake-up.
+    QElapsedTimer timer;
+    timer.start();
+    const Json waited = runFile(R"j({"pipeline":[
+        {"id":"a","uses":"debug.echo","with":{"n":1}},
+        {"id":"nap","uses":"time.wait","with":{"seconds":0.5}},
+        {"id":"b","uses":"debug.echo","with":{"n":"${steps.a.n}"}}]})j",
+                                &code, &errors);
+    QCOMPARE(code, 0);
+    QVERIFY2(waited["status"] == "succeeded", waited.dump().c_str());
+    QVERIFY(waited["steps"][1]["output"]["waited_ms"].get<int>() >= 500);
+    QVERIFY(waited["steps"][2]["output"] == (Json{{"n", 1}}));
+    QVERIFY2(timer.elapsed() < 10000, "resumed long after its time");
 }
 
 void tst_ServerEndToEnd::serverStopsCleanlyOnSigterm()
