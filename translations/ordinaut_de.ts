@@ -35,6 +35,14 @@
         <source>Canceled</source>
         <translation>Abgebrochen</translation>
     </message>
+    <message>
+        <source>Waiting</source>
+        <translation>Wartet</translation>
+    </message>
+    <message>
+        <source>Awaiting approval</source>
+        <translation>Wartet auf Freigabe</translation>
+    </message>
 </context>
 <context>
     <name>main</name>
@@ -183,6 +191,10 @@
     <message>
         <source>Skipped</source>
         <translation>Übersprungen</translation>
+    </message>
+    <message>
+        <source>Waiting</source>
+        <translation>Wartet</translation>
     </message>
     <message>
         <source>Failed</source>
