@@ -1,14 +1,13 @@
-// email.send: the message is composed here (RFC 5322 headers, MIME body) and handed to libcurl's
-// SMTP client; the side-effect ledger makes a step's mail go out at most once.
+// email.send: the input becomes a MailMessage, which is handed to libcurl's SMTP client; the
+// side-effect ledger makes a step's mail go out at most once.
 #include "EmailSendTool.h"
 
+#include "MailMessage.h"
 #include "SideEffectLedger.h"
 #include "ToolEnvironment.h"
 
 #include "secrets/SecretStore.h"
 
-#include <QLocale>
-#include <QRandomGenerator>
 #include <QRegularExpression>
 #include <QSysInfo>
 
@@ -29,18 +28,11 @@ namespace ordinaut {
 
 namespace {
 
-struct Address
-{
-    QString display; // may be empty
-    QString mailbox; // the bare addr-spec the envelope uses
-};
+using Address = MailMessage::Address;
 
 struct Draft
 {
-    QList<Address> to, cc, bcc;
-    std::optional<Address> replyTo;
-    QString subject;
-    std::optional<QString> text, html;
+    MailMessage message; // without From, which the settings give
     int timeoutMs = 0;
 };
 
@@ -59,39 +51,6 @@ struct Failure
     bool certainlyNotSent = false;
 };
 
-bool hasLineBreak(const QString &text)
-{
-    return text.contains(QLatin1Char('\r')) || text.contains(QLatin1Char('\n'))
-           || text.contains(QChar(0));
-}
-
-Result<Address> parseAddress(const QString &field, const QString &text)
-{
-    // Header injection must be impossible: no value may end a header line.
-    if (hasLineBreak(text))
-        return Error::invalid(field, QStringLiteral("must not contain a line break"));
-    Address address{{}, text.trimmed()};
-    const qsizetype open = address.mailbox.lastIndexOf(QLatin1Char('<'));
-    if (open >= 0 && address.mailbox.endsWith(QLatin1Char('>'))) {
-        address.display = address.mailbox.left(open).trimmed();
-        if (address.display.size() >= 2 && address.display.startsWith(QLatin1Char('"'))
-            && address.display.endsWith(QLatin1Char('"')))
-            address.display = address.display.mid(1, address.display.size() - 2);
-        address.mailbox = address.mailbox.mid(open + 1, address.mailbox.size() - open - 2);
-    }
-    // Deliberately minimal: one '@' with something on both sides, printable ASCII, and none of
-    // the characters that would end an address or a header. The server judges the rest.
-    static const QRegularExpression mailbox(
-        QStringLiteral("^[!#-'*+\\-./0-9=?A-Z^-~]+@[!#-'*+\\-./0-9=?A-Z^-~]+$"));
-    if (!mailbox.match(address.mailbox).hasMatch())
-        return Error::invalid(field,
-                              QStringLiteral("'%1' is not an email address; write "
-                                             "name@example.org or Name <name@example.org>, and "
-                                             "several recipients as an array")
-                                  .arg(text));
-    return address;
-}
-
 Result<QList<Address>> parseAddresses(const Json &input, const char *name)
 {
     QList<Address> list;
@@ -101,7 +60,7 @@ Result<QList<Address>> parseAddresses(const Json &input, const char *name)
     const QString field = QStringLiteral("with.") + QLatin1String(name);
     const Json items = value.is_string() ? Json::array({value}) : value;
     for (size_t i = 0; i < items.size(); ++i) {
-        Result<Address> address = parseAddress(
+        Result<Address> address = Address::parse(
             value.is_string() ? field : field + QStringLiteral("[%1]").arg(i), qs(items[i]));
         if (!address)
             return address.error();
@@ -113,8 +72,9 @@ Result<QList<Address>> parseAddresses(const Json &input, const char *name)
 Result<Draft> parseInput(const Json &input, const ToolContext &context)
 {
     Draft draft;
+    MailMessage &message = draft.message;
     const std::pair<const char *, QList<Address> *> lists[]
-        = {{"to", &draft.to}, {"cc", &draft.cc}, {"bcc", &draft.bcc}};
+        = {{"to", &message.to}, {"cc", &message.cc}, {"bcc", &message.bcc}};
     for (const auto &[name, list] : lists) {
         Result<QList<Address>> parsed = parseAddresses(input, name);
         if (!parsed)
@@ -123,20 +83,20 @@ Result<Draft> parseInput(const Json &input, const ToolContext &context)
     }
     if (input.contains("reply_to")) {
         Result<Address> replyTo
-            = parseAddress(QStringLiteral("with.reply_to"), qs(input["reply_to"]));
+            = Address::parse(QStringLiteral("with.reply_to"), qs(input["reply_to"]));
         if (!replyTo)
             return replyTo.error();
-        draft.replyTo = *replyTo;
+        message.replyTo = *replyTo;
     }
-    draft.subject = qs(input["subject"]);
-    if (hasLineBreak(draft.subject))
-        return Error::invalid(QStringLiteral("with.subject"),
-                              QStringLiteral("must be one line; it contains a line break"));
+    message.subject = qs(input["subject"]);
+    if (Status oneLine = MailMessage::checkSubject(QStringLiteral("with.subject"), message.subject);
+        !oneLine)
+        return oneLine.error();
     if (input.contains("text"))
-        draft.text = qs(input["text"]);
+        message.text = qs(input["text"]);
     if (input.contains("html"))
-        draft.html = qs(input["html"]);
-    if (!draft.text && !draft.html)
+        message.html = qs(input["html"]);
+    if (!message.text && !message.html)
         return Error::invalid(QStringLiteral("with.text"),
                               QStringLiteral("the message needs a body: give with.text, "
                                              "with.html or both"));
@@ -181,7 +141,7 @@ Result<Server> serverSettings(const ToolEnvironment &environment)
     server.security = stringSetting(smtp, "security");
     server.username = stringSetting(smtp, "username");
     Result<Address> from
-        = parseAddress(QStringLiteral("tools.email.smtp.from"), stringSetting(smtp, "from"));
+        = Address::parse(QStringLiteral("tools.email.smtp.from"), stringSetting(smtp, "from"));
     if (!from)
         return setupError(QStringLiteral("tools.email.smtp.from: ") + from.error().message);
     server.from = *from;
@@ -201,148 +161,6 @@ Result<Server> serverSettings(const ToolEnvironment &environment)
                               .arg(EmailSendTool::passwordKey(), secrets->describe()));
     server.password = **password;
     return server;
-}
-
-QByteArray randomHex(int bytes)
-{
-    QByteArray raw(bytes, Qt::Uninitialized);
-    for (char &c : raw)
-        c = static_cast<char>(QRandomGenerator::system()->bounded(256));
-    return raw.toHex();
-}
-
-// RFC 2047 encoded-words, each short enough to share a line with "Subject: " within 76 characters
-// and never splitting a UTF-8 sequence; decoders ignore the folding whitespace between adjacent
-// words.
-QByteArray encodedWords(const QString &text)
-{
-    const QByteArray utf8 = text.toUtf8();
-    QList<QByteArray> words;
-    for (qsizetype start = 0; start < utf8.size();) {
-        qsizetype end = std::min<qsizetype>(start + 39, utf8.size());
-        while (end < utf8.size() && (static_cast<uchar>(utf8[end]) & 0xC0) == 0x80)
-            --end;
-        words << "=?UTF-8?B?" + utf8.mid(start, end - start).toBase64() + "?=";
-        start = end;
-    }
-    return words.join("\r\n ");
-}
-
-QByteArray headerText(const QString &text)
-{
-    static const QRegularExpression plain(QStringLiteral("^[\\t -~]{0,900}$"));
-    if (plain.match(text).hasMatch() && !text.contains(QLatin1String("=?")))
-        return text.toLatin1();
-    return encodedWords(text);
-}
-
-QByteArray formatAddress(const Address &address)
-{
-    if (address.display.isEmpty())
-        return address.mailbox.toLatin1();
-    static const QRegularExpression atoms(QStringLiteral("^[A-Za-z0-9!#$%&'*+/=?^_`{|}~ -]+$"));
-    QByteArray phrase;
-    if (atoms.match(address.display).hasMatch())
-        phrase = address.display.toLatin1();
-    else if (QRegularExpression(QStringLiteral("^[ -~]+$")).match(address.display).hasMatch())
-        phrase = '"' + address.display.toLatin1().replace('\\', "\\\\").replace('"', "\\\"") + '"';
-    else
-        phrase = encodedWords(address.display);
-    return phrase + " <" + address.mailbox.toLatin1() + '>';
-}
-
-// "To: a, b" folded between addresses so lines stay near 78 characters.
-QByteArray addressHeader(const char *name, const QList<Address> &addresses)
-{
-    QByteArray header = QByteArray(name) + ": ";
-    qsizetype lineStart = 0;
-    for (qsizetype i = 0; i < addresses.size(); ++i) {
-        const QByteArray item = formatAddress(addresses[i]);
-        if (i > 0) {
-            header += ',';
-            if (header.size() - lineStart + item.size() > 76) {
-                header += "\r\n";
-                lineStart = header.size();
-            }
-            header += ' ';
-        }
-        header += item;
-    }
-    return header + "\r\n";
-}
-
-// Quoted-printable with CRLF line ends: readable for mostly-ASCII text, exact for the rest,
-// and never longer than 76 characters a line. Its output never contains "=_", which is why
-// the multipart boundary starts with it.
-QByteArray quotedPrintable(const QString &text)
-{
-    QList<QByteArray> lines = text.toUtf8().split('\n');
-    if (lines.size() > 1 && lines.last().isEmpty())
-        lines.removeLast();
-    QByteArray out;
-    for (QByteArray line : lines) {
-        if (line.endsWith('\r'))
-            line.chop(1);
-        qsizetype column = 0;
-        for (qsizetype i = 0; i < line.size(); ++i) {
-            const auto c = static_cast<uchar>(line[i]);
-            const bool blank = c == ' ' || c == '\t';
-            QByteArray piece;
-            if ((c >= 33 && c <= 126 && c != '=') || (blank && i + 1 < line.size()))
-                piece = QByteArray(1, static_cast<char>(c));
-            else
-                piece = '=' + QByteArray(1, static_cast<char>(c)).toHex().toUpper();
-            if (column + piece.size() > 75) {
-                out += "=\r\n";
-                column = 0;
-            }
-            out += piece;
-            column += piece.size();
-        }
-        out += "\r\n";
-    }
-    return out;
-}
-
-QByteArray textPart(const char *subtype, const QString &content)
-{
-    return QByteArray("Content-Type: text/") + subtype
-           + "; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n"
-           + quotedPrintable(content);
-}
-
-QString idPart(const QString &text, const QString &fallback)
-{
-    QString part = text;
-    part.replace(QRegularExpression(QStringLiteral("[^A-Za-z0-9_-]")), QStringLiteral("-"));
-    return part.isEmpty() ? fallback : part;
-}
-
-QByteArray composeMessage(const Draft &draft, const Server &server, const QString &messageId)
-{
-    // The Date is when the message leaves, as mail clients write it; RFC 5322 wants English
-    // day and month names whatever the locale.
-    QByteArray message = "Date: "
-                         + QLocale::c()
-                               .toString(QDateTime::currentDateTimeUtc(),
-                                         QStringLiteral("ddd, dd MMM yyyy HH:mm:ss +0000"))
-                               .toLatin1()
-                         + "\r\n" + addressHeader("From", {server.from})
-                         + addressHeader("To", draft.to);
-    if (!draft.cc.isEmpty())
-        message += addressHeader("Cc", draft.cc);
-    if (draft.replyTo)
-        message += addressHeader("Reply-To", {*draft.replyTo});
-    // Auto-Submitted (RFC 3834) keeps vacation responders from answering an automaton.
-    message += "Subject: " + headerText(draft.subject) + "\r\nMessage-ID: " + messageId.toLatin1()
-               + "\r\nMIME-Version: 1.0\r\nAuto-Submitted: auto-generated\r\n";
-    if (draft.text && draft.html) {
-        const QByteArray boundary = "=_ordinaut_" + randomHex(12);
-        return message + "Content-Type: multipart/alternative; boundary=\"" + boundary
-               + "\"\r\n\r\n--" + boundary + "\r\n" + textPart("plain", *draft.text) + "\r\n--"
-               + boundary + "\r\n" + textPart("html", *draft.html) + "\r\n--" + boundary + "--\r\n";
-    }
-    return message + (draft.text ? textPart("plain", *draft.text) : textPart("html", *draft.html));
 }
 
 struct Upload
@@ -428,20 +246,17 @@ std::variant<Json, Failure> deliver(const Draft &draft, const ToolEnvironment &e
                                  : server->host;
     const QString serverText = hostText + QStringLiteral(":%1").arg(server->port);
 
-    const QString messageId = QStringLiteral("<%1.%2.%3@ordinaut>")
-                                  .arg(idPart(context.runId, QStringLiteral("run")),
-                                       idPart(context.stepId, QStringLiteral("step")),
-                                       QString::fromLatin1(randomHex(8)));
-    Upload upload{composeMessage(draft, *server, messageId)};
+    MailMessage message = draft.message;
+    message.from = server->from;
+    const QString messageId = MailMessage::newMessageId(context.runId, context.stepId);
+    // The Date is when the message leaves, as mail clients write it.
+    Result<QByteArray> composed = message.compose(messageId, QDateTime::currentDateTimeUtc());
+    if (!composed)
+        return Failure{composed.error(), true};
+    Upload upload{std::move(*composed)};
 
     // Bcc recipients are only here, in the envelope; duplicates get one copy.
-    QStringList envelope;
-    for (const QList<Address> *list : {&draft.to, &draft.cc, &draft.bcc}) {
-        for (const Address &address : *list) {
-            if (!envelope.contains(address.mailbox, Qt::CaseInsensitive))
-                envelope << address.mailbox;
-        }
-    }
+    const QStringList envelope = message.recipients();
     Recipients recipients(nullptr, &curl_slist_free_all);
     for (const QString &mailbox : std::as_const(envelope)) {
         curl_slist *appended = curl_slist_append(recipients.get(), mailbox.toLatin1().constData());
