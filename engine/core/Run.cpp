@@ -6,7 +6,7 @@ namespace ordinaut {
 namespace {
 const char *const kRunStatusNames[]
     = {"queued", "running", "succeeded", "failed", "canceled", "waiting", "waiting_approval"};
-const char *const kTriggerNames[] = {"schedule", "manual", "api"};
+const char *const kTriggerNames[] = {"schedule", "manual", "api", "retry"};
 } // namespace
 
 Json Run::toJson(bool withSteps) const
@@ -63,7 +63,7 @@ QString toString(RunTrigger trigger)
 
 std::optional<RunTrigger> runTriggerFromString(const QString &text)
 {
-    for (int i = 0; i < 3; ++i) {
+    for (int i = 0; i < int(std::size(kTriggerNames)); ++i) {
         if (text == QLatin1String(kTriggerNames[i]))
             return static_cast<RunTrigger>(i);
     }

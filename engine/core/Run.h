@@ -14,7 +14,8 @@ namespace ordinaut {
 // Waiting: paused by a step (time.wait) until its time; WaitingApproval: paused until a person
 // approves or rejects (human.approve). Neither holds a worker.
 enum class RunStatus { Queued, Running, Succeeded, Failed, Canceled, Waiting, WaitingApproval };
-enum class RunTrigger { Schedule, Manual, Api };
+// Retry: queued again after a failed attempt (RetryPolicy).
+enum class RunTrigger { Schedule, Manual, Api, Retry };
 
 struct Run
 {

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "Pipeline.h"
+#include "RetryPolicy.h"
 #include "Schedule.h"
 
 #include <QDateTime>
@@ -23,8 +24,8 @@ struct Task
     Schedule schedule;
     Pipeline pipeline;
     TaskStatus status = TaskStatus::Active;
-    int priority = 5;   // 1 (most urgent) .. 9
-    int maxRetries = 0; // attempts after the first; retries themselves arrive with the run engine
+    int priority = 5;  // 1 (most urgent) .. 9
+    RetryPolicy retry; // what happens to a failed run
     MisfirePolicy misfirePolicy = MisfirePolicy::RunOnce;
     int misfireGraceSeconds = 60; // this late still counts as on time
     QDateTime nextRunAt;

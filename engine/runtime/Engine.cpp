@@ -47,7 +47,8 @@ Engine::Engine(const EngineOptions &options, std::shared_ptr<Database> database)
         if (event.topic.startsWith(QLatin1String("task."))
             || event.topic.startsWith(QLatin1String("calendar."))
             || event.topic == QLatin1String("run.waiting")
-            || event.topic == QLatin1String("approval.requested"))
+            || event.topic == QLatin1String("approval.requested")
+            || (event.topic == QLatin1String("run.queued") && event.payload.contains("retry_of")))
             m_scheduler->rescan();
         if (event.topic == QLatin1String("settings.changed")) {
             if (Result<EngineSettings> changed = EngineSettings::load(*m_database)) {

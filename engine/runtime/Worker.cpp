@@ -19,6 +19,7 @@
 
 #include <QCoreApplication>
 #include <QHostInfo>
+#include <QRandomGenerator>
 #include <QThread>
 
 namespace ordinaut {
@@ -161,11 +162,33 @@ void Worker::process(const Claim &claim)
 
     // The outcome must not be lost to a busy database: retry with backoff (about a minute in
     // all). Only a lost lease (Conflict) is final — another worker owns the run now.
+    // A failed attempt of a task that allows more is queued again after its backoff.
+    std::optional<EnqueueRequest> retry;
+    if (outcome.status == RunStatus::Failed && run) {
+        if (Result<Task> task = tasks.get(claim.taskId);
+            task && task->retry.allowsAnotherAfter(run->attempt)) {
+            const qint64 delayMs = task->retry.delayMsAfter(
+                run->attempt, QRandomGenerator::global()->generateDouble());
+            retry = EnqueueRequest{claim.taskId,
+                                   run->taskVersion,
+                                   run->scheduledFor,
+                                   m_clock.now().addMSecs(delayMs),
+                                   task->priority,
+                                   run->attempt + 1,
+                                   RunTrigger::Retry,
+                                   0,
+                                   1};
+        }
+    }
     for (int attempt = 0;; ++attempt) {
-        Result<Event> event = outcome.suspension && run ? recordPause(claim, *run, outcome)
-                                                        : recordOutcome(claim, outcome);
+        std::vector<Event> events;
+        Result<Event> event = outcome.suspension && run
+                                  ? recordPause(claim, *run, outcome)
+                                  : recordOutcome(claim, outcome, retry, &events);
         if (event) {
             m_bus.announce(*event);
+            for (const Event &more : events)
+                m_bus.announce(more);
             return;
         }
         if (event.error().code == ErrorCode::Conflict || attempt == kRecordAttempts - 1) {
@@ -273,7 +296,9 @@ Result<Event> Worker::recordPause(const Claim &claim, const Run &run, const RunO
     return event;
 }
 
-Result<Event> Worker::recordOutcome(const Claim &claim, const RunOutcome &outcome)
+Result<Event> Worker::recordOutcome(const Claim &claim, const RunOutcome &outcome,
+                                    const std::optional<EnqueueRequest> &retry,
+                                    std::vector<Event> *more)
 {
     const QDateTime finishedAt = m_clock.now();
     sql::Transaction tx(m_database.connection(), sql::TransactionMode::Immediate);
@@ -299,6 +324,29 @@ Result<Event> Worker::recordOutcome(const Claim &claim, const RunOutcome &outcom
                   m_id));
     if (!event)
         return event.error();
+    if (retry) {
+        // Idempotent through UNIQUE(task_id, scheduled_for, attempt): a repeated record of this
+        // outcome cannot queue the retry twice.
+        Result<std::optional<Run>> queued = RunQueue(m_database).enqueue(*retry, finishedAt);
+        if (!queued)
+            return queued.error();
+        if (queued->has_value()) {
+            Result<Event> announced
+                = EventLog(m_database)
+                      .append(m_bus.make(QStringLiteral("run.queued"),
+                                         Json{{"run_id", (*queued)->id},
+                                              {"task_id", claim.taskId},
+                                              {"scheduled_for", instantJson(retry->scheduledFor)},
+                                              {"trigger", toString(RunTrigger::Retry)},
+                                              {"attempt", retry->attempt},
+                                              {"run_at", instantJson(retry->runAt)},
+                                              {"retry_of", claim.runId}},
+                                         m_id));
+            if (!announced)
+                return announced.error();
+            more->push_back(*announced);
+        }
+    }
     if (Status committed = tx.commit(); !committed)
         return committed.error();
     return event;

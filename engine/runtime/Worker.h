@@ -4,6 +4,7 @@
 
 #include "core/Event.h"
 #include "core/Result.h"
+#include "store/RunQueue.h"
 
 #include <QObject>
 
@@ -17,7 +18,6 @@ class Clock;
 class Database;
 class EventBus;
 class ToolRegistry;
-struct Claim;
 struct Run;
 struct RunContext;
 struct RunOutcome;
@@ -46,7 +46,11 @@ public slots:
 private:
     void process(const Claim &claim);
     void recordStep(const StepRecord &step);
-    Result<Event> recordOutcome(const Claim &claim, const RunOutcome &outcome);
+    // Records the outcome, and queues `retry` (a failed attempt's next one) with it; the
+    // retry's own event goes to `more`.
+    Result<Event> recordOutcome(const Claim &claim, const RunOutcome &outcome,
+                                const std::optional<EnqueueRequest> &retry,
+                                std::vector<Event> *more);
     // A run paused by a step: back to the queue until its time, with what it needs to resume.
     Result<Event> recordPause(const Claim &claim, const Run &run, const RunOutcome &outcome);
     // Fills the context of a paused run that is due again: the steps before the pause and

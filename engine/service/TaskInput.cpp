@@ -12,13 +12,21 @@ namespace ordinaut {
 
 namespace {
 
-const QSet<QString> kWritable
-    = {QStringLiteral("title"),          QStringLiteral("description"),
-       QStringLiteral("schedule_kind"),  QStringLiteral("schedule_expr"),
-       QStringLiteral("timezone"),       QStringLiteral("dtstart"),
-       QStringLiteral("calendar"),       QStringLiteral("payload"),
-       QStringLiteral("priority"),       QStringLiteral("max_retries"),
-       QStringLiteral("misfire_policy"), QStringLiteral("misfire_grace_seconds")};
+const QSet<QString> kWritable = {QStringLiteral("title"),
+                                 QStringLiteral("description"),
+                                 QStringLiteral("schedule_kind"),
+                                 QStringLiteral("schedule_expr"),
+                                 QStringLiteral("timezone"),
+                                 QStringLiteral("dtstart"),
+                                 QStringLiteral("calendar"),
+                                 QStringLiteral("payload"),
+                                 QStringLiteral("priority"),
+                                 QStringLiteral("max_retries"),
+                                 QStringLiteral("misfire_policy"),
+                                 QStringLiteral("misfire_grace_seconds"),
+                                 QStringLiteral("backoff_strategy"),
+                                 QStringLiteral("retry_base_ms"),
+                                 QStringLiteral("retry_max_ms")};
 // Fields a client may echo back from a GET; they are ignored (version is a precondition).
 const QSet<QString> kReadOnly
     = {QStringLiteral("id"),          QStringLiteral("status"),     QStringLiteral("version"),
@@ -127,8 +135,35 @@ Result<TaskInputResult> TaskInput::apply(const Json &body, Task base, TaskInputM
         Result<int> retries = intField(body, "max_retries", 0, 100);
         if (!retries)
             return retries.error();
-        task.maxRetries = *retries;
+        task.retry.maxRetries = *retries;
     }
+    if (body.contains("backoff_strategy")) {
+        const Json &strategy = body["backoff_strategy"];
+        const auto parsed = strategy.is_string()
+                                ? backoffStrategyFromString(strategy.get<QString>())
+                                : std::nullopt;
+        if (!parsed || strategy == "exponential")
+            return Error::invalid(QStringLiteral("backoff_strategy"),
+                                  QStringLiteral("must be exponential_jitter, linear or fixed"));
+        task.retry.strategy = *parsed;
+    }
+    // Up to a day between attempts: longer waits belong in a schedule.
+    if (body.contains("retry_base_ms")) {
+        Result<int> base = intField(body, "retry_base_ms", 0, 86400000);
+        if (!base)
+            return base.error();
+        task.retry.baseDelayMs = *base;
+    }
+    if (body.contains("retry_max_ms")) {
+        Result<int> max = intField(body, "retry_max_ms", 0, 86400000);
+        if (!max)
+            return max.error();
+        task.retry.maxDelayMs = *max;
+    }
+    if (task.retry.maxDelayMs < task.retry.baseDelayMs)
+        return Error::invalid(
+            QStringLiteral("retry_max_ms"),
+            QStringLiteral("must be at least retry_base_ms (%1)").arg(task.retry.baseDelayMs));
     if (body.contains("misfire_policy")) {
         const Json &policy = body["misfire_policy"];
         const auto parsed

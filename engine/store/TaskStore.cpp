@@ -13,7 +13,8 @@ namespace {
 const QString kColumns = QStringLiteral(
     "id, title, description, created_by, schedule_kind, schedule_expr, dtstart, timezone, "
     "pipeline, params, status, priority, max_retries, next_run_at, version, created_at, "
-    "updated_at, misfire_policy, misfire_grace_seconds, calendar");
+    "updated_at, misfire_policy, misfire_grace_seconds, calendar, backoff, retry_base_ms, "
+    "retry_max_ms");
 
 Result<Task> taskFromRow(const QSqlQuery &q)
 {
@@ -39,7 +40,7 @@ Result<Task> taskFromRow(const QSqlQuery &q)
     task.pipeline = std::move(*pipeline);
     task.status = taskStatusFromString(q.value(10).toString()).value_or(TaskStatus::Paused);
     task.priority = q.value(11).toInt();
-    task.maxRetries = q.value(12).toInt();
+    task.retry.maxRetries = q.value(12).toInt();
     task.nextRunAt = sql::instant(q.value(13));
     task.version = q.value(14).toInt();
     task.createdAt = sql::instant(q.value(15));
@@ -48,6 +49,10 @@ Result<Task> taskFromRow(const QSqlQuery &q)
         = misfirePolicyFromString(q.value(17).toString()).value_or(MisfirePolicy::RunOnce);
     task.misfireGraceSeconds = q.value(18).toInt();
     task.schedule.calendar = q.value(19).toString();
+    task.retry.strategy = backoffStrategyFromString(q.value(20).toString())
+                              .value_or(BackoffStrategy::ExponentialJitter);
+    task.retry.baseDelayMs = q.value(21).toLongLong();
+    task.retry.maxDelayMs = q.value(22).toLongLong();
     return task;
 }
 
@@ -71,14 +76,17 @@ QVariantList taskBinds(const Task &task)
             QString::fromUtf8(dumpJson(document["params"])),
             toString(task.status),
             task.priority,
-            task.maxRetries,
+            task.retry.maxRetries,
             sql::ms(task.nextRunAt),
             task.version,
             sql::ms(task.createdAt),
             sql::ms(task.updatedAt),
             toString(task.misfirePolicy),
             task.misfireGraceSeconds,
-            task.schedule.calendar.isEmpty() ? sql::text({}) : QVariant(task.schedule.calendar)};
+            task.schedule.calendar.isEmpty() ? sql::text({}) : QVariant(task.schedule.calendar),
+            toString(task.retry.strategy),
+            task.retry.baseDelayMs,
+            task.retry.maxDelayMs};
 }
 
 } // namespace
@@ -91,11 +99,11 @@ Status TaskStore::insert(const Task &task)
 {
     QVariantList binds{task.id};
     binds += taskBinds(task);
-    Result<QSqlQuery> q
-        = sql::exec(m_database.connection(),
-                    QStringLiteral("INSERT INTO tasks (") + kColumns
-                        + QStringLiteral(") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"),
-                    binds);
+    Result<QSqlQuery> q = sql::exec(
+        m_database.connection(),
+        QStringLiteral("INSERT INTO tasks (") + kColumns
+            + QStringLiteral(") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"),
+        binds);
     if (!q)
         return q.error();
     return {};
@@ -111,7 +119,8 @@ Status TaskStore::update(const Task &task)
             "UPDATE tasks SET title=?, description=?, created_by=?, schedule_kind=?, "
             "schedule_expr=?, dtstart=?, timezone=?, pipeline=?, params=?, status=?, "
             "priority=?, max_retries=?, next_run_at=?, version=?, created_at=?, "
-            "updated_at=?, misfire_policy=?, misfire_grace_seconds=?, calendar=? WHERE id=?"),
+            "updated_at=?, misfire_policy=?, misfire_grace_seconds=?, calendar=?, backoff=?, "
+            "retry_base_ms=?, retry_max_ms=? WHERE id=?"),
         binds);
     if (!q)
         return q.error();

@@ -29,7 +29,7 @@ Task sampleTask(const QString &title, TaskStatus status, qint64 createdMs)
     task.pipeline = *pipeline;
     task.status = status;
     task.priority = 3;
-    task.maxRetries = 2;
+    task.retry = RetryPolicy{2, BackoffStrategy::Linear, 2500, 60000};
     task.nextRunAt = QDateTime::fromMSecsSinceEpoch(1796000000123, Qt::UTC);
     task.version = 4;
     task.createdAt = QDateTime::fromMSecsSinceEpoch(createdMs, Qt::UTC);
