@@ -43,6 +43,10 @@
         <source>Awaiting approval</source>
         <translation>Wartet auf Freigabe</translation>
     </message>
+    <message>
+        <source>Abandoned</source>
+        <translation>Aufgegeben</translation>
+    </message>
 </context>
 <context>
     <name>main</name>

@@ -43,6 +43,8 @@ QString statusText(RunStatus status)
         return QCoreApplication::translate("Formatting", "Waiting");
     case RunStatus::WaitingApproval:
         return QCoreApplication::translate("Formatting", "Awaiting approval");
+    case RunStatus::Abandoned:
+        return QCoreApplication::translate("Formatting", "Abandoned");
     }
     return {};
 }

@@ -4,8 +4,8 @@
 namespace ordinaut {
 
 namespace {
-const char *const kRunStatusNames[]
-    = {"queued", "running", "succeeded", "failed", "canceled", "waiting", "waiting_approval"};
+const char *const kRunStatusNames[] = {"queued",   "running", "succeeded",        "failed",
+                                       "canceled", "waiting", "waiting_approval", "abandoned"};
 const char *const kTriggerNames[] = {"schedule", "manual", "api", "retry"};
 } // namespace
 

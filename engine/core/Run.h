@@ -13,7 +13,18 @@ namespace ordinaut {
 
 // Waiting: paused by a step (time.wait) until its time; WaitingApproval: paused until a person
 // approves or rejects (human.approve). Neither holds a worker.
-enum class RunStatus { Queued, Running, Succeeded, Failed, Canceled, Waiting, WaitingApproval };
+// Abandoned: its worker stopped renewing the lease (crashed, killed, hung); another attempt
+// took the run over.
+enum class RunStatus {
+    Queued,
+    Running,
+    Succeeded,
+    Failed,
+    Canceled,
+    Waiting,
+    WaitingApproval,
+    Abandoned
+};
 // Retry: queued again after a failed attempt (RetryPolicy).
 enum class RunTrigger { Schedule, Manual, Api, Retry };
 

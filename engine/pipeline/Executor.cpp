@@ -60,6 +60,7 @@ Result<Json> Executor::invokeTool(const ToolRegistry::Entry &entry, const Step &
     toolContext.taskId = context.taskId;
     toolContext.stepId = step.id;
     toolContext.ledger = context.ledger;
+    toolContext.effectScope = context.effectScope;
     toolContext.timeoutMs = step.timeoutSeconds.value_or(kDefaultStepTimeoutSeconds) * 1000;
     // The tool's own failures are retried; a bad template or input is not.
     Result<Json> output = Error::internal(QString());

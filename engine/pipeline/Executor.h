@@ -25,6 +25,7 @@ struct RunContext
     RunTrigger trigger = RunTrigger::Schedule;
     Json event; // {"topic":…, "payload":…} for event-triggered runs; null otherwise
     SideEffectLedger *ledger = nullptr; // the worker's, on its database connection
+    QString effectScope;                // ToolContext::effectScope
     // A paused run resumes at `resumeIndex` with the records of the steps before it; the tool
     // there gets `resumed` (ToolContext::resumed). -1: start from the first step.
     int resumeIndex = -1;

@@ -37,9 +37,9 @@ Engine::Engine(const EngineOptions &options, std::shared_ptr<Database> database)
     m_scheduler->moveToThread(m_engineThread.get());
     connect(m_engineThread.get(), &QThread::finished, m_scheduler, &QObject::deleteLater);
 
-    m_pool = std::make_unique<WorkerPool>(options.workers > 0 ? options.workers
-                                                              : WorkerPool::defaultSize(),
-                                          m_id, *m_database, *m_clock, *m_tools, *m_bus);
+    m_pool = std::make_unique<WorkerPool>(
+        options.workers > 0 ? options.workers : WorkerPool::defaultSize(), m_id, *m_database,
+        *m_clock, *m_tools, *m_bus, options.leaseMs);
 
     // Task changes re-arm the scheduler at once; queued runs wake the workers.
     connect(m_bus.get(), &EventBus::eventPublished, m_scheduler, [this](const Event &event) {

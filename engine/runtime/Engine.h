@@ -26,6 +26,9 @@ struct EngineOptions
     QString dataDir;
     int workers = 0;              // 0: WorkerPool::defaultSize()
     const Clock *clock = nullptr; // nullptr: the system clock
+    // How long a claimed run's lease lasts without renewal: how soon another worker takes over
+    // a run whose process died. Renewed every third of it.
+    qint64 leaseMs = 30000;
 };
 
 class Engine final : public QObject

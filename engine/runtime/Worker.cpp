@@ -2,6 +2,7 @@
 #include "Worker.h"
 
 #include "EventBus.h"
+#include "LeaseKeeper.h"
 #include "SideEffectRecords.h"
 
 #include "core/Clock.h"
@@ -25,12 +26,13 @@
 namespace ordinaut {
 
 Worker::Worker(QString id, const Database &database, const Clock &clock, const ToolRegistry &tools,
-               EventBus &bus, const std::atomic_bool &stopping)
+               EventBus &bus, LeaseKeeper &leases, const std::atomic_bool &stopping)
     : m_id(std::move(id))
     , m_database(database)
     , m_clock(clock)
     , m_tools(tools)
     , m_bus(bus)
+    , m_leases(leases)
     , m_stopping(stopping)
 {}
 
@@ -58,7 +60,8 @@ void Worker::drain()
     do {
         m_wakePending = false;
         while (!m_stopping.load()) {
-            Result<std::optional<Claim>> claim = queue.claim(m_id, m_clock.now(), kLeaseMs);
+            Result<std::optional<Claim>> claim
+                = queue.claim(m_id, m_clock.now(), m_leases.leaseMs());
             if (!claim) {
                 qWarning("worker %s: cannot claim work: %s", qPrintable(m_id),
                          qPrintable(claim.error().describe()));
@@ -66,7 +69,16 @@ void Worker::drain()
             }
             if (!claim->has_value())
                 break;
+            if (!(*claim)->abandonedRunId.isEmpty())
+                publish(QStringLiteral("run.finished"),
+                        Json{{"run_id", (*claim)->abandonedRunId},
+                             {"task_id", (*claim)->taskId},
+                             {"status", toString(RunStatus::Abandoned)},
+                             {"taken_over_by", (*claim)->runId}});
+            // Renewed while the run goes on, released once it is recorded.
+            m_leases.hold(**claim);
             process(**claim);
+            m_leases.release((*claim)->queueId);
         }
     } while (m_wakePending && !m_stopping.load());
     m_busy = false;
@@ -148,6 +160,8 @@ void Worker::process(const Claim &claim)
             context.trigger = run->trigger;
             SideEffectRecords ledger(m_database, m_clock);
             context.ledger = &ledger;
+            context.effectScope = QStringLiteral("%1@%2").arg(
+                run->taskId, QString::number(run->scheduledFor.toMSecsSinceEpoch()));
             Status resumable = run->resume.is_object() ? prepareResume(*run, context) : Status();
             if (!resumable) {
                 outcome.status = RunStatus::Failed;

@@ -17,6 +17,7 @@ namespace ordinaut {
 class Clock;
 class Database;
 class EventBus;
+class LeaseKeeper;
 class ToolRegistry;
 struct Run;
 struct RunContext;
@@ -28,11 +29,9 @@ class Worker final : public QObject
     Q_OBJECT
 public:
     Worker(QString id, const Database &database, const Clock &clock, const ToolRegistry &tools,
-           EventBus &bus, const std::atomic_bool &stopping);
+           EventBus &bus, LeaseKeeper &leases, const std::atomic_bool &stopping);
     Q_DISABLE_COPY_MOVE(Worker)
 
-    // How long a claim is leased; renewal and takeover arrive with the durable run engine.
-    static constexpr qint64 kLeaseMs = 15 * 60 * 1000;
     static constexpr int kRecordAttempts = 10;
 
 public slots:
@@ -63,6 +62,7 @@ private:
     const Clock &m_clock;
     const ToolRegistry &m_tools;
     EventBus &m_bus;
+    LeaseKeeper &m_leases;
     const std::atomic_bool &m_stopping;
     bool m_busy = false;
     bool m_wakePending = false;

@@ -1,6 +1,7 @@
 // WorkerPool: thread ownership and wake-ups.
 #include "WorkerPool.h"
 
+#include "LeaseKeeper.h"
 #include "Worker.h"
 
 #include <QThread>
@@ -10,15 +11,20 @@
 namespace ordinaut {
 
 WorkerPool::WorkerPool(int size, const QString &engineId, const Database &database,
-                       const Clock &clock, const ToolRegistry &tools, EventBus &bus,
+                       const Clock &clock, const ToolRegistry &tools, EventBus &bus, qint64 leaseMs,
                        QObject *parent)
     : QObject(parent)
+    , m_leaseThread(std::make_unique<QThread>())
+    , m_leases(new LeaseKeeper(database, clock, leaseMs))
 {
+    m_leaseThread->setObjectName(QStringLiteral("ordinaut-leases"));
+    m_leases->moveToThread(m_leaseThread.get());
+    connect(m_leaseThread.get(), &QThread::finished, m_leases, &QObject::deleteLater);
     for (int i = 0; i < std::max(1, size); ++i) {
         auto thread = std::make_unique<QThread>();
         thread->setObjectName(QStringLiteral("ordinaut-worker-%1").arg(i + 1));
         auto *worker = new Worker(QStringLiteral("%1/w%2").arg(engineId).arg(i + 1), database,
-                                  clock, tools, bus, m_stopping);
+                                  clock, tools, bus, *m_leases, m_stopping);
         worker->moveToThread(thread.get());
         connect(thread.get(), &QThread::started, worker, &Worker::start);
         connect(thread.get(), &QThread::finished, worker, &QObject::deleteLater);
@@ -34,6 +40,8 @@ WorkerPool::~WorkerPool()
         if (!m_threads[i]->isFinished())
             delete m_workers[i]; // never started: no thread will delete it
     }
+    if (!m_leaseThread->isFinished())
+        delete m_leases;
 }
 
 int WorkerPool::defaultSize()
@@ -44,6 +52,7 @@ int WorkerPool::defaultSize()
 void WorkerPool::start()
 {
     m_stopping = false;
+    m_leaseThread->start();
     for (const auto &thread : m_threads)
         thread->start();
 }
@@ -57,6 +66,9 @@ void WorkerPool::stop()
     }
     for (const auto &thread : m_threads)
         thread->wait();
+    // Renewals go on until every worker has recorded its run.
+    m_leaseThread->quit();
+    m_leaseThread->wait();
 }
 
 void WorkerPool::wake()

@@ -14,6 +14,7 @@ namespace ordinaut {
 class Clock;
 class Database;
 class EventBus;
+class LeaseKeeper;
 class ToolRegistry;
 class Worker;
 
@@ -22,7 +23,7 @@ class WorkerPool final : public QObject
     Q_OBJECT
 public:
     WorkerPool(int size, const QString &engineId, const Database &database, const Clock &clock,
-               const ToolRegistry &tools, EventBus &bus, QObject *parent = nullptr);
+               const ToolRegistry &tools, EventBus &bus, qint64 leaseMs, QObject *parent = nullptr);
     ~WorkerPool() override;
     Q_DISABLE_COPY_MOVE(WorkerPool)
 
@@ -38,6 +39,8 @@ public slots:
 
 private:
     std::atomic_bool m_stopping{false};
+    std::unique_ptr<QThread> m_leaseThread;
+    LeaseKeeper *m_leases; // lives on m_leaseThread, deleted when it finishes
     std::vector<std::unique_ptr<QThread>> m_threads;
     std::vector<Worker *> m_workers; // each owned by its thread (deleted on finish)
 };

@@ -59,8 +59,9 @@ Result<std::optional<Claim>> RunQueue::claim(const QString &workerId, const QDat
     {
         Result<QSqlQuery> ready = sql::exec(
             db,
-            QStringLiteral("SELECT 1 FROM run_queue WHERE state='pending' AND run_at <= ? LIMIT 1"),
-            {sql::ms(now)});
+            QStringLiteral("SELECT 1 FROM run_queue WHERE (state='pending' AND run_at "
+                           "<= ?) OR (state='leased' AND lease_expires_at <= ?) LIMIT 1"),
+            {sql::ms(now), sql::ms(now)});
         if (!ready)
             return ready.error();
         if (!ready->next())
@@ -69,6 +70,16 @@ Result<std::optional<Claim>> RunQueue::claim(const QString &workerId, const QDat
     sql::Transaction tx(db, sql::TransactionMode::Immediate);
     if (!tx.isOpen())
         return tx.error();
+    // A lease that ran out means its worker died or hangs: that attempt is abandoned and this
+    // worker takes the run over as the next attempt.
+    Result<std::optional<Claim>> takenOver = takeOverExpired(workerId, now, leaseMs);
+    if (!takenOver)
+        return takenOver.error();
+    if (takenOver->has_value()) {
+        if (Status committed = tx.commit(); !committed)
+            return committed.error();
+        return takenOver;
+    }
     Result<QSqlQuery> leased = sql::exec(
         db,
         QStringLiteral("UPDATE run_queue SET state='leased', lease_owner=?, lease_expires_at=?, "
@@ -98,6 +109,83 @@ Result<std::optional<Claim>> RunQueue::claim(const QString &workerId, const QDat
     if (Status committed = tx.commit(); !committed)
         return committed.error();
     return std::optional<Claim>(std::move(claim));
+}
+
+Result<std::optional<Claim>> RunQueue::takeOverExpired(const QString &workerId,
+                                                       const QDateTime &now, qint64 leaseMs)
+{
+    const QSqlDatabase db = m_database.connection();
+    Result<QSqlQuery> expired
+        = sql::exec(db,
+                    QStringLiteral("SELECT id, run_id, task_id, lease_owner FROM run_queue WHERE "
+                                   "state='leased' AND lease_expires_at <= ? ORDER BY priority, "
+                                   "lease_expires_at, id LIMIT 1"),
+                    {sql::ms(now)});
+    if (!expired)
+        return expired.error();
+    if (!expired->next())
+        return std::optional<Claim>();
+    Claim claim;
+    claim.queueId = expired->value(0).toLongLong();
+    const QString oldRun = expired->value(1).toString();
+    claim.taskId = expired->value(2).toString();
+    const QString oldOwner = expired->value(3).toString();
+    claim.runId = newId();
+    claim.workerId = workerId;
+    expired->finish();
+
+    Result<QSqlQuery> inserted = sql::exec(
+        db,
+        QStringLiteral("INSERT INTO runs (id, task_id, task_version, attempt, trigger, status, "
+                       "scheduled_for, queued_at, started_at, worker, late_ms, coalesced) SELECT "
+                       "?, task_id, task_version, attempt + 1, trigger, 'running', scheduled_for, "
+                       "?, ?, ?, late_ms, coalesced FROM runs WHERE id=?"),
+        {claim.runId, sql::ms(now), sql::ms(now), workerId, oldRun});
+    if (!inserted)
+        return inserted.error();
+    Result<QSqlQuery> abandoned = sql::exec(
+        db,
+        QStringLiteral("UPDATE runs SET status='abandoned', finished_at=?, error=? WHERE id=? "
+                       "AND status IN ('queued', 'running')"),
+        {sql::ms(now),
+         QStringLiteral("worker %1 stopped renewing its lease; run %2 took over")
+             .arg(oldOwner, claim.runId),
+         oldRun});
+    if (!abandoned)
+        return abandoned.error();
+    Result<QSqlQuery> leased = sql::exec(
+        db,
+        QStringLiteral("UPDATE run_queue SET run_id=?, lease_owner=?, lease_expires_at=?, "
+                       "lease_epoch=lease_epoch+1 WHERE id=? RETURNING lease_epoch"),
+        {claim.runId, workerId, sql::ms(now.addMSecs(leaseMs)), claim.queueId});
+    if (!leased)
+        return leased.error();
+    if (!leased->next())
+        return Error::internal(QStringLiteral("queue row %1 vanished").arg(claim.queueId));
+    claim.leaseEpoch = leased->value(0).toLongLong();
+    claim.abandonedRunId = oldRun;
+    return std::optional<Claim>(std::move(claim));
+}
+
+Status RunQueue::renew(const std::vector<Claim> &claims, const QDateTime &now, qint64 leaseMs,
+                       std::vector<Claim> *lost)
+{
+    const QSqlDatabase db = m_database.connection();
+    sql::Transaction tx(db, sql::TransactionMode::Immediate);
+    if (!tx.isOpen())
+        return tx.error();
+    for (const Claim &claim : claims) {
+        Result<QSqlQuery> renewed = sql::exec(
+            db,
+            QStringLiteral("UPDATE run_queue SET lease_expires_at=? WHERE id=? AND lease_epoch=? "
+                           "AND lease_owner=? AND state='leased'"),
+            {sql::ms(now.addMSecs(leaseMs)), claim.queueId, claim.leaseEpoch, claim.workerId});
+        if (!renewed)
+            return renewed.error();
+        if (renewed->numRowsAffected() == 0 && lost)
+            lost->push_back(claim);
+    }
+    return tx.commit();
 }
 
 Status RunQueue::complete(const Claim &claim)
@@ -161,9 +249,13 @@ Result<RunQueue::Outlook> RunQueue::outlook(const QDateTime &now) const
     Result<QSqlQuery> q = sql::exec(
         m_database.connection(),
         QStringLiteral(
-            "SELECT EXISTS (SELECT 1 FROM run_queue WHERE state='pending' AND run_at <= ?), "
-            "(SELECT MIN(run_at) FROM run_queue WHERE state='pending' AND run_at > ?)"),
-        {now.toMSecsSinceEpoch(), now.toMSecsSinceEpoch()});
+            "SELECT EXISTS (SELECT 1 FROM run_queue WHERE (state='pending' AND run_at <= ?) OR "
+            "(state='leased' AND lease_expires_at <= ?)), "
+            "(SELECT MIN(t) FROM (SELECT MIN(run_at) AS t FROM run_queue WHERE state='pending' "
+            "AND run_at > ? UNION ALL SELECT MIN(lease_expires_at) FROM run_queue WHERE "
+            "state='leased' AND lease_expires_at > ?))"),
+        {now.toMSecsSinceEpoch(), now.toMSecsSinceEpoch(), now.toMSecsSinceEpoch(),
+         now.toMSecsSinceEpoch()});
     if (!q)
         return q.error();
     Outlook outlook;

@@ -7,6 +7,7 @@
 #include "core/Run.h"
 
 #include <optional>
+#include <vector>
 
 namespace ordinaut {
 
@@ -32,6 +33,7 @@ struct Claim
     QString runId;
     QString taskId;
     QString workerId;
+    QString abandonedRunId; // set when this claim took over a run whose lease had run out
 };
 
 class RunQueue final
@@ -45,11 +47,16 @@ public:
     Result<std::optional<Run>> enqueue(const EnqueueRequest &request, const QDateTime &now);
 
     // Leases the most urgent ready row to `workerId` and marks its run `running`, in its own
-    // short transaction. nullopt when nothing is ready. Unavailable when the database stayed
-    // busy past its timeout.
+    // short transaction. A row whose lease ran out comes first: its run is recorded `abandoned`
+    // and a new run (the next attempt) takes its place. nullopt when nothing is ready.
+    // Unavailable when the database stayed busy past its timeout.
     Result<std::optional<Claim>> claim(const QString &workerId, const QDateTime &now,
                                        qint64 leaseMs);
 
+    // Extends the leases of runs still in progress, in one transaction (the heartbeat). Claims
+    // whose lease was lost meanwhile (taken over) are added to `lost`.
+    Status renew(const std::vector<Claim> &claims, const QDateTime &now, qint64 leaseMs,
+                 std::vector<Claim> *lost = nullptr);
     // Marks the claimed row done. Conflict when the lease was lost (another epoch or owner):
     // the caller must not record its completion. Runs inside the caller's transaction.
     Status complete(const Claim &claim);
@@ -73,6 +80,9 @@ public:
     Result<Outlook> outlook(const QDateTime &now) const;
 
 private:
+    Result<std::optional<Claim>> takeOverExpired(const QString &workerId, const QDateTime &now,
+                                                 qint64 leaseMs);
+
     const Database &m_database;
 };
 

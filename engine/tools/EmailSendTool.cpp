@@ -397,7 +397,10 @@ Result<Json> EmailSendTool::invoke(const Json &input, ToolContext &context) cons
         return std::get<Json>(std::move(sent));
     }
 
-    const QString key = QStringLiteral("email.send:%1:%2").arg(context.runId, context.stepId);
+    const QString key
+        = QStringLiteral("email.send:%1:%2")
+              .arg(context.effectScope.isEmpty() ? context.runId : context.effectScope,
+                   context.stepId);
     Result<std::optional<Json>> reserved
         = context.ledger->reserve(key, context.runId, context.stepId);
     if (!reserved)

@@ -31,8 +31,11 @@ struct ToolContext
     QString stepId;
     int timeoutMs = 30000; // the step's deadline; a tool stops waiting once it passes
     QDateTime now;         // when the step started
-    SideEffectLedger *ledger
-        = nullptr; // null where effects need no idempotency (tests of pure tools)
+    // Null where effects need no idempotency (tests of pure tools).
+    SideEffectLedger *ledger = nullptr;
+    // The occurrence the run executes ("<task id>@<scheduled ms>"): side effects are keyed by it,
+    // so a retried or re-claimed attempt does not repeat them. Empty: key by runId.
+    QString effectScope;
     // Null on a step's first invocation. When the run resumes at a suspended step: what the
     // tool asked for plus what happened — {"until", "request", "decision": {…} | null}.
     Json resumed;

@@ -27,6 +27,8 @@ private slots:
     void concurrentClaimersNeverShareARow();
     void claimTakesMostUrgentFirst();
     void completionWithLostLeaseIsRefused();
+    void expiredLeaseIsTakenOverAsTheNextAttempt();
+    void renewedLeaseIsNotTakenOver();
 
 private:
     EnqueueRequest request(const QString &taskId, qint64 scheduledMs, int priority = 5) const;
@@ -152,6 +154,55 @@ void tst_RunQueue::completionWithLostLeaseIsRefused()
     QVERIFY(queue.complete(otherOwner).error().code == ErrorCode::Conflict);
     QVERIFY(queue.complete(**claim));
     QVERIFY(queue.complete(**claim).error().code == ErrorCode::Conflict); // only once
+}
+
+void tst_RunQueue::expiredLeaseIsTakenOverAsTheNextAttempt()
+{
+    RunQueue queue(*m_db);
+    QVERIFY(queue.enqueue(request(QStringLiteral("t"), 1000), m_now));
+    const Claim first = **queue.claim(QStringLiteral("w1"), m_now, 30000);
+    // Still leased: nobody else may take it, and the outlook wakes up when the lease runs out.
+    QVERIFY(!queue.claim(QStringLiteral("w2"), m_now.addSecs(29), 30000)->has_value());
+    QCOMPARE(queue.outlook(m_now.addSecs(29))->nextLater, m_now.addSecs(30));
+    QVERIFY(queue.outlook(m_now.addSecs(30))->readyNow);
+
+    Result<std::optional<Claim>> second
+        = queue.claim(QStringLiteral("w2"), m_now.addSecs(30), 30000);
+    QVERIFY(second && second->has_value());
+    QCOMPARE((*second)->queueId, first.queueId);
+    QCOMPARE((*second)->abandonedRunId, first.runId);
+    QVERIFY((*second)->runId != first.runId);
+    QVERIFY((*second)->leaseEpoch > first.leaseEpoch);
+
+    RunStore runs(*m_db);
+    const Run old = *runs.get(first.runId, false);
+    QVERIFY(old.status == RunStatus::Abandoned);
+    QVERIFY2(old.error.contains(QLatin1String("worker w1 stopped renewing its lease")),
+             qPrintable(old.error));
+    const Run next = *runs.get((*second)->runId, false);
+    QVERIFY(next.status == RunStatus::Running);
+    QCOMPARE(next.attempt, old.attempt + 1);
+    QCOMPARE(next.scheduledFor, old.scheduledFor);
+    QCOMPARE(next.worker, QStringLiteral("w2"));
+
+    // Fencing: the first worker can neither renew nor record any more.
+    std::vector<Claim> lost;
+    QVERIFY(queue.renew({first}, m_now.addSecs(31), 30000, &lost));
+    QCOMPARE(int(lost.size()), 1);
+    QVERIFY(queue.complete(first).error().code == ErrorCode::Conflict);
+    QVERIFY(queue.complete(**second));
+}
+
+void tst_RunQueue::renewedLeaseIsNotTakenOver()
+{
+    RunQueue queue(*m_db);
+    QVERIFY(queue.enqueue(request(QStringLiteral("t"), 1000), m_now));
+    const Claim claim = **queue.claim(QStringLiteral("w1"), m_now, 30000);
+    std::vector<Claim> lost;
+    QVERIFY(queue.renew({claim}, m_now.addSecs(20), 30000, &lost)); // now expires at +50 s
+    QVERIFY(lost.empty());
+    QVERIFY(!queue.claim(QStringLiteral("w2"), m_now.addSecs(45), 30000)->has_value());
+    QVERIFY(queue.claim(QStringLiteral("w2"), m_now.addSecs(50), 30000)->has_value());
 }
 
 QTEST_GUILESS_MAIN(tst_RunQueue)
