@@ -1,4 +1,5 @@
-// GET /health: liveness and the database's reachability, without authentication.
+// GET /health: liveness and the database's reachability, without authentication;
+// GET /health/detailed: workers and queue, for authenticated clients.
 #include "Routes.h"
 
 #include "Router.h"
@@ -6,7 +7,9 @@
 #include "core/Clock.h"
 #include "runtime/Engine.h"
 #include "store/Database.h"
+#include "store/RunQueue.h"
 #include "store/Sql.h"
+#include "store/WorkerStore.h"
 
 #include <QCoreApplication>
 
@@ -29,6 +32,22 @@ void addHealthRoutes(Router &router, Engine &engine)
                                            {"uptime_seconds", started.secsTo(now)},
                                            {"time", formatInstant(now)}});
         });
+    // Workers, queue depth, the oldest due item and lease expiries: for people and monitors
+    // asking why a run has not started.
+    router.add("GET", QStringLiteral("/health/detailed"), Access::Authenticated,
+               [&engine](const HttpRequest &request) {
+                   const QDateTime now = engine.clock().now();
+                   Result<Json> queue = RunQueue(engine.database()).health(now);
+                   Result<Json> workers = WorkerStore(engine.database()).list();
+                   if (!queue || !workers)
+                       return HttpResponse::problem(!queue ? queue.error() : workers.error(),
+                                                    request.path);
+                   return HttpResponse::json(200, Json{{"engine", engine.id()},
+                                                       {"running", engine.isRunning()},
+                                                       {"time", formatInstant(now)},
+                                                       {"queue", *queue},
+                                                       {"workers", *workers}});
+               });
 }
 
 } // namespace ordinaut

@@ -2,6 +2,7 @@
 #include "LeaseKeeper.h"
 
 #include "core/Clock.h"
+#include "store/WorkerStore.h"
 
 #include <QTimer>
 
@@ -52,8 +53,12 @@ void LeaseKeeper::renewAll()
         return;
     }
     std::vector<Claim> lost;
-    if (Status renewed = RunQueue(m_database).renew(claims, m_clock.now(), m_leaseMs, &lost);
-        !renewed)
+    Status renewed = RunQueue(m_database).renew(claims, m_clock.now(), m_leaseMs, &lost);
+    // The renewal doubles as the workers' heartbeat in the workers table.
+    for (const Claim &claim : claims)
+        if (renewed)
+            renewed = WorkerStore(m_database).touch(claim.workerId, m_clock.now());
+    if (!renewed)
         qWarning("leases: cannot renew %zu lease(s): %s", claims.size(),
                  qPrintable(renewed.error().describe()));
     for (const Claim &claim : lost)

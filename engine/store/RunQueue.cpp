@@ -234,6 +234,31 @@ Result<bool> RunQueue::wake(const QString &runId, const QDateTime &now)
     return woken->numRowsAffected() > 0;
 }
 
+Result<Json> RunQueue::health(const QDateTime &now) const
+{
+    const qint64 ms = now.toMSecsSinceEpoch();
+    Result<QSqlQuery> q = sql::exec(
+        m_database.connection(),
+        QStringLiteral(
+            "SELECT (SELECT COUNT(*) FROM run_queue WHERE state='pending'), "
+            "(SELECT COUNT(*) FROM run_queue WHERE state='pending' AND run_at <= ?), "
+            "(SELECT MIN(run_at) FROM run_queue WHERE state='pending' AND run_at <= ?), "
+            "(SELECT COUNT(*) FROM run_queue WHERE state='leased'), "
+            "(SELECT COUNT(*) FROM run_queue WHERE state='leased' AND lease_expires_at <= ?), "
+            "(SELECT MIN(lease_expires_at) FROM run_queue WHERE state='leased')"),
+        {ms, ms, ms});
+    if (!q)
+        return q.error();
+    if (!q->next())
+        return Error::internal(QStringLiteral("the queue summary returned no row"));
+    return Json{{"pending", q->value(0).toLongLong()},
+                {"ready", q->value(1).toLongLong()},
+                {"oldest_due", instantJson(sql::instant(q->value(2)))},
+                {"leased", q->value(3).toLongLong()},
+                {"expired_leases", q->value(4).toLongLong()},
+                {"next_lease_expiry", instantJson(sql::instant(q->value(5)))}};
+}
+
 Result<int> RunQueue::pendingCount() const
 {
     Result<QSqlQuery> q

@@ -3,6 +3,7 @@
 // with UPDATE … RETURNING, so two workers never get the same row.
 #pragma once
 
+#include "core/Json.h"
 #include "core/Result.h"
 #include "core/Run.h"
 
@@ -67,6 +68,9 @@ public:
     // Makes the pending row of `runId` ready now (an approval was decided). False when the run
     // has no pending row.
     Result<bool> wake(const QString &runId, const QDateTime &now);
+    // The queue at a glance for /health/detailed: {"pending", "ready", "oldest_due", "leased",
+    // "expired_leases", "next_lease_expiry"}.
+    Result<Json> health(const QDateTime &now) const;
     // Rows waiting (pending) right now.
     Result<int> pendingCount() const;
 

@@ -35,4 +35,33 @@ Status WorkerStore::recordProcessed(const QString &id, const QDateTime &now)
     return {};
 }
 
+Status WorkerStore::touch(const QString &id, const QDateTime &now)
+{
+    Result<QSqlQuery> q = sql::exec(m_database.connection(),
+                                    QStringLiteral("UPDATE workers SET last_seen_at=? WHERE id=?"),
+                                    {sql::ms(now), id});
+    if (!q)
+        return q.error();
+    return {};
+}
+
+Result<Json> WorkerStore::list() const
+{
+    Result<QSqlQuery> q = sql::exec(
+        m_database.connection(),
+        QStringLiteral("SELECT id, host, pid, started_at, last_seen_at, processed FROM workers "
+                       "ORDER BY last_seen_at DESC, id LIMIT 200"));
+    if (!q)
+        return q.error();
+    Json list = Json::array();
+    while (q->next())
+        list.push_back(Json{{"id", q->value(0).toString()},
+                            {"host", q->value(1).toString()},
+                            {"pid", q->value(2).toLongLong()},
+                            {"started_at", instantJson(sql::instant(q->value(3)))},
+                            {"last_seen_at", instantJson(sql::instant(q->value(4)))},
+                            {"processed", q->value(5).toLongLong()}});
+    return list;
+}
+
 } // namespace ordinaut

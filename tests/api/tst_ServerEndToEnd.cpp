@@ -54,6 +54,7 @@ private slots:
     void toolCatalogAndPipelineCheck();
     void approvalOverHttpResumesTheRun();
     void secretsAreWriteOnly();
+    void detailedHealthShowsWorkersAndQueue();
     void previewMatchesBetweenApiAndCli();
     void businessCalendarsOverHttpAndCli();
     void runCommandRunsAPipelineOnce();
@@ -447,6 +448,21 @@ void tst_ServerEndToEnd::secretsAreWriteOnly()
         request("PUT", QStringLiteral("/api/v1/secrets/email.smtp.password"), R"j({"value":""})j")
             .status,
         422);
+}
+
+void tst_ServerEndToEnd::detailedHealthShowsWorkersAndQueue()
+{
+    QCOMPARE(request("GET", QStringLiteral("/health/detailed"), {}, {}, false).status, 401);
+    const Reply reply = request("GET", QStringLiteral("/health/detailed"));
+    QCOMPARE(reply.status, 200);
+    const Json health = reply.json();
+    QVERIFY(health["running"] == true);
+    for (const char *field : {"pending", "ready", "leased", "expired_leases"})
+        QVERIFY2(health["queue"][field].is_number_integer(), field);
+    QVERIFY(health["queue"].contains("oldest_due"));
+    QVERIFY(health["queue"].contains("next_lease_expiry"));
+    QVERIFY(health["workers"].is_array() && !health["workers"].empty());
+    QVERIFY(health["workers"][0]["pid"].get<qint64>() > 0);
 }
 
 void tst_ServerEndToEnd::previewMatchesBetweenApiAndCli()

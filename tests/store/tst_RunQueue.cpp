@@ -29,6 +29,7 @@ private slots:
     void completionWithLostLeaseIsRefused();
     void expiredLeaseIsTakenOverAsTheNextAttempt();
     void renewedLeaseIsNotTakenOver();
+    void healthSummarizesTheQueue();
 
 private:
     EnqueueRequest request(const QString &taskId, qint64 scheduledMs, int priority = 5) const;
@@ -203,6 +204,30 @@ void tst_RunQueue::renewedLeaseIsNotTakenOver()
     QVERIFY(lost.empty());
     QVERIFY(!queue.claim(QStringLiteral("w2"), m_now.addSecs(45), 30000)->has_value());
     QVERIFY(queue.claim(QStringLiteral("w2"), m_now.addSecs(50), 30000)->has_value());
+}
+
+void tst_RunQueue::healthSummarizesTheQueue()
+{
+    RunQueue queue(*m_db);
+    EnqueueRequest later = request(QStringLiteral("later"), 1000);
+    later.runAt = m_now.addSecs(60);
+    QVERIFY(queue.enqueue(later, m_now));
+    EnqueueRequest due = request(QStringLiteral("due"), 2000);
+    due.runAt = m_now.addSecs(-5);
+    QVERIFY(queue.enqueue(due, m_now));
+    QVERIFY(queue.enqueue(request(QStringLiteral("claimed"), 3000, 1), m_now));
+    QVERIFY(queue.claim(QStringLiteral("w"), m_now, 10000)->has_value()); // priority 1 first
+    Json health = *queue.health(m_now);
+    QVERIFY2(health
+                 == (Json{{"pending", 2},
+                          {"ready", 1},
+                          {"oldest_due", formatInstant(m_now.addSecs(-5))},
+                          {"leased", 1},
+                          {"expired_leases", 0},
+                          {"next_lease_expiry", formatInstant(m_now.addSecs(10))}}),
+             health.dump().c_str());
+    health = *queue.health(m_now.addSecs(11));
+    QVERIFY(health["expired_leases"] == 1);
 }
 
 QTEST_GUILESS_MAIN(tst_RunQueue)
