@@ -336,10 +336,6 @@ std::variant<Json, Failure> deliver(const Draft &draft, const ToolEnvironment &e
 
 } // namespace
 
-EmailSendTool::EmailSendTool(std::shared_ptr<ToolEnvironment> environment)
-    : m_environment(std::move(environment))
-{}
-
 QString EmailSendTool::title() const
 {
     return QStringLiteral("Send email");
@@ -391,7 +387,7 @@ Result<Json> EmailSendTool::invoke(const Json &input, ToolContext &context) cons
     if (!draft)
         return draft.error();
     if (!context.ledger) {
-        auto sent = deliver(*draft, *m_environment, context);
+        auto sent = deliver(*draft, environment(), context);
         if (auto *failure = std::get_if<Failure>(&sent))
             return failure->error;
         return std::get<Json>(std::move(sent));
@@ -407,7 +403,7 @@ Result<Json> EmailSendTool::invoke(const Json &input, ToolContext &context) cons
         return reserved.error();
     if (*reserved)
         return std::move(**reserved);
-    auto sent = deliver(*draft, *m_environment, context);
+    auto sent = deliver(*draft, environment(), context);
     if (auto *failure = std::get_if<Failure>(&sent)) {
         if (failure->certainlyNotSent) {
             if (Status released = context.ledger->release(key); !released)

@@ -3,21 +3,19 @@
 // reply_to, timeout_seconds. Output: message_id, accepted, server, sent_at. At most once per step.
 #pragma once
 
-#include "Tool.h"
+#include "EnvironmentTool.h"
 
 #include <memory>
 
 namespace ordinaut {
 
-class ToolEnvironment;
-
-class EmailSendTool final : public Tool
+class EmailSendTool final : public EnvironmentTool
 {
 public:
     // Where the SMTP password is kept; never in the settings.
     static QString passwordKey() { return QStringLiteral("email.smtp.password"); }
 
-    explicit EmailSendTool(std::shared_ptr<ToolEnvironment> environment);
+    using EnvironmentTool::EnvironmentTool;
     Q_DISABLE_COPY_MOVE(EmailSendTool)
 
     QString name() const override { return QStringLiteral("email.send"); }
@@ -32,9 +30,6 @@ public:
     // server cannot be reached or refuses for now (4xx); Timeout; Conflict when an earlier
     // attempt of this step may have sent the mail (it is not sent twice).
     Result<Json> invoke(const Json &input, ToolContext &context) const override;
-
-private:
-    std::shared_ptr<ToolEnvironment> m_environment;
 };
 
 } // namespace ordinaut

@@ -63,10 +63,6 @@ Result<QString> confine(const ToolEnvironment &environment, const QString &path)
 
 } // namespace
 
-FileReadTool::FileReadTool(std::shared_ptr<ToolEnvironment> environment)
-    : m_environment(std::move(environment))
-{}
-
 QString FileReadTool::title() const
 {
     return QStringLiteral("Read a file");
@@ -99,7 +95,7 @@ Json FileReadTool::outputSchema() const
 
 Result<Json> FileReadTool::invoke(const Json &input, ToolContext &) const
 {
-    Result<QString> path = confine(*m_environment, input["path"].get<QString>());
+    Result<QString> path = confine(environment(), input["path"].get<QString>());
     if (!path)
         return path.error();
     const QFileInfo info(*path);
@@ -147,10 +143,6 @@ Result<Json> FileReadTool::invoke(const Json &input, ToolContext &) const
                 {"modified", formatInstant(info.lastModified().toUTC())}};
 }
 
-FileWriteTool::FileWriteTool(std::shared_ptr<ToolEnvironment> environment)
-    : m_environment(std::move(environment))
-{}
-
 QString FileWriteTool::title() const
 {
     return QStringLiteral("Write a file");
@@ -186,7 +178,7 @@ Json FileWriteTool::outputSchema() const
 
 Result<Json> FileWriteTool::invoke(const Json &input, ToolContext &) const
 {
-    Result<QString> path = confine(*m_environment, input["path"].get<QString>());
+    Result<QString> path = confine(environment(), input["path"].get<QString>());
     if (!path)
         return path.error();
     const std::string encoding = input.value("encoding", std::string("text"));

@@ -3,44 +3,36 @@
 // the check, so neither leads out of an allowed folder.
 #pragma once
 
-#include "Tool.h"
+#include "EnvironmentTool.h"
 
 #include <memory>
 
 namespace ordinaut {
 
-class ToolEnvironment;
-
-class FileReadTool final : public Tool
+class FileReadTool final : public EnvironmentTool
 {
 public:
     static constexpr qint64 kDefaultMaxBytes = 10 * 1024 * 1024;
 
-    explicit FileReadTool(std::shared_ptr<ToolEnvironment> environment);
+    using EnvironmentTool::EnvironmentTool;
     QString name() const override { return QStringLiteral("file.read"); }
     QString title() const override;
     QString description() const override;
     Json inputSchema() const override;
     Json outputSchema() const override;
     Result<Json> invoke(const Json &input, ToolContext &context) const override;
-
-private:
-    std::shared_ptr<ToolEnvironment> m_environment;
 };
 
-class FileWriteTool final : public Tool
+class FileWriteTool final : public EnvironmentTool
 {
 public:
-    explicit FileWriteTool(std::shared_ptr<ToolEnvironment> environment);
+    using EnvironmentTool::EnvironmentTool;
     QString name() const override { return QStringLiteral("file.write"); }
     QString title() const override;
     QString description() const override;
     Json inputSchema() const override;
     Json outputSchema() const override;
     Result<Json> invoke(const Json &input, ToolContext &context) const override;
-
-private:
-    std::shared_ptr<ToolEnvironment> m_environment;
 };
 
 } // namespace ordinaut

@@ -390,10 +390,6 @@ Result<Json> structuredReply(const QString &text, const JsonSchema &schema, cons
 
 } // namespace
 
-LlmChatTool::LlmChatTool(std::shared_ptr<ToolEnvironment> environment)
-    : m_environment(std::move(environment))
-{}
-
 QString LlmChatTool::title() const
 {
     return QStringLiteral("Ask a language model");
@@ -459,7 +455,7 @@ Result<Json> LlmChatTool::invoke(const Json &input, ToolContext &context) const
                            : Error::invalid(QStringLiteral("with.messages"),
                                             QStringLiteral("give with.messages (a conversation) "
                                                            "or with.prompt (one user message)"));
-    Result<Provider> provider = findProvider(*m_environment, input["provider"].get<QString>());
+    Result<Provider> provider = findProvider(environment(), input["provider"].get<QString>());
     if (!provider)
         return provider.error();
     const QString model = input.contains("model") ? input["model"].get<QString>() : provider->model;

@@ -3,15 +3,13 @@
 // optionally constrained to JSON that conforms to a given schema.
 #pragma once
 
-#include "Tool.h"
+#include "EnvironmentTool.h"
 
 #include <memory>
 
 namespace ordinaut {
 
-class ToolEnvironment;
-
-class LlmChatTool final : public Tool
+class LlmChatTool final : public EnvironmentTool
 {
 public:
     // Chat replies are small; anything past this is a misbehaving server, refused rather than
@@ -20,7 +18,7 @@ public:
     // The Messages API requires max_tokens; this is used when the step gives none.
     static constexpr int kDefaultAnthropicMaxTokens = 1024;
 
-    explicit LlmChatTool(std::shared_ptr<ToolEnvironment> environment);
+    using EnvironmentTool::EnvironmentTool;
     Q_DISABLE_COPY_MOVE(LlmChatTool)
 
     QString name() const override { return QStringLiteral("llm.chat"); }
@@ -34,9 +32,6 @@ public:
     // HTTP 429 or 5xx, an unreadable reply, or a reply that is not JSON matching
     // with.json_schema), Timeout, PayloadTooLarge (reply over kMaxResponseBytes).
     Result<Json> invoke(const Json &input, ToolContext &context) const override;
-
-private:
-    std::shared_ptr<ToolEnvironment> m_environment;
 };
 
 } // namespace ordinaut

@@ -6,10 +6,6 @@
 
 namespace ordinaut {
 
-NotifyDesktopTool::NotifyDesktopTool(std::shared_ptr<ToolEnvironment> environment)
-    : m_environment(std::move(environment))
-{}
-
 QString NotifyDesktopTool::title() const
 {
     return QStringLiteral("Desktop notification");
@@ -41,7 +37,7 @@ Json NotifyDesktopTool::outputSchema() const
 Result<Json> NotifyDesktopTool::invoke(const Json &input, ToolContext &) const
 {
     const std::string urgency = input.value("urgency", std::string("normal"));
-    const std::shared_ptr<Notifier> notifier = m_environment->notifier();
+    const std::shared_ptr<Notifier> notifier = environment().notifier();
     notifier->notify(input["title"].get<QString>(), qs(input.value("body", std::string())),
                      urgency == "critical" ? NotificationUrgency::Critical
                      : urgency == "low"    ? NotificationUrgency::Low

@@ -30,10 +30,6 @@ QString actorOf(const ToolContext &context)
 
 } // namespace
 
-ScheduleTaskTool::ScheduleTaskTool(std::shared_ptr<ToolEnvironment> environment)
-    : m_environment(std::move(environment))
-{}
-
 QString ScheduleTaskTool::title() const
 {
     return QStringLiteral("Schedule a task");
@@ -73,7 +69,7 @@ Json ScheduleTaskTool::outputSchema() const
 
 Result<Json> ScheduleTaskTool::invoke(const Json &input, ToolContext &context) const
 {
-    Result<Orchestrator *> engine = orchestrator(*m_environment);
+    Result<Orchestrator *> engine = orchestrator(environment());
     if (!engine)
         return engine.error();
     int when = 0;
@@ -130,10 +126,6 @@ Result<Json> ScheduleTaskTool::invoke(const Json &input, ToolContext &context) c
                 {"next_run_at", task->value("next_run_at", Json())}};
 }
 
-RunTaskTool::RunTaskTool(std::shared_ptr<ToolEnvironment> environment)
-    : m_environment(std::move(environment))
-{}
-
 QString RunTaskTool::title() const
 {
     return QStringLiteral("Run a task");
@@ -162,7 +154,7 @@ Json RunTaskTool::outputSchema() const
 
 Result<Json> RunTaskTool::invoke(const Json &input, ToolContext &context) const
 {
-    Result<Orchestrator *> engine = orchestrator(*m_environment);
+    Result<Orchestrator *> engine = orchestrator(environment());
     if (!engine)
         return engine.error();
     const QString taskId = input["task_id"].get<QString>();
@@ -176,10 +168,6 @@ Result<Json> RunTaskTool::invoke(const Json &input, ToolContext &context) const
         return Error{run.error().code, run.error().message, QStringLiteral("with.task_id")};
     return Json{{"run_id", (*run)["id"]}, {"task_id", taskId}, {"status", (*run)["status"]}};
 }
-
-EmitEventTool::EmitEventTool(std::shared_ptr<ToolEnvironment> environment)
-    : m_environment(std::move(environment))
-{}
 
 QString EmitEventTool::title() const
 {
@@ -212,7 +200,7 @@ Json EmitEventTool::outputSchema() const
 
 Result<Json> EmitEventTool::invoke(const Json &input, ToolContext &context) const
 {
-    Result<Orchestrator *> engine = orchestrator(*m_environment);
+    Result<Orchestrator *> engine = orchestrator(environment());
     if (!engine)
         return engine.error();
     const QString topic = input["topic"].get<QString>();

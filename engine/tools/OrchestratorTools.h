@@ -3,57 +3,46 @@
 // layer), so they are validated and audited like API calls, with the run as the actor.
 #pragma once
 
-#include "Tool.h"
+#include "EnvironmentTool.h"
 
 #include <memory>
 
 namespace ordinaut {
 
-class ToolEnvironment;
-
-class ScheduleTaskTool final : public Tool
+class ScheduleTaskTool final : public EnvironmentTool
 {
 public:
-    explicit ScheduleTaskTool(std::shared_ptr<ToolEnvironment> environment);
+    using EnvironmentTool::EnvironmentTool;
     QString name() const override { return QStringLiteral("orchestrator.schedule_task"); }
     QString title() const override;
     QString description() const override;
     Json inputSchema() const override;
     Json outputSchema() const override;
     Result<Json> invoke(const Json &input, ToolContext &context) const override;
-
-private:
-    std::shared_ptr<ToolEnvironment> m_environment;
 };
 
-class RunTaskTool final : public Tool
+class RunTaskTool final : public EnvironmentTool
 {
 public:
-    explicit RunTaskTool(std::shared_ptr<ToolEnvironment> environment);
+    using EnvironmentTool::EnvironmentTool;
     QString name() const override { return QStringLiteral("orchestrator.run_task"); }
     QString title() const override;
     QString description() const override;
     Json inputSchema() const override;
     Json outputSchema() const override;
     Result<Json> invoke(const Json &input, ToolContext &context) const override;
-
-private:
-    std::shared_ptr<ToolEnvironment> m_environment;
 };
 
-class EmitEventTool final : public Tool
+class EmitEventTool final : public EnvironmentTool
 {
 public:
-    explicit EmitEventTool(std::shared_ptr<ToolEnvironment> environment);
+    using EnvironmentTool::EnvironmentTool;
     QString name() const override { return QStringLiteral("orchestrator.emit_event"); }
     QString title() const override;
     QString description() const override;
     Json inputSchema() const override;
     Json outputSchema() const override;
     Result<Json> invoke(const Json &input, ToolContext &context) const override;
-
-private:
-    std::shared_ptr<ToolEnvironment> m_environment;
 };
 
 } // namespace ordinaut

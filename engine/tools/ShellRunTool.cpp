@@ -67,10 +67,6 @@ void take(QByteArray *buffer, const QByteArray &data, qint64 cap, bool *truncate
 
 } // namespace
 
-ShellRunTool::ShellRunTool(std::shared_ptr<ToolEnvironment> environment)
-    : m_environment(std::move(environment))
-{}
-
 QString ShellRunTool::title() const
 {
     return QStringLiteral("Run a program");
@@ -111,7 +107,7 @@ Json ShellRunTool::outputSchema() const
 
 Result<Json> ShellRunTool::invoke(const Json &input, ToolContext &context) const
 {
-    Result<QString> program = allowedExecutable(*m_environment, input["program"].get<QString>());
+    Result<QString> program = allowedExecutable(environment(), input["program"].get<QString>());
     if (!program)
         return program.error();
     QStringList args;

@@ -3,29 +3,24 @@
 // "tools.shell.enabled" and lists the program in "tools.shell.allowed_programs".
 #pragma once
 
-#include "Tool.h"
+#include "EnvironmentTool.h"
 
 #include <memory>
 
 namespace ordinaut {
 
-class ToolEnvironment;
-
-class ShellRunTool final : public Tool
+class ShellRunTool final : public EnvironmentTool
 {
 public:
     static constexpr qint64 kDefaultMaxOutputBytes = 1024 * 1024;
 
-    explicit ShellRunTool(std::shared_ptr<ToolEnvironment> environment);
+    using EnvironmentTool::EnvironmentTool;
     QString name() const override { return QStringLiteral("shell.run"); }
     QString title() const override;
     QString description() const override;
     Json inputSchema() const override;
     Json outputSchema() const override;
     Result<Json> invoke(const Json &input, ToolContext &context) const override;
-
-private:
-    std::shared_ptr<ToolEnvironment> m_environment;
 };
 
 } // namespace ordinaut
