@@ -18,7 +18,7 @@ namespace ordinaut {
 
 namespace {
 
-constexpr int kLatestSchemaVersion = 5;
+constexpr int kLatestSchemaVersion = 6;
 
 // Closes a thread's connections when the thread ends, so a finished worker leaves no handle.
 struct ThreadConnections
