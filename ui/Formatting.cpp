@@ -45,6 +45,10 @@ QString statusText(RunStatus status)
         return QCoreApplication::translate("Formatting", "Awaiting approval");
     case RunStatus::Abandoned:
         return QCoreApplication::translate("Formatting", "Abandoned");
+    case RunStatus::TimedOut:
+        return QCoreApplication::translate("Formatting", "Timed out");
+    case RunStatus::Skipped:
+        return QCoreApplication::translate("Formatting", "Skipped");
     }
     return {};
 }
@@ -55,6 +59,7 @@ QColor statusColor(RunStatus status)
     case RunStatus::Succeeded:
         return QColor(0x2e, 0x7d, 0x32);
     case RunStatus::Failed:
+    case RunStatus::TimedOut:
         return QColor(0xc6, 0x28, 0x28);
     case RunStatus::Running:
         return QColor(0x15, 0x65, 0xc0);

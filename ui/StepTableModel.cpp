@@ -73,6 +73,10 @@ QVariant StepTableModel::data(const QModelIndex &index, int role) const
             return tr("Skipped");
         case StepStatus::Waiting:
             return tr("Waiting");
+        case StepStatus::TimedOut:
+            return tr("Timed out");
+        case StepStatus::Canceled:
+            return tr("Canceled");
         }
         return {};
     case Duration:

@@ -76,6 +76,8 @@ int HttpResponse::statusFor(ErrorCode code)
         return 415;
     case ErrorCode::Timeout:
         return 504;
+    case ErrorCode::Canceled:
+        return 409;
     case ErrorCode::Unavailable:
         return 503;
     case ErrorCode::Internal:

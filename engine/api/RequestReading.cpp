@@ -65,4 +65,23 @@ Result<int> queryInt(const HttpRequest &request, const QString &name, int fallba
     return value;
 }
 
+Result<Json> optionalObject(const HttpRequest &request, const QStringList &known)
+{
+    if (request.body.trimmed().isEmpty())
+        return Json::object();
+    Result<Json> body = readJsonBody(request);
+    if (!body)
+        return body.error();
+    if (!body->is_object())
+        return Error::invalid(QString(), QStringLiteral("the body must be a JSON object"));
+    for (const auto &[key, value] : body->items()) {
+        if (!known.contains(qs(key)))
+            return Error::invalid(qs(key), known.isEmpty()
+                                               ? QStringLiteral("is not a field (send no body)")
+                                               : QStringLiteral("is not a field (known: %1)")
+                                                     .arg(known.join(QStringLiteral(", "))));
+    }
+    return body;
+}
+
 } // namespace ordinaut

@@ -14,6 +14,10 @@ constexpr int kMaxJsonDepth = 64;
 // invalid JSON (with the position) or nesting deeper than kMaxJsonDepth.
 Result<Json> readJsonBody(const HttpRequest &request);
 
+// An optional JSON object body: {} when the body is empty. InvalidArgument naming a field that
+// is not in `known`, or when the body is not an object.
+Result<Json> optionalObject(const HttpRequest &request, const QStringList &known);
+
 // ?name=N within [min, max]; `fallback` when absent. InvalidArgument naming the parameter.
 Result<int> queryInt(const HttpRequest &request, const QString &name, int fallback, int min,
                      int max);

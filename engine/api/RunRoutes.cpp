@@ -21,10 +21,11 @@ void addRunRoutes(Router &router, Services &services)
                     = runStatusFromString(request.query.queryItemValue(QStringLiteral("status")));
                 if (!filter.status)
                     return HttpResponse::problem(
-                        Error::invalid(
-                            QStringLiteral("status"),
-                            QStringLiteral(
-                                "must be queued, running, succeeded, failed or canceled")),
+                        Error::invalid(QStringLiteral("status"),
+                                       QStringLiteral("must be queued, running, succeeded, "
+                                                      "failed, canceled, waiting, "
+                                                      "waiting_approval, abandoned, timed_out "
+                                                      "or skipped")),
                         request.path);
             }
             Result<int> limit
@@ -50,6 +51,36 @@ void addRunRoutes(Router &router, Services &services)
                    if (!run)
                        return HttpResponse::problem(run.error(), request.path);
                    return HttpResponse::json(200, run->toJson(true));
+               });
+    // 202: a running run is being stopped (its status turns `canceled` once its worker has
+    // stopped it); 200: it was canceled outright.
+    router.add("POST", QStringLiteral("/api/v1/runs/{id}/cancel"), Access::Authenticated,
+               [&runs](const HttpRequest &request) {
+                   if (Result<Json> body = optionalObject(request, {}); !body)
+                       return HttpResponse::problem(body.error(), request.path);
+                   Result<Run> run = runs.cancel(request.pathParams.value(0), request.actor());
+                   if (!run)
+                       return HttpResponse::problem(run.error(), request.path);
+                   return HttpResponse::json(run->isFinished() ? 200 : 202, run->toJson(false));
+               });
+    // Body (optional): {"from_step": "<step id>"}. 201 with the new run.
+    router.add("POST", QStringLiteral("/api/v1/runs/{id}/retry"), Access::Authenticated,
+               [&runs](const HttpRequest &request) {
+                   Result<Json> body = optionalObject(request, {QStringLiteral("from_step")});
+                   if (!body)
+                       return HttpResponse::problem(body.error(), request.path);
+                   const Json fromStep = body->value("from_step", Json());
+                   if (!fromStep.is_null() && (!fromStep.is_string() || fromStep.empty()))
+                       return HttpResponse::problem(
+                           Error::invalid(QStringLiteral("from_step"),
+                                          QStringLiteral("must be a step id (a string)")),
+                           request.path);
+                   Result<Run> run = runs.retry(
+                       request.pathParams.value(0),
+                       fromStep.is_string() ? fromStep.get<QString>() : QString(), request.actor());
+                   if (!run)
+                       return HttpResponse::problem(run.error(), request.path);
+                   return HttpResponse::json(201, run->toJson(true));
                });
 }
 

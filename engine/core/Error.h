@@ -18,6 +18,7 @@ enum class ErrorCode {
     PayloadTooLarge,      // a body or document over its limit
     UnsupportedMediaType, // a body that is not JSON
     Timeout,              // a deadline passed
+    Canceled,             // someone canceled the work (a run canceled while a tool waited)
     Unavailable,          // a dependency (database, network peer) cannot be reached
     Internal,             // a bug or an impossible state
 };

@@ -4,8 +4,9 @@
 namespace ordinaut {
 
 namespace {
-const char *const kRunStatusNames[] = {"queued",   "running", "succeeded",        "failed",
-                                       "canceled", "waiting", "waiting_approval", "abandoned"};
+const char *const kRunStatusNames[]
+    = {"queued",  "running",          "succeeded", "failed",    "canceled",
+       "waiting", "waiting_approval", "abandoned", "timed_out", "skipped"};
 const char *const kTriggerNames[] = {"schedule", "manual", "api", "retry"};
 } // namespace
 

@@ -13,8 +13,11 @@ namespace ordinaut {
 
 // Waiting: paused by a step (time.wait) until its time; WaitingApproval: paused until a person
 // approves or rejects (human.approve). Neither holds a worker.
-// Abandoned: its worker stopped renewing the lease (crashed, killed, hung); another attempt
-// took the run over.
+// Abandoned: its worker stopped renewing the lease (crashed, killed, hung) or its engine shut
+// down mid-run; another attempt took the run over.
+// TimedOut: the run's or a step's deadline passed; the step was stopped.
+// Skipped: an occurrence not run because the task's previous run was still going
+// (overlap_policy).
 enum class RunStatus {
     Queued,
     Running,
@@ -23,7 +26,9 @@ enum class RunStatus {
     Canceled,
     Waiting,
     WaitingApproval,
-    Abandoned
+    Abandoned,
+    TimedOut,
+    Skipped
 };
 // Retry: queued again after a failed attempt (RetryPolicy).
 enum class RunTrigger { Schedule, Manual, Api, Retry };

@@ -32,6 +32,10 @@ QString toString(StepStatus status)
         return QStringLiteral("skipped");
     case StepStatus::Waiting:
         return QStringLiteral("waiting");
+    case StepStatus::TimedOut:
+        return QStringLiteral("timed_out");
+    case StepStatus::Canceled:
+        return QStringLiteral("canceled");
     }
     return {};
 }
@@ -44,6 +48,10 @@ StepStatus stepStatusFromString(const QString &text)
         return StepStatus::Skipped;
     if (text == QLatin1String("waiting"))
         return StepStatus::Waiting;
+    if (text == QLatin1String("timed_out"))
+        return StepStatus::TimedOut;
+    if (text == QLatin1String("canceled"))
+        return StepStatus::Canceled;
     return StepStatus::Failed;
 }
 

@@ -8,7 +8,9 @@
 namespace ordinaut {
 
 // Waiting: the step paused its run (time.wait, human.approve) and runs again on resume.
-enum class StepStatus { Succeeded, Failed, Skipped, Waiting };
+// TimedOut: its deadline (or the run's) passed and the tool was stopped; Canceled: the run was
+// canceled while the step went on, and the tool was stopped.
+enum class StepStatus { Succeeded, Failed, Skipped, Waiting, TimedOut, Canceled };
 
 struct StepRecord
 {

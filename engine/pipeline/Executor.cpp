@@ -8,6 +8,7 @@
 #include "core/JsonSchema.h"
 #include "tools/ToolRegistry.h"
 
+#include <QDeadlineTimer>
 #include <QThread>
 #include <QTimeZone>
 
@@ -40,6 +41,17 @@ Result<bool> conditionHolds(const QString &condition, const Json &scope, const Q
     return Expression::truthy(*value);
 }
 
+// Each step ends with a status that says why: a deadline or a cancellation is not a failure of
+// the tool.
+StepStatus failedStatus(ErrorCode code)
+{
+    if (code == ErrorCode::Timeout)
+        return StepStatus::TimedOut;
+    if (code == ErrorCode::Canceled)
+        return StepStatus::Canceled;
+    return StepStatus::Failed;
+}
+
 Error violationError(const QString &base, const SchemaViolation &violation)
 {
     return Error::invalid(JsonSchema::joinPath(base, violation.path),
@@ -48,6 +60,21 @@ Error violationError(const QString &base, const SchemaViolation &violation)
 }
 
 } // namespace
+
+std::optional<qint64> Executor::remainingMs(const RunContext &context) const
+{
+    if (!context.deadline.isValid())
+        return std::nullopt;
+    return m_clock.now().msecsTo(context.deadline);
+}
+
+Error Executor::runDeadlineError(const RunContext &context, const Step &step) const
+{
+    return Error{ErrorCode::Timeout,
+                 QStringLiteral("the run's deadline (%1) passed during step '%2'")
+                     .arg(formatInstant(context.deadline), step.id),
+                 {}};
+}
 
 Result<Json> Executor::invokeTool(const ToolRegistry::Entry &entry, const Step &step,
                                   const QString &stepPath, const Json &input,
@@ -61,22 +88,37 @@ Result<Json> Executor::invokeTool(const ToolRegistry::Entry &entry, const Step &
     toolContext.stepId = step.id;
     toolContext.ledger = context.ledger;
     toolContext.effectScope = context.effectScope;
-    toolContext.timeoutMs = step.timeoutSeconds.value_or(kDefaultStepTimeoutSeconds) * 1000;
+    toolContext.cancellation = context.cancellation;
     // The tool's own failures are retried; a bad template or input is not.
     Result<Json> output = Error::internal(QString());
     int backoffMs = step.retry.backoffMs;
     for (int attempt = 1;; ++attempt) {
+        const qint64 stepMs
+            = qint64(step.timeoutSeconds.value_or(kDefaultStepTimeoutSeconds)) * 1000;
+        const std::optional<qint64> runLeftMs = remainingMs(context);
+        if (runLeftMs && *runLeftMs <= 0)
+            return runDeadlineError(context, step);
+        toolContext.timeoutMs = static_cast<int>(std::min(stepMs, runLeftMs.value_or(stepMs)));
         output = entry.tool->invoke(input, toolContext);
         if (toolContext.suspension)
             return Json(); // the run pauses; the step ends on resume
+        if (!output && output.error().code == ErrorCode::Timeout) {
+            // The run's deadline cut the step short: say so rather than the step's timeout.
+            if (const std::optional<qint64> left = remainingMs(context); left && *left <= 0)
+                return runDeadlineError(context, step);
+        }
         // Only what may pass is tried again: a refused key or a bad input stays refused.
         const bool transient = !output
                                && (output.error().code == ErrorCode::Unavailable
                                    || output.error().code == ErrorCode::Timeout);
         if (!transient || attempt >= step.retry.maxAttempts)
             break;
-        if (backoffMs > 0)
-            QThread::msleep(static_cast<unsigned long>(backoffMs));
+        // The wait before the next attempt ends early when the run is canceled.
+        for (QDeadlineTimer wait(backoffMs); !wait.hasExpired();) {
+            if (toolContext.isCanceled())
+                return context.cancellation->error();
+            QThread::msleep(static_cast<unsigned long>(std::min<qint64>(wait.remainingTime(), 25)));
+        }
         backoffMs = std::min(backoffMs * 2, kMaxRetryBackoffMs);
     }
     if (!output) {
@@ -127,15 +169,28 @@ RunOutcome Executor::execute(const Pipeline &pipeline, const RunContext &context
         if (previous.status == StepStatus::Succeeded) {
             scope["steps"][name] = previous.output;
             outcome.output = previous.output;
-        } else if (previous.status == StepStatus::Failed) {
+        } else if (previous.status == StepStatus::Failed
+                   || previous.status == StepStatus::TimedOut) {
             scope["steps"][name] = Json{{"error", previous.error}};
         } else {
             scope["steps"][name] = nullptr;
         }
     }
     for (size_t i = std::max(context.resumeIndex, 0); i < pipeline.steps.size(); ++i) {
-        const bool resuming = static_cast<int>(i) == context.resumeIndex;
+        const bool resuming
+            = static_cast<int>(i) == context.resumeIndex && !context.resumed.is_null();
         const Step &step = pipeline.steps[i];
+        // Nothing new starts once the run is canceled or past its deadline.
+        if (context.cancellation && context.cancellation->isCanceled()) {
+            outcome.status = RunStatus::Canceled;
+            outcome.error = context.cancellation->message();
+            break;
+        }
+        if (const std::optional<qint64> left = remainingMs(context); left && *left <= 0) {
+            outcome.status = RunStatus::TimedOut;
+            outcome.error = runDeadlineError(context, step).message;
+            break;
+        }
         const QString stepPath = QStringLiteral("pipeline[%1]").arg(i);
         const std::string name = step.resultName().toStdString();
         StepRecord record;
@@ -209,19 +264,29 @@ RunOutcome Executor::execute(const Pipeline &pipeline, const RunContext &context
             scope["steps"][name] = *output;
             outcome.output = *output;
         } else {
-            record.status = StepStatus::Failed;
+            record.status = failedStatus(output.error().code);
             record.output = nullptr;
             record.error = output.error().describe();
-            if (step.onError == OnError::Continue) {
+            // A cancellation ends the run whatever on_error says.
+            if (record.status == StepStatus::Canceled) {
+                outcome.status = RunStatus::Canceled;
+                outcome.error = QStringLiteral("step '%1' (%2) was stopped: %3")
+                                    .arg(step.id, step.uses, record.error);
+            } else if (step.onError == OnError::Continue) {
                 scope["steps"][name] = Json{{"error", record.error}};
             } else {
-                outcome.status = RunStatus::Failed;
-                outcome.error = QStringLiteral("step '%1' (%2) failed: %3")
-                                    .arg(step.id, step.uses, record.error);
+                outcome.status = record.status == StepStatus::TimedOut ? RunStatus::TimedOut
+                                                                       : RunStatus::Failed;
+                outcome.error
+                    = QStringLiteral("step '%1' (%2) %3: %4")
+                          .arg(step.id, step.uses,
+                               record.status == StepStatus::TimedOut ? QStringLiteral("timed out")
+                                                                     : QStringLiteral("failed"),
+                               record.error);
             }
         }
         onStep(record);
-        if (outcome.status == RunStatus::Failed)
+        if (outcome.status != RunStatus::Succeeded)
             break;
     }
     return outcome;

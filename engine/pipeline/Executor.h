@@ -3,6 +3,7 @@
 // deadline.
 #pragma once
 
+#include "core/Cancellation.h"
 #include "core/Pipeline.h"
 #include "core/Run.h"
 #include "tools/ToolRegistry.h"
@@ -27,12 +28,22 @@ struct RunContext
     SideEffectLedger *ledger = nullptr; // the worker's, on its database connection
     QString effectScope;                // ToolContext::effectScope
     // A paused run resumes at `resumeIndex` with the records of the steps before it; the tool
-    // there gets `resumed` (ToolContext::resumed). -1: start from the first step.
+    // there gets `resumed` (ToolContext::resumed). A run retried from a step starts at
+    // `resumeIndex` the same way, with `resumed` null: that step runs afresh. -1: start from the
+    // first step.
     int resumeIndex = -1;
     std::vector<StepRecord> previousSteps;
     Json resumed;
+    // Stops the run between steps and the tool in progress (null: nothing can).
+    const Cancellation *cancellation = nullptr;
+    // The run's own deadline (task timeout_seconds); invalid when it has none. A step's deadline
+    // never reaches past it; once it passes the run ends `timed_out`.
+    QDateTime deadline;
 };
 
+// Status: Succeeded, Failed, TimedOut (a step's or the run's deadline passed), Canceled (the
+// cancellation was set; the worker tells a person's cancel from a shutdown by its reason),
+// Waiting/WaitingApproval (paused).
 struct RunOutcome
 {
     RunStatus status = RunStatus::Succeeded;
@@ -57,6 +68,9 @@ public:
                        const std::function<void(const StepRecord &)> &onStep) const;
 
 private:
+    // Time left before the run's deadline; nullopt when it has none.
+    std::optional<qint64> remainingMs(const RunContext &context) const;
+    Error runDeadlineError(const RunContext &context, const Step &step) const;
     // Validates the input, calls the tool with its retries, validates the output.
     Result<Json> invokeTool(const ToolRegistry::Entry &entry, const Step &step,
                             const QString &stepPath, const Json &input, const RunContext &context,

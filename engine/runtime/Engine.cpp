@@ -10,6 +10,8 @@
 #include "schedule/Scheduler.h"
 #include "store/DataDir.h"
 #include "store/Database.h"
+#include "store/TaskStore.h"
+#include "tools/Notifier.h"
 #include "tools/ToolEnvironment.h"
 #include "tools/ToolRegistry.h"
 
@@ -26,6 +28,7 @@ Engine::Engine(const EngineOptions &options, std::shared_ptr<Database> database)
     , m_tools(ToolRegistry::withBuiltins(m_toolEnvironment))
     , m_bus(std::make_unique<EventBus>(*m_database, *m_clock))
     , m_engineThread(std::make_unique<QThread>())
+    , m_shutdownGraceMs(options.shutdownGraceMs)
 {
     m_engineThread->setObjectName(QStringLiteral("ordinaut-engine"));
     Result<EngineSettings> settings = EngineSettings::load(*m_database);
@@ -68,6 +71,16 @@ Engine::Engine(const EngineOptions &options, std::shared_ptr<Database> database)
         if (event.topic == QLatin1String("run.queued")
             || event.topic == QLatin1String("approval.decided"))
             m_pool->wake();
+        // A run canceled while a worker here is on it stops at once (another engine's worker
+        // notices at its next lease renewal).
+        if (event.topic == QLatin1String("run.cancel_requested"))
+            m_pool->cancel(qs(event.payload.value("run_id", std::string())),
+                           qs(event.payload.value("message", std::string("canceled"))));
+        // The person at the machine hears about a run that failed for good.
+        if (event.topic == QLatin1String("run.finished") && !event.payload.value("will_retry", true)
+            && (event.payload.value("status", std::string()) == "failed"
+                || event.payload.value("status", std::string()) == "timed_out"))
+            notifyFailure(event);
     });
 }
 
@@ -108,7 +121,21 @@ void Engine::stop()
     QMetaObject::invokeMethod(m_scheduler, &Scheduler::stop, Qt::BlockingQueuedConnection);
     m_engineThread->quit();
     m_engineThread->wait();
-    m_pool->stop();
+    m_pool->stop(m_shutdownGraceMs);
+}
+
+void Engine::notifyFailure(const Event &event)
+{
+    const QString taskId = qs(event.payload.value("task_id", std::string()));
+    Result<Task> task = TaskStore(*m_database).get(taskId);
+    const QString title = task ? task->title : taskId;
+    const bool timedOut = event.payload.value("status", std::string()) == "timed_out";
+    m_toolEnvironment->notifier()->notify(timedOut ? QStringLiteral("“%1” timed out").arg(title)
+                                                   : QStringLiteral("“%1” failed").arg(title),
+                                          qs(event.payload.value("error", Json("")).is_string()
+                                                 ? event.payload["error"].get<std::string>()
+                                                 : std::string()),
+                                          NotificationUrgency::Critical);
 }
 
 int Engine::workerCount() const

@@ -14,6 +14,7 @@ class QThread;
 namespace ordinaut {
 
 class Clock;
+struct Event;
 class Database;
 class EventBus;
 class Scheduler;
@@ -29,6 +30,9 @@ struct EngineOptions
     // How long a claimed run's lease lasts without renewal: how soon another worker takes over
     // a run whose process died. Renewed every third of it.
     qint64 leaseMs = 30000;
+    // At stop, how long runs in progress may take to finish before they are stopped and their
+    // leases released for another engine.
+    qint64 shutdownGraceMs = 10000;
 };
 
 class Engine final : public QObject
@@ -60,6 +64,8 @@ public:
 
 private:
     Engine(const EngineOptions &options, std::shared_ptr<Database> database);
+    // On the thread that owns the engine, for a run.finished event.
+    void notifyFailure(const Event &event);
 
     QString m_id;
     QString m_dataDir;
@@ -71,6 +77,7 @@ private:
     std::unique_ptr<QThread> m_engineThread;
     Scheduler *m_scheduler = nullptr; // lives on m_engineThread
     std::unique_ptr<WorkerPool> m_pool;
+    qint64 m_shutdownGraceMs;
     bool m_running = false;
 };
 

@@ -19,11 +19,11 @@ LeaseKeeper::LeaseKeeper(const Database &database, const Clock &clock, qint64 le
     connect(m_timer, &QTimer::timeout, this, &LeaseKeeper::renewAll);
 }
 
-void LeaseKeeper::hold(const Claim &claim)
+void LeaseKeeper::hold(const Claim &claim, std::shared_ptr<Cancellation> cancellation)
 {
     {
         QMutexLocker lock(&m_mutex);
-        m_claims[claim.queueId] = claim;
+        m_claims[claim.queueId] = Held{claim, std::move(cancellation)};
     }
     QMetaObject::invokeMethod(this, &LeaseKeeper::ensureRunning, Qt::QueuedConnection);
 }
@@ -32,6 +32,45 @@ void LeaseKeeper::release(qint64 queueId)
 {
     QMutexLocker lock(&m_mutex);
     m_claims.erase(queueId);
+}
+
+bool LeaseKeeper::cancel(const QString &runId, const QString &message)
+{
+    QMutexLocker lock(&m_mutex);
+    for (const auto &[id, held] : m_claims) {
+        if (held.claim.runId == runId) {
+            held.cancellation->cancel(Cancellation::Reason::Canceled, message);
+            return true;
+        }
+    }
+    return false;
+}
+
+int LeaseKeeper::abandonAll(const QString &message)
+{
+    std::vector<Claim> claims;
+    {
+        QMutexLocker lock(&m_mutex);
+        for (const auto &[id, held] : m_claims) {
+            held.cancellation->cancel(Cancellation::Reason::Shutdown, message);
+            claims.push_back(held.claim);
+        }
+    }
+    if (claims.empty())
+        return 0;
+    if (Status released = RunQueue(m_database).release(claims, m_clock.now()); !released) {
+        qWarning("leases: cannot release %zu lease(s) at shutdown (they run out in %lld ms): %s",
+                 claims.size(), static_cast<long long>(m_leaseMs),
+                 qPrintable(released.error().describe()));
+        return 0;
+    }
+    return static_cast<int>(claims.size());
+}
+
+int LeaseKeeper::heldCount() const
+{
+    QMutexLocker lock(&m_mutex);
+    return static_cast<int>(m_claims.size());
 }
 
 void LeaseKeeper::ensureRunning()
@@ -45,15 +84,32 @@ void LeaseKeeper::renewAll()
     std::vector<Claim> claims;
     {
         QMutexLocker lock(&m_mutex);
-        for (const auto &[id, claim] : m_claims)
-            claims.push_back(claim);
+        for (const auto &[id, held] : m_claims)
+            claims.push_back(held.claim);
     }
     if (claims.empty()) {
         m_timer->stop(); // idle: no wake-ups until the next claim
         return;
     }
     std::vector<Claim> lost;
-    Status renewed = RunQueue(m_database).renew(claims, m_clock.now(), m_leaseMs, &lost);
+    std::vector<CancelRequest> canceling;
+    Status renewed
+        = RunQueue(m_database).renew(claims, m_clock.now(), m_leaseMs, &lost, &canceling);
+    {
+        QMutexLocker lock(&m_mutex);
+        for (const CancelRequest &request : canceling) {
+            if (auto it = m_claims.find(request.claim.queueId); it != m_claims.end())
+                it->second.cancellation->cancel(
+                    Cancellation::Reason::Canceled,
+                    request.message.isEmpty() ? QStringLiteral("canceled") : request.message);
+        }
+        for (const Claim &claim : lost) {
+            if (auto it = m_claims.find(claim.queueId); it != m_claims.end())
+                it->second.cancellation->cancel(
+                    Cancellation::Reason::LeaseLost,
+                    QStringLiteral("the lease was lost; another worker took the run over"));
+        }
+    }
     // The renewal doubles as the workers' heartbeat in the workers table.
     for (const Claim &claim : claims)
         if (renewed)

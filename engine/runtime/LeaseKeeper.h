@@ -4,12 +4,14 @@
 // (or the next start) takes the runs over. The timer runs only while claims are held.
 #pragma once
 
+#include "core/Cancellation.h"
 #include "store/RunQueue.h"
 
 #include <QMutex>
 #include <QObject>
 
 #include <map>
+#include <memory>
 
 class QTimer;
 
@@ -26,11 +28,24 @@ public:
     Q_DISABLE_COPY_MOVE(LeaseKeeper)
 
     qint64 leaseMs() const { return m_leaseMs; }
-    // Both are called from worker threads.
-    void hold(const Claim &claim);
+    // Called from worker threads. The cancellation of a held claim is set when its run is
+    // canceled (here or by another engine, seen at the next renewal) or its lease is lost.
+    void hold(const Claim &claim, std::shared_ptr<Cancellation> cancellation);
     void release(qint64 queueId);
+    // Any thread. Stops the run `runId` if a worker here holds it; false when none does.
+    bool cancel(const QString &runId, const QString &message);
+    // Any thread, at shutdown once the grace period is over: stops every run still held and
+    // ends their leases now, so the next claim anywhere takes them over at once. Returns how
+    // many were released.
+    int abandonAll(const QString &message);
+    int heldCount() const;
 
 private:
+    struct Held
+    {
+        Claim claim;
+        std::shared_ptr<Cancellation> cancellation;
+    };
     void ensureRunning();
     void renewAll();
 
@@ -38,8 +53,8 @@ private:
     const Clock &m_clock;
     const qint64 m_leaseMs;
     QTimer *m_timer;
-    QMutex m_mutex;
-    std::map<qint64, Claim> m_claims;
+    mutable QMutex m_mutex;
+    std::map<qint64, Held> m_claims;
 };
 
 } // namespace ordinaut

@@ -75,9 +75,11 @@ void Worker::drain()
                              {"task_id", (*claim)->taskId},
                              {"status", toString(RunStatus::Abandoned)},
                              {"taken_over_by", (*claim)->runId}});
-            // Renewed while the run goes on, released once it is recorded.
-            m_leases.hold(**claim);
-            process(**claim);
+            // Renewed while the run goes on, released once it is recorded. The cancellation is
+            // set when someone cancels the run, the lease is lost or the engine shuts down.
+            auto cancellation = std::make_shared<Cancellation>();
+            m_leases.hold(**claim, cancellation);
+            process(**claim, *cancellation);
             m_leases.release((*claim)->queueId);
         }
     } while (m_wakePending && !m_stopping.load());
@@ -126,7 +128,7 @@ void Worker::recordStep(const StepRecord &step)
     m_bus.announce(*event);
 }
 
-void Worker::process(const Claim &claim)
+void Worker::process(const Claim &claim, const Cancellation &cancellation)
 {
     RunStore runs(m_database);
     TaskStore tasks(m_database);
@@ -162,6 +164,12 @@ void Worker::process(const Claim &claim)
             context.ledger = &ledger;
             context.effectScope = QStringLiteral("%1@%2").arg(
                 run->taskId, QString::number(run->scheduledFor.toMSecsSinceEpoch()));
+            context.cancellation = &cancellation;
+            // The run's deadline counts from this start; a paused run's wait is not counted.
+            if (const Json timeout = (*document).value("timeout_seconds", Json());
+                timeout.is_number() && timeout.get<double>() > 0)
+                context.deadline
+                    = m_clock.now().addMSecs(static_cast<qint64>(timeout.get<double>() * 1000));
             Status resumable = run->resume.is_object() ? prepareResume(*run, context) : Status();
             if (!resumable) {
                 outcome.status = RunStatus::Failed;
@@ -174,11 +182,21 @@ void Worker::process(const Claim &claim)
         }
     }
 
+    // Stopped because this engine shuts down (its lease is released: the next claim takes the
+    // run over) or another worker owns it now: nothing to record here.
+    if (outcome.status == RunStatus::Canceled
+        && (cancellation.reason() == Cancellation::Reason::Shutdown
+            || cancellation.reason() == Cancellation::Reason::LeaseLost)) {
+        qInfo("run %s: stopped (%s); not recorded here", qPrintable(claim.runId),
+              qPrintable(cancellation.message()));
+        return;
+    }
     // The outcome must not be lost to a busy database: retry with backoff (about a minute in
     // all). Only a lost lease (Conflict) is final — another worker owns the run now.
-    // A failed attempt of a task that allows more is queued again after its backoff.
+    // A failed or timed-out attempt of a task that allows more is queued again after its
+    // backoff; a canceled one is not.
     std::optional<EnqueueRequest> retry;
-    if (outcome.status == RunStatus::Failed && run) {
+    if ((outcome.status == RunStatus::Failed || outcome.status == RunStatus::TimedOut) && run) {
         if (Result<Task> task = tasks.get(claim.taskId);
             task && task->retry.allowsAnotherAfter(run->attempt)) {
             const qint64 delayMs = task->retry.delayMsAfter(
@@ -199,6 +217,14 @@ void Worker::process(const Claim &claim)
         Result<Event> event = outcome.suspension && run
                                   ? recordPause(claim, *run, outcome)
                                   : recordOutcome(claim, outcome, retry, &events);
+        // Canceled while the pausing step went on: the run ends canceled instead of pausing.
+        if (!event && event.error().code == ErrorCode::Canceled && outcome.suspension) {
+            outcome.suspension.reset();
+            outcome.status = RunStatus::Canceled;
+            outcome.error = event.error().message;
+            retry.reset();
+            continue;
+        }
         if (event) {
             m_bus.announce(*event);
             for (const Event &more : events)
@@ -221,6 +247,9 @@ Status Worker::prepareResume(const Run &run, RunContext &context)
     if (!steps)
         return steps.error();
     context.previousSteps = std::move(*steps);
+    // A retry from a step: the steps before it are reused, that step runs afresh.
+    if (run.resume.value("kind", std::string()) == "from_step")
+        return {};
     context.resumed = Json{{"until", run.resume.value("until", Json())},
                            {"request", run.resume.value("request", Json())},
                            {"decision", nullptr}};
@@ -334,7 +363,8 @@ Result<Event> Worker::recordOutcome(const Claim &claim, const RunOutcome &outcom
                   Json{{"run_id", claim.runId},
                        {"task_id", claim.taskId},
                        {"status", toString(outcome.status)},
-                       {"error", outcome.error.isEmpty() ? Json(nullptr) : Json(outcome.error)}},
+                       {"error", outcome.error.isEmpty() ? Json(nullptr) : Json(outcome.error)},
+                       {"will_retry", retry.has_value()}},
                   m_id));
     if (!event)
         return event.error();

@@ -14,6 +14,7 @@
 
 namespace ordinaut {
 
+class Cancellation;
 class Clock;
 class Database;
 class EventBus;
@@ -43,7 +44,7 @@ public slots:
     void finish();
 
 private:
-    void process(const Claim &claim);
+    void process(const Claim &claim, const Cancellation &cancellation);
     void recordStep(const StepRecord &step);
     // Records the outcome, and queues `retry` (a failed attempt's next one) with it; the
     // retry's own event goes to `more`.

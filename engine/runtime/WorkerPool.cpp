@@ -4,6 +4,7 @@
 #include "LeaseKeeper.h"
 #include "Worker.h"
 
+#include <QDeadlineTimer>
 #include <QThread>
 
 #include <algorithm>
@@ -57,18 +58,35 @@ void WorkerPool::start()
         thread->start();
 }
 
-void WorkerPool::stop()
+void WorkerPool::stop(qint64 graceMs)
 {
     m_stopping = true;
     for (size_t i = 0; i < m_threads.size(); ++i) {
         if (m_threads[i]->isRunning())
             QMetaObject::invokeMethod(m_workers[i], &Worker::finish, Qt::QueuedConnection);
     }
+    const QDeadlineTimer grace(std::max<qint64>(graceMs, 0));
+    bool finished = true;
+    for (const auto &thread : m_threads)
+        finished = thread->wait(grace) && finished;
+    if (!finished) {
+        const int released
+            = m_leases->abandonAll(QStringLiteral("the engine shut down before the run finished"));
+        if (released > 0)
+            qInfo("shutdown: %d run(s) still going after %lld ms were stopped and their leases "
+                  "released for the next engine",
+                  released, static_cast<long long>(graceMs));
+    }
     for (const auto &thread : m_threads)
         thread->wait();
     // Renewals go on until every worker has recorded its run.
     m_leaseThread->quit();
     m_leaseThread->wait();
+}
+
+bool WorkerPool::cancel(const QString &runId, const QString &message)
+{
+    return m_leases->cancel(runId, message);
 }
 
 void WorkerPool::wake()

@@ -31,8 +31,12 @@ public:
     int size() const { return static_cast<int>(m_workers.size()); }
 
     void start();
-    // Lets each worker record the run it is on, then joins the threads. Not restartable.
-    void stop();
+    // Stops claiming and lets each worker finish and record the run it is on, for up to
+    // `graceMs`. Runs still going then are stopped and their leases released, so another
+    // engine (or the next start) takes them over at once. Joins the threads. Not restartable.
+    void stop(qint64 graceMs = 10000);
+    // Any thread. Stops the run if one of this pool's workers is on it; false otherwise.
+    bool cancel(const QString &runId, const QString &message);
 
 public slots:
     void wake();

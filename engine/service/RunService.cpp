@@ -8,8 +8,11 @@
 #include "store/Database.h"
 #include "store/EventLog.h"
 #include "store/RunQueue.h"
+#include "store/RunStore.h"
 #include "store/Sql.h"
 #include "store/TaskStore.h"
+
+#include <algorithm>
 
 namespace ordinaut {
 
@@ -88,6 +91,189 @@ Result<Run> RunService::runNow(const QString &taskId, RunTrigger trigger, const 
         return committed.error();
     m_engine.eventBus().announce(*event);
     return *run;
+}
+
+Result<Run> RunService::cancel(const QString &runId, const QString &actor)
+{
+    const Database &db = m_engine.database();
+    sql::Transaction tx(db.connection(), sql::TransactionMode::Immediate);
+    if (!tx.isOpen())
+        return tx.error();
+    Result<Run> run = RunStore(db).get(runId, false);
+    if (!run)
+        return run.error();
+    if (run->isFinished())
+        return Error{ErrorCode::Conflict,
+                     QStringLiteral("run %1 already finished (%2); nothing to cancel")
+                         .arg(runId, toString(run->status)),
+                     {}};
+    const QDateTime now = m_engine.clock().now();
+    const QString message = QStringLiteral("canceled by %1").arg(actor);
+    Result<CancelEffect> effect = RunQueue(db).cancel(runId, message, now);
+    if (!effect)
+        return effect.error();
+    if (*effect == CancelEffect::None)
+        return Error{
+            ErrorCode::Conflict,
+            QStringLiteral("run %1 is no longer in the queue; it has just finished").arg(runId),
+            {}};
+    if (Status audited = AuditLog(db).append(AuditEntry{
+            0, actor, QStringLiteral("run.cancel"), runId,
+            Json{{"task_id", run->taskId},
+                 {"was", toString(run->status)},
+                 {"effect", *effect == CancelEffect::Canceled ? "canceled" : "stopping"}},
+            now});
+        !audited)
+        return audited.error();
+    const bool stopping = *effect == CancelEffect::Stopping;
+    Result<Event> event = EventLog(db).append(m_engine.eventBus().make(
+        stopping ? QStringLiteral("run.cancel_requested") : QStringLiteral("run.finished"),
+        stopping ? Json{{"run_id", runId}, {"task_id", run->taskId}, {"message", message}}
+                 : Json{{"run_id", runId},
+                        {"task_id", run->taskId},
+                        {"status", toString(RunStatus::Canceled)},
+                        {"error", message},
+                        {"will_retry", false}},
+        actor));
+    if (!event)
+        return event.error();
+    if (Status committed = tx.commit(); !committed)
+        return committed.error();
+    m_engine.eventBus().announce(*event);
+    return RunStore(db).get(runId, false);
+}
+
+Result<Run> RunService::retry(const QString &runId, const QString &fromStep, const QString &actor)
+{
+    const Database &db = m_engine.database();
+    sql::Transaction tx(db.connection(), sql::TransactionMode::Immediate);
+    if (!tx.isOpen())
+        return tx.error();
+    RunStore runs(db);
+    Result<Run> source = runs.get(runId, true);
+    if (!source)
+        return source.error();
+    if (!source->isFinished())
+        return Error{ErrorCode::Conflict,
+                     QStringLiteral("run %1 is still %2; cancel it before retrying it")
+                         .arg(runId, toString(source->status)),
+                     {}};
+    TaskStore tasks(db);
+    Result<Task> task = tasks.get(source->taskId);
+    if (!task)
+        return Error{ErrorCode::Conflict,
+                     QStringLiteral("the task of run %1 no longer exists").arg(runId),
+                     {}};
+
+    // Where to start: the steps before it must have completed in the source run.
+    std::vector<StepRecord> reused;
+    int startIndex = -1;
+    if (!fromStep.isEmpty()) {
+        Result<Json> document = tasks.versionDocument(source->taskId, source->taskVersion);
+        if (!document)
+            return document.error();
+        Result<Pipeline> pipeline
+            = Pipeline::fromJson((*document)["payload"], QStringLiteral("payload"));
+        if (!pipeline)
+            return pipeline.error();
+        QStringList ids;
+        for (size_t i = 0; i < pipeline->steps.size(); ++i) {
+            ids << pipeline->steps[i].id;
+            if (pipeline->steps[i].id == fromStep)
+                startIndex = static_cast<int>(i);
+        }
+        if (startIndex < 0)
+            return Error::invalid(QStringLiteral("from_step"),
+                                  QStringLiteral("run %1's pipeline has no step '%2' (steps: %3)")
+                                      .arg(runId, fromStep, ids.join(QStringLiteral(", "))));
+        for (int i = 0; i < startIndex; ++i) {
+            const auto found
+                = std::find_if(source->steps.begin(), source->steps.end(),
+                               [i](const StepRecord &step) { return step.index == i; });
+            // A failed step before it counts only if the run went on past it (on_error
+            // continue): then its error is what later steps saw.
+            const bool wentOn = std::any_of(source->steps.begin(), source->steps.end(),
+                                            [i](const StepRecord &step) { return step.index > i; });
+            const bool completed
+                = found != source->steps.end()
+                  && (found->status == StepStatus::Succeeded || found->status == StepStatus::Skipped
+                      || ((found->status == StepStatus::Failed
+                           || found->status == StepStatus::TimedOut)
+                          && wentOn));
+            if (!completed)
+                return Error::invalid(
+                    QStringLiteral("from_step"),
+                    QStringLiteral("step '%1' before '%2' did not complete in run %3 (%4); "
+                                   "retry from it or an earlier step")
+                        .arg(ids[i], fromStep, runId,
+                             found == source->steps.end() ? QStringLiteral("never ran")
+                                                          : toString(found->status)));
+            reused.push_back(*found);
+        }
+    }
+
+    // The next attempt of the same occurrence: its side effects stay keyed by it.
+    Result<QSqlQuery> last = sql::exec(
+        db.connection(),
+        QStringLiteral("SELECT MAX(attempt) FROM run_queue WHERE task_id=? AND scheduled_for=?"),
+        {source->taskId, sql::ms(source->scheduledFor)});
+    if (!last)
+        return last.error();
+    const int attempt = std::max(last->next() ? last->value(0).toInt() : 0, source->attempt) + 1;
+    last->finish();
+    const QDateTime now = m_engine.clock().now();
+    EnqueueRequest request;
+    request.taskId = source->taskId;
+    request.taskVersion = source->taskVersion;
+    request.scheduledFor = source->scheduledFor;
+    request.runAt = now;
+    request.priority = task->priority;
+    request.attempt = attempt;
+    request.trigger = RunTrigger::Retry;
+    Result<std::optional<Run>> queued = RunQueue(db).enqueue(request, now);
+    if (!queued)
+        return queued.error();
+    if (!queued->has_value())
+        return Error{
+            ErrorCode::Conflict,
+            QStringLiteral("attempt %1 of this occurrence was queued meanwhile").arg(attempt),
+            {}};
+    Run run = **queued;
+    if (startIndex >= 0) {
+        for (StepRecord step : reused) {
+            step.runId = run.id;
+            if (Status copied = runs.insertStep(step); !copied)
+                return copied.error();
+        }
+        if (Status marked = runs.suspend(
+                run.id, RunStatus::Queued,
+                Json{{"step_index", startIndex}, {"kind", "from_step"}, {"from_run", runId}});
+            !marked)
+            return marked.error();
+    }
+    Json details{{"task_id", run.taskId}, {"new_run_id", run.id}, {"attempt", attempt}};
+    if (!fromStep.isEmpty())
+        details["from_step"] = fromStep;
+    if (Status audited = AuditLog(db).append(
+            AuditEntry{0, actor, QStringLiteral("run.retry"), runId, details, now});
+        !audited)
+        return audited.error();
+    Json payload{{"run_id", run.id},
+                 {"task_id", run.taskId},
+                 {"scheduled_for", instantJson(run.scheduledFor)},
+                 {"trigger", toString(RunTrigger::Retry)},
+                 {"attempt", attempt},
+                 {"retry_of", runId}};
+    if (!fromStep.isEmpty())
+        payload["from_step"] = fromStep;
+    Result<Event> event = EventLog(db).append(
+        m_engine.eventBus().make(QStringLiteral("run.queued"), payload, actor));
+    if (!event)
+        return event.error();
+    if (Status committed = tx.commit(); !committed)
+        return committed.error();
+    m_engine.eventBus().announce(*event);
+    return runs.get(run.id, true);
 }
 
 } // namespace ordinaut

@@ -25,6 +25,18 @@ public:
     // Queues a run of the task's current version now. NotFound; Conflict when the task is paused.
     Result<Run> runNow(const QString &taskId, RunTrigger trigger, const QString &actor);
 
+    // Cancels a run that has not finished: one not started yet (or paused) ends `canceled` at
+    // once; a running one is stopped by its worker (the tool in progress is aborted) and then
+    // recorded `canceled`. Returns the run as it is now. NotFound; Conflict when it already
+    // finished.
+    Result<Run> cancel(const QString &runId, const QString &actor);
+    // Queues the run's occurrence again as its next attempt, on the task version it ran. With
+    // `fromStep` (a step id) the new attempt starts at that step and reuses the recorded
+    // results of the steps before it. NotFound; Conflict while the run is still going;
+    // InvalidArgument (field from_step) for an unknown step or one whose earlier steps did not
+    // complete.
+    Result<Run> retry(const QString &runId, const QString &fromStep, const QString &actor);
+
 private:
     Engine &m_engine;
 };

@@ -60,7 +60,8 @@ Result<std::optional<Claim>> RunQueue::claim(const QString &workerId, const QDat
         Result<QSqlQuery> ready = sql::exec(
             db,
             QStringLiteral("SELECT 1 FROM run_queue WHERE (state='pending' AND run_at "
-                           "<= ?) OR (state='leased' AND lease_expires_at <= ?) LIMIT 1"),
+                           "<= ?) OR (state IN ('leased', 'canceling') AND lease_expires_at <= ?) "
+                           "LIMIT 1"),
             {sql::ms(now), sql::ms(now)});
         if (!ready)
             return ready.error();
@@ -70,6 +71,9 @@ Result<std::optional<Claim>> RunQueue::claim(const QString &workerId, const QDat
     sql::Transaction tx(db, sql::TransactionMode::Immediate);
     if (!tx.isOpen())
         return tx.error();
+    // A run canceled while its worker died is simply canceled.
+    if (Status closed = closeExpiredCancels(now); !closed)
+        return closed.error();
     // A lease that ran out means its worker died or hangs: that attempt is abandoned and this
     // worker takes the run over as the next attempt.
     Result<std::optional<Claim>> takenOver = takeOverExpired(workerId, now, leaseMs);
@@ -109,6 +113,32 @@ Result<std::optional<Claim>> RunQueue::claim(const QString &workerId, const QDat
     if (Status committed = tx.commit(); !committed)
         return committed.error();
     return std::optional<Claim>(std::move(claim));
+}
+
+Status RunQueue::closeExpiredCancels(const QDateTime &now)
+{
+    const QSqlDatabase db = m_database.connection();
+    Result<QSqlQuery> closed
+        = sql::exec(db,
+                    QStringLiteral("UPDATE run_queue SET state='done', lease_expires_at=NULL WHERE "
+                                   "state='canceling' AND lease_expires_at <= ? RETURNING run_id"),
+                    {sql::ms(now)});
+    if (!closed)
+        return closed.error();
+    QStringList runIds;
+    while (closed->next())
+        runIds << closed->value(0).toString();
+    closed->finish();
+    for (const QString &runId : std::as_const(runIds)) {
+        Result<QSqlQuery> canceled = sql::exec(
+            db,
+            QStringLiteral("UPDATE runs SET status='canceled', finished_at=?, resume=NULL, "
+                           "error=COALESCE(error, 'canceled') WHERE id=? AND status='running'"),
+            {sql::ms(now), runId});
+        if (!canceled)
+            return canceled.error();
+    }
+    return {};
 }
 
 Result<std::optional<Claim>> RunQueue::takeOverExpired(const QString &workerId,
@@ -168,7 +198,7 @@ Result<std::optional<Claim>> RunQueue::takeOverExpired(const QString &workerId,
 }
 
 Status RunQueue::renew(const std::vector<Claim> &claims, const QDateTime &now, qint64 leaseMs,
-                       std::vector<Claim> *lost)
+                       std::vector<Claim> *lost, std::vector<CancelRequest> *canceling)
 {
     const QSqlDatabase db = m_database.connection();
     sql::Transaction tx(db, sql::TransactionMode::Immediate);
@@ -178,12 +208,17 @@ Status RunQueue::renew(const std::vector<Claim> &claims, const QDateTime &now, q
         Result<QSqlQuery> renewed = sql::exec(
             db,
             QStringLiteral("UPDATE run_queue SET lease_expires_at=? WHERE id=? AND lease_epoch=? "
-                           "AND lease_owner=? AND state='leased'"),
+                           "AND lease_owner=? AND state IN ('leased', 'canceling') RETURNING "
+                           "state, (SELECT error FROM runs WHERE runs.id = run_queue.run_id)"),
             {sql::ms(now.addMSecs(leaseMs)), claim.queueId, claim.leaseEpoch, claim.workerId});
         if (!renewed)
             return renewed.error();
-        if (renewed->numRowsAffected() == 0 && lost)
-            lost->push_back(claim);
+        if (!renewed->next()) {
+            if (lost)
+                lost->push_back(claim);
+        } else if (renewed->value(0).toString() == QLatin1String("canceling") && canceling) {
+            canceling->push_back({claim, renewed->value(1).toString()});
+        }
     }
     return tx.commit();
 }
@@ -193,7 +228,7 @@ Status RunQueue::complete(const Claim &claim)
     Result<QSqlQuery> done = sql::exec(
         m_database.connection(),
         QStringLiteral("UPDATE run_queue SET state='done', lease_expires_at=NULL WHERE id=? AND "
-                       "lease_epoch=? AND lease_owner=? AND state='leased'"),
+                       "lease_epoch=? AND lease_owner=? AND state IN ('leased', 'canceling')"),
         {claim.queueId, claim.leaseEpoch, claim.workerId});
     if (!done)
         return done.error();
@@ -215,12 +250,90 @@ Status RunQueue::defer(const Claim &claim, const QDateTime &runAt)
         {sql::ms(runAt), claim.queueId, claim.leaseEpoch, claim.workerId});
     if (!done)
         return done.error();
-    if (done->numRowsAffected() == 0)
-        return Error{ErrorCode::Conflict,
-                     QStringLiteral("the lease on run %1 was lost; its pause is not recorded")
-                         .arg(claim.runId),
+    if (done->numRowsAffected() > 0)
+        return {};
+    // Canceled while the step that pauses went on: the run ends instead.
+    Result<QSqlQuery> state = sql::exec(
+        m_database.connection(),
+        QStringLiteral("SELECT 1 FROM run_queue WHERE id=? AND lease_epoch=? AND lease_owner=? "
+                       "AND state='canceling'"),
+        {claim.queueId, claim.leaseEpoch, claim.workerId});
+    if (!state)
+        return state.error();
+    if (state->next())
+        return Error{ErrorCode::Canceled,
+                     QStringLiteral("run %1 was canceled before it could pause").arg(claim.runId),
                      {}};
-    return {};
+    return Error{
+        ErrorCode::Conflict,
+        QStringLiteral("the lease on run %1 was lost; its pause is not recorded").arg(claim.runId),
+        {}};
+}
+
+Result<CancelEffect> RunQueue::cancel(const QString &runId, const QString &message,
+                                      const QDateTime &now)
+{
+    const QSqlDatabase db = m_database.connection();
+    // Not started yet (or paused): it ends here.
+    Result<QSqlQuery> dropped
+        = sql::exec(db,
+                    QStringLiteral("UPDATE run_queue SET state='done', lease_owner=NULL, "
+                                   "lease_expires_at=NULL WHERE run_id=? AND state='pending'"),
+                    {runId});
+    if (!dropped)
+        return dropped.error();
+    if (dropped->numRowsAffected() > 0) {
+        Result<QSqlQuery> canceled
+            = sql::exec(db,
+                        QStringLiteral("UPDATE runs SET status='canceled', finished_at=?, error=?, "
+                                       "resume=NULL WHERE id=?"),
+                        {sql::ms(now), message, runId});
+        if (!canceled)
+            return canceled.error();
+        Result<QSqlQuery> approvals = sql::exec(
+            db,
+            QStringLiteral("UPDATE approvals SET status='canceled', decided_at=?, comment=? "
+                           "WHERE run_id=? AND status='pending'"),
+            {sql::ms(now), message, runId});
+        if (!approvals)
+            return approvals.error();
+        return CancelEffect::Canceled;
+    }
+    // Going on: its worker stops it at its next heartbeat or at once when it is in this
+    // process (the caller tells the pool). The reason is kept for the worker to record.
+    Result<QSqlQuery> stopping = sql::exec(
+        db,
+        QStringLiteral("UPDATE run_queue SET state='canceling' WHERE run_id=? AND state='leased'"),
+        {runId});
+    if (!stopping)
+        return stopping.error();
+    if (stopping->numRowsAffected() > 0) {
+        Result<QSqlQuery> reason = sql::exec(
+            db, QStringLiteral("UPDATE runs SET error=? WHERE id=? AND status='running'"),
+            {message, runId});
+        if (!reason)
+            return reason.error();
+        return CancelEffect::Stopping;
+    }
+    return CancelEffect::None;
+}
+
+Status RunQueue::release(const std::vector<Claim> &claims, const QDateTime &now)
+{
+    const QSqlDatabase db = m_database.connection();
+    sql::Transaction tx(db, sql::TransactionMode::Immediate);
+    if (!tx.isOpen())
+        return tx.error();
+    for (const Claim &claim : claims) {
+        Result<QSqlQuery> released = sql::exec(
+            db,
+            QStringLiteral("UPDATE run_queue SET lease_expires_at=? WHERE id=? AND lease_epoch=? "
+                           "AND lease_owner=? AND state IN ('leased', 'canceling')"),
+            {sql::ms(now), claim.queueId, claim.leaseEpoch, claim.workerId});
+        if (!released)
+            return released.error();
+    }
+    return tx.commit();
 }
 
 Result<bool> RunQueue::wake(const QString &runId, const QDateTime &now)
@@ -239,13 +352,14 @@ Result<Json> RunQueue::health(const QDateTime &now) const
     const qint64 ms = now.toMSecsSinceEpoch();
     Result<QSqlQuery> q = sql::exec(
         m_database.connection(),
-        QStringLiteral(
-            "SELECT (SELECT COUNT(*) FROM run_queue WHERE state='pending'), "
-            "(SELECT COUNT(*) FROM run_queue WHERE state='pending' AND run_at <= ?), "
-            "(SELECT MIN(run_at) FROM run_queue WHERE state='pending' AND run_at <= ?), "
-            "(SELECT COUNT(*) FROM run_queue WHERE state='leased'), "
-            "(SELECT COUNT(*) FROM run_queue WHERE state='leased' AND lease_expires_at <= ?), "
-            "(SELECT MIN(lease_expires_at) FROM run_queue WHERE state='leased')"),
+        QStringLiteral("SELECT (SELECT COUNT(*) FROM run_queue WHERE state='pending'), "
+                       "(SELECT COUNT(*) FROM run_queue WHERE state='pending' AND run_at <= ?), "
+                       "(SELECT MIN(run_at) FROM run_queue WHERE state='pending' AND run_at <= ?), "
+                       "(SELECT COUNT(*) FROM run_queue WHERE state IN ('leased', 'canceling')), "
+                       "(SELECT COUNT(*) FROM run_queue WHERE state IN ('leased', 'canceling') AND "
+                       "lease_expires_at <= ?), "
+                       "(SELECT MIN(lease_expires_at) FROM run_queue WHERE state IN ('leased', "
+                       "'canceling'))"),
         {ms, ms, ms});
     if (!q)
         return q.error();
@@ -275,10 +389,10 @@ Result<RunQueue::Outlook> RunQueue::outlook(const QDateTime &now) const
         m_database.connection(),
         QStringLiteral(
             "SELECT EXISTS (SELECT 1 FROM run_queue WHERE (state='pending' AND run_at <= ?) OR "
-            "(state='leased' AND lease_expires_at <= ?)), "
+            "(state IN ('leased', 'canceling') AND lease_expires_at <= ?)), "
             "(SELECT MIN(t) FROM (SELECT MIN(run_at) AS t FROM run_queue WHERE state='pending' "
             "AND run_at > ? UNION ALL SELECT MIN(lease_expires_at) FROM run_queue WHERE "
-            "state='leased' AND lease_expires_at > ?))"),
+            "state IN ('leased', 'canceling') AND lease_expires_at > ?))"),
         {now.toMSecsSinceEpoch(), now.toMSecsSinceEpoch(), now.toMSecsSinceEpoch(),
          now.toMSecsSinceEpoch()});
     if (!q)

@@ -37,6 +37,17 @@ struct Claim
     QString abandonedRunId; // set when this claim took over a run whose lease had run out
 };
 
+// What cancel() did: the run was canceled (it had not started, or was paused), its worker was
+// asked to stop it (it is going on), or nothing (it has no open queue row: finished).
+enum class CancelEffect { None, Canceled, Stopping };
+
+// A held claim whose run someone canceled, with the reason they gave.
+struct CancelRequest
+{
+    Claim claim;
+    QString message;
+};
+
 class RunQueue final
 {
 public:
@@ -55,16 +66,27 @@ public:
                                        qint64 leaseMs);
 
     // Extends the leases of runs still in progress, in one transaction (the heartbeat). Claims
-    // whose lease was lost meanwhile (taken over) are added to `lost`.
+    // whose lease was lost meanwhile (taken over) are added to `lost`; those whose run was
+    // canceled meanwhile (by any engine) to `canceling`.
     Status renew(const std::vector<Claim> &claims, const QDateTime &now, qint64 leaseMs,
-                 std::vector<Claim> *lost = nullptr);
-    // Marks the claimed row done. Conflict when the lease was lost (another epoch or owner):
-    // the caller must not record its completion. Runs inside the caller's transaction.
+                 std::vector<Claim> *lost = nullptr,
+                 std::vector<CancelRequest> *canceling = nullptr);
+    // Marks the claimed row done (also when its run was being canceled). Conflict when the
+    // lease was lost (another epoch or owner): the caller must not record its completion. Runs
+    // inside the caller's transaction.
     Status complete(const Claim &claim);
 
     // Hands the claimed row back to the queue to start again at `runAt` (a paused run), keeping
-    // its run. Conflict when the lease was lost. Runs inside the caller's transaction.
+    // its run. Conflict when the lease was lost; Canceled when the run was canceled meanwhile
+    // (record it canceled instead). Runs inside the caller's transaction.
     Status defer(const Claim &claim, const QDateTime &runAt);
+    // Cancels `runId`: a pending row (queued, retry waiting out its backoff, paused run) is
+    // done and its run `canceled` with `message` (a pending approval of it too); a leased one
+    // is marked `canceling` for its worker. Runs inside the caller's transaction.
+    Result<CancelEffect> cancel(const QString &runId, const QString &message, const QDateTime &now);
+    // Ends the leases of runs this engine gives up (shutting down) as of `now`, so the next
+    // claim by any engine takes them over at once instead of after the lease runs out.
+    Status release(const std::vector<Claim> &claims, const QDateTime &now);
     // Makes the pending row of `runId` ready now (an approval was decided). False when the run
     // has no pending row.
     Result<bool> wake(const QString &runId, const QDateTime &now);
@@ -84,6 +106,8 @@ public:
     Result<Outlook> outlook(const QDateTime &now) const;
 
 private:
+    // Rows canceled while their worker went away (lease expired): their runs end `canceled`.
+    Status closeExpiredCancels(const QDateTime &now);
     Result<std::optional<Claim>> takeOverExpired(const QString &workerId, const QDateTime &now,
                                                  qint64 leaseMs);
 

@@ -2,6 +2,8 @@
 // loop on the calling worker thread, bounded by the step's deadline.
 #include "HttpRequestTool.h"
 
+#include "CancelWatch.h"
+
 #include <QBuffer>
 #include <QEventLoop>
 #include <QNetworkAccessManager>
@@ -120,11 +122,14 @@ Result<Json> HttpRequestTool::invoke(const Json &input, ToolContext &context) co
             reply->abort();
         }
     });
+    const CancelWatch cancel(context, [reply] { reply->abort(); });
     deadline.start(timeoutMs);
     if (!reply->isFinished())
         loop.exec();
     std::unique_ptr<QNetworkReply> owned(reply);
 
+    if (cancel.fired())
+        return context.cancellation->error();
     if (timedOut)
         return Error{ErrorCode::Timeout,
                      QStringLiteral("%1 %2 got no complete reply within %3 ms")

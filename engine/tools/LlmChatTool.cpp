@@ -3,6 +3,8 @@
 // worker thread with its own event loop, bounded by the step's deadline.
 #include "LlmChatTool.h"
 
+#include "CancelWatch.h"
+
 #include "ToolEnvironment.h"
 #include "core/JsonSchema.h"
 #include "secrets/SecretStore.h"
@@ -297,7 +299,8 @@ Error statusError(const Provider &provider, const QUrl &url, int status, const Q
 }
 
 // One POST with its own manager and event loop. Returns the parsed JSON body of a 2xx reply.
-Result<Json> post(const Provider &provider, const Request &call, int timeoutMs)
+Result<Json> post(const Provider &provider, const Request &call, int timeoutMs,
+                  const ToolContext &context)
 {
     const QString where = describe(provider, call.url);
     QNetworkRequest request(call.url);
@@ -327,10 +330,13 @@ Result<Json> post(const Provider &provider, const Request &call, int timeoutMs)
                              reply->abort();
                          }
                      });
+    const CancelWatch cancel(context, [&reply] { reply->abort(); });
     deadline.start(std::max(timeoutMs, 0));
     if (!reply->isFinished())
         loop.exec();
 
+    if (cancel.fired())
+        return context.cancellation->error();
     if (timedOut)
         return failure(ErrorCode::Timeout, QStringLiteral("%1 gave no complete reply within %2 ms")
                                                .arg(where, QString::number(timeoutMs)));
@@ -483,7 +489,7 @@ Result<Json> LlmChatTool::invoke(const Json &input, ToolContext &context) const
                                                   : openAiRequest(*provider, model, input);
     if (!request)
         return request.error();
-    Result<Json> reply = post(*provider, *request, timeoutMs);
+    Result<Json> reply = post(*provider, *request, timeoutMs, context);
     if (!reply)
         return reply.error();
     const QString where = describe(*provider, request->url);

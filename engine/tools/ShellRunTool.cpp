@@ -1,6 +1,8 @@
 // shell.run: permission check, then QProcess driven by its blocking waits on the worker thread.
 #include "ShellRunTool.h"
 
+#include "CancelWatch.h"
+
 #include "ToolEnvironment.h"
 
 #include <QDeadlineTimer>
@@ -149,14 +151,17 @@ Result<Json> ShellRunTool::invoke(const Json &input, ToolContext &context) const
     QByteArray err;
     bool truncated = false;
     bool timedOut = false;
+    bool canceled = false;
     while (process.state() != QProcess::NotRunning) {
-        if (deadline.hasExpired()) {
-            timedOut = true;
+        canceled = context.isCanceled();
+        if (canceled || deadline.hasExpired()) {
+            timedOut = !canceled;
             process.kill();
             process.waitForFinished(5000);
             break;
         }
-        process.waitForReadyRead(static_cast<int>(std::min<qint64>(deadline.remainingTime(), 100)));
+        process.waitForReadyRead(
+            static_cast<int>(std::min<qint64>(deadline.remainingTime(), CancelWatch::kPollMs)));
         take(&out, process.readAllStandardOutput(), cap, &truncated);
         take(&err, process.readAllStandardError(), cap, &truncated);
     }
@@ -164,6 +169,8 @@ Result<Json> ShellRunTool::invoke(const Json &input, ToolContext &context) const
     take(&err, process.readAllStandardError(), cap, &truncated);
     const qint64 durationMs = timeoutMs - std::max<qint64>(deadline.remainingTime(), 0);
 
+    if (canceled)
+        return context.cancellation->error();
     if (timedOut)
         return Error{ErrorCode::Timeout,
                      QStringLiteral("'%1' did not finish within %2 ms and was stopped")

@@ -2,6 +2,7 @@
 // invoked from several worker threads at once.
 #pragma once
 
+#include "core/Cancellation.h"
 #include "core/Json.h"
 #include "core/Result.h"
 
@@ -29,8 +30,10 @@ struct ToolContext
     QString runId;
     QString taskId;
     QString stepId;
-    int timeoutMs = 30000; // the step's deadline; a tool stops waiting once it passes
-    QDateTime now;         // when the step started
+    // The step's deadline (the run's, when that comes first); a tool stops waiting once it
+    // passes and returns Timeout.
+    int timeoutMs = 30000;
+    QDateTime now; // when the step started
     // Null where effects need no idempotency (tests of pure tools).
     SideEffectLedger *ledger = nullptr;
     // The occurrence the run executes ("<task id>@<scheduled ms>"): side effects are keyed by it,
@@ -41,6 +44,11 @@ struct ToolContext
     Json resumed;
     // Set by the tool to pause the run; its returned output is then ignored.
     std::optional<ToolSuspension> suspension;
+    // Null when nothing can cancel the call. A tool that waits checks it at least every 50 ms,
+    // aborts its work (the request, the child process) and returns cancellation->error().
+    const Cancellation *cancellation = nullptr;
+
+    bool isCanceled() const { return cancellation && cancellation->isCanceled(); }
 };
 
 class Tool

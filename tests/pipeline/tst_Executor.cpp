@@ -6,8 +6,13 @@
 #include "core/Clock.h"
 #include "tools/ToolRegistry.h"
 
+#include <QDeadlineTimer>
+#include <QElapsedTimer>
 #include <QTest>
+#include <QThread>
 #include <QTimeZone>
+
+#include <thread>
 
 using namespace ordinaut;
 
@@ -28,6 +33,11 @@ private slots:
     void nowDateAndEventAreInScope();
     void inputAndOutputAreCheckedAgainstTheSchemas();
     void onlyTransientFailuresAreRetried();
+    void timeoutIsRecordedTimedOut();
+    void runDeadlineCapsTheStepAndEndsTheRun();
+    void cancellationStopsTheToolAndTheRun();
+    void canceledRunStartsNoStep();
+    void retryFromAStepRunsItAfresh();
 
 private:
     RunOutcome run(const char *document, std::vector<StepRecord> *records,
@@ -67,6 +77,32 @@ private:
 
 std::shared_ptr<FlakyTool> g_flaky;
 
+// Waits like a tool blocked on a peer: until its deadline (Timeout) or the run's cancellation,
+// checked every 5 ms. Remembers the deadline it was given.
+class BlockingTool final : public Tool
+{
+public:
+    QString name() const override { return QStringLiteral("test.block"); }
+    QString title() const override { return name(); }
+    QString description() const override { return name(); }
+    Json inputSchema() const override { return Json::object(); }
+    Json outputSchema() const override { return Json::object(); }
+    Result<Json> invoke(const Json &, ToolContext &context) const override
+    {
+        givenTimeoutMs = context.timeoutMs;
+        QDeadlineTimer deadline(context.timeoutMs);
+        while (!deadline.hasExpired()) {
+            if (context.isCanceled())
+                return context.cancellation->error();
+            QThread::msleep(5);
+        }
+        return Error{ErrorCode::Timeout, QStringLiteral("no answer in time"), {}};
+    }
+    mutable int givenTimeoutMs = 0;
+};
+
+std::shared_ptr<BlockingTool> g_block;
+
 } // namespace
 
 RunOutcome tst_Executor::run(const char *document, std::vector<StepRecord> *records,
@@ -75,6 +111,8 @@ RunOutcome tst_Executor::run(const char *document, std::vector<StepRecord> *reco
     const auto tools = ToolRegistry::withBuiltins();
     if (g_flaky)
         (void)tools->add(g_flaky);
+    if (g_block)
+        (void)tools->add(g_block);
     Result<Pipeline> pipeline
         = Pipeline::fromJson(Json::parse(document), QStringLiteral("payload"));
     if (!pipeline)
@@ -296,6 +334,117 @@ void tst_Executor::onlyTransientFailuresAreRetried()
     QVERIFY(outcome.status == RunStatus::Succeeded);
     QCOMPARE(g_flaky->calls, 2);
     g_flaky.reset();
+}
+
+void tst_Executor::timeoutIsRecordedTimedOut()
+{
+    g_flaky = std::make_shared<FlakyTool>(5, ErrorCode::Timeout);
+    std::vector<StepRecord> records;
+    const RunOutcome outcome = run(R"j({"pipeline":[
+        {"id":"a","uses":"test.flaky","with":{"v":1}},
+        {"id":"b","uses":"debug.echo","with":{}}]})j",
+                                   &records);
+    g_flaky.reset();
+    QVERIFY(outcome.status == RunStatus::TimedOut);
+    QVERIFY2(outcome.error.contains(QLatin1String("step 'a' (test.flaky) timed out")),
+             qPrintable(outcome.error));
+    QCOMPARE(int(records.size()), 1);
+    QVERIFY(records[0].status == StepStatus::TimedOut);
+    QCOMPARE(toString(records[0].status), QStringLiteral("timed_out"));
+}
+
+void tst_Executor::runDeadlineCapsTheStepAndEndsTheRun()
+{
+    g_block = std::make_shared<BlockingTool>();
+    RunContext context;
+    context.deadline = QDateTime::currentDateTimeUtc().addMSecs(150);
+    std::vector<StepRecord> records;
+    QElapsedTimer elapsed;
+    elapsed.start();
+    // The step alone could wait 300 s; the run's deadline cuts it to what is left of 150 ms.
+    const RunOutcome outcome = run(R"j({"pipeline":[
+        {"id":"wait","uses":"test.block","with":{}},
+        {"id":"after","uses":"debug.echo","with":{}}]})j",
+                                   &records, context);
+    const int given = g_block->givenTimeoutMs;
+    g_block.reset();
+    QVERIFY2(given > 0 && given <= 150, qPrintable(QString::number(given)));
+    QVERIFY2(elapsed.elapsed() < 5000, qPrintable(QString::number(elapsed.elapsed())));
+    QVERIFY(outcome.status == RunStatus::TimedOut);
+    QVERIFY2(outcome.error.contains(QLatin1String("the run's deadline")),
+             qPrintable(outcome.error));
+    QCOMPARE(int(records.size()), 1); // "after" never started
+    QVERIFY(records[0].status == StepStatus::TimedOut);
+}
+
+void tst_Executor::cancellationStopsTheToolAndTheRun()
+{
+    g_block = std::make_shared<BlockingTool>();
+    Cancellation cancellation;
+    RunContext context;
+    context.cancellation = &cancellation;
+    std::vector<StepRecord> records;
+    QElapsedTimer elapsed;
+    elapsed.start();
+    std::thread canceler([&cancellation] {
+        QThread::msleep(50);
+        cancellation.cancel(Cancellation::Reason::Canceled, QStringLiteral("canceled by ada"));
+    });
+    // on_error: continue does not carry a canceled run on.
+    const RunOutcome outcome = run(R"j({"pipeline":[
+        {"id":"wait","uses":"test.block","with":{},"on_error":"continue"},
+        {"id":"after","uses":"debug.echo","with":{}}]})j",
+                                   &records, context);
+    canceler.join();
+    g_block.reset();
+    QVERIFY2(elapsed.elapsed() < 5000, qPrintable(QString::number(elapsed.elapsed())));
+    QVERIFY(outcome.status == RunStatus::Canceled);
+    QVERIFY2(outcome.error.contains(QLatin1String("canceled by ada")), qPrintable(outcome.error));
+    QCOMPARE(int(records.size()), 1);
+    QVERIFY(records[0].status == StepStatus::Canceled);
+}
+
+void tst_Executor::canceledRunStartsNoStep()
+{
+    Cancellation cancellation;
+    cancellation.cancel(Cancellation::Reason::Canceled, QStringLiteral("canceled by ada"));
+    cancellation.cancel(Cancellation::Reason::Shutdown, QStringLiteral("ignored: first wins"));
+    QVERIFY(cancellation.reason() == Cancellation::Reason::Canceled);
+    RunContext context;
+    context.cancellation = &cancellation;
+    std::vector<StepRecord> records;
+    const RunOutcome outcome
+        = run(R"j({"pipeline":[{"id":"a","uses":"debug.echo","with":{}}]})j", &records, context);
+    QVERIFY(outcome.status == RunStatus::Canceled);
+    QCOMPARE(outcome.error, QStringLiteral("canceled by ada"));
+    QVERIFY(records.empty());
+}
+
+void tst_Executor::retryFromAStepRunsItAfresh()
+{
+    // Step a's recorded output is reused; b's condition is evaluated again (a resumed pause
+    // would skip it) and b sees a's result.
+    StepRecord a;
+    a.index = 0;
+    a.stepId = QStringLiteral("a");
+    a.uses = QStringLiteral("debug.echo");
+    a.status = StepStatus::Succeeded;
+    a.output = Json{{"x", 41}};
+    RunContext context;
+    context.resumeIndex = 1;
+    context.previousSteps = {a};
+    std::vector<StepRecord> records;
+    const RunOutcome outcome = run(R"j({"pipeline":[
+        {"id":"a","uses":"debug.echo","with":{"x":1}},
+        {"id":"b","uses":"debug.echo","if":"steps.a.x == 41","with":{"y":"${steps.a.x}"}},
+        {"id":"c","uses":"debug.echo","if":"steps.a.x == 1","with":{}}]})j",
+                                   &records, context);
+    QVERIFY(outcome.status == RunStatus::Succeeded);
+    QCOMPARE(int(records.size()), 2); // a is not run again
+    QCOMPARE(records[0].stepId, QStringLiteral("b"));
+    QVERIFY(records[0].status == StepStatus::Succeeded);
+    QVERIFY(records[0].output == Json({{"y", 41}}));
+    QVERIFY(records[1].status == StepStatus::Skipped);
 }
 
 QTEST_GUILESS_MAIN(tst_Executor)

@@ -10,6 +10,9 @@
 #include <QJsonObject>
 #include <QTcpServer>
 #include <QTest>
+#include <QThread>
+
+#include <thread>
 
 using namespace ordinaut;
 
@@ -22,10 +25,12 @@ private slots:
     void redirectsAreFollowedUpToTheLimit();
     void largeRepliesAreRefused();
     void silentPeerTimesOut();
+    void cancellationAbortsTheRequest();
     void refusesWhatIsNotHttp();
 
 private:
-    Result<Json> call(const Json &with, int stepTimeoutMs = 10000);
+    Result<Json> call(const Json &with, int stepTimeoutMs = 10000,
+                      const Cancellation *cancellation = nullptr);
     QString url(const QString &path) const
     {
         return QStringLiteral("http://127.0.0.1:%1%2").arg(m_port).arg(path);
@@ -36,7 +41,8 @@ private:
     quint16 m_port = 0;
 };
 
-Result<Json> tst_HttpRequestTool::call(const Json &with, int stepTimeoutMs)
+Result<Json> tst_HttpRequestTool::call(const Json &with, int stepTimeoutMs,
+                                       const Cancellation *cancellation)
 {
     HttpRequestTool tool;
     const auto violations = JsonSchema::compile(tool.inputSchema())->validate(with);
@@ -44,6 +50,7 @@ Result<Json> tst_HttpRequestTool::call(const Json &with, int stepTimeoutMs)
         return Error::invalid(violations.front().path, violations.front().message);
     ToolContext context;
     context.timeoutMs = stepTimeoutMs;
+    context.cancellation = cancellation;
     Result<Json> out = tool.invoke(with, context);
     if (out && !JsonSchema::compile(tool.outputSchema())->validate(*out).empty())
         return Error::internal(QStringLiteral("output breaks the schema"));
@@ -137,6 +144,27 @@ void tst_HttpRequestTool::refusesWhatIsNotHttp()
     Result<Json> redirects = call(Json{{"url", "http://h"}, {"max_redirects", 50}});
     QVERIFY(!redirects);
     QCOMPARE(redirects.error().describe(), QStringLiteral("max_redirects: must be at most 20"));
+}
+
+void tst_HttpRequestTool::cancellationAbortsTheRequest()
+{
+    QTcpServer silent;
+    QVERIFY(silent.listen(QHostAddress::LocalHost, 0));
+    Cancellation cancellation;
+    std::thread canceler([&cancellation] {
+        QThread::msleep(100);
+        cancellation.cancel(Cancellation::Reason::Canceled, QStringLiteral("canceled by ada"));
+    });
+    QElapsedTimer timer;
+    timer.start();
+    Result<Json> out = call(
+        Json{
+            {"url", QStringLiteral("http://127.0.0.1:%1/").arg(silent.serverPort()).toStdString()}},
+        60000, &cancellation);
+    canceler.join();
+    QVERIFY(!out);
+    QVERIFY(out.error().code == ErrorCode::Canceled);
+    QVERIFY2(timer.elapsed() < 5000, qPrintable(QString::number(timer.elapsed())));
 }
 
 QTEST_GUILESS_MAIN(tst_HttpRequestTool)

@@ -8,6 +8,9 @@
 #include <QStandardPaths>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QThread>
+
+#include <thread>
 
 using namespace ordinaut;
 
@@ -24,15 +27,18 @@ private slots:
     void exitCodes();
     void outputIsCapped();
     void timeoutStopsTheProgram();
+    void cancellationKillsTheProgram();
 
 private:
-    Result<Json> call(const Json &with, int stepTimeoutMs = 10000);
+    Result<Json> call(const Json &with, int stepTimeoutMs = 10000,
+                      const Cancellation *cancellation = nullptr);
     void allow(const Json &programs);
 
     std::shared_ptr<ToolEnvironment> m_environment;
 };
 
-Result<Json> tst_ShellRunTool::call(const Json &with, int stepTimeoutMs)
+Result<Json> tst_ShellRunTool::call(const Json &with, int stepTimeoutMs,
+                                    const Cancellation *cancellation)
 {
     ShellRunTool tool(m_environment);
     const auto violations = JsonSchema::compile(tool.inputSchema())->validate(with);
@@ -40,6 +46,7 @@ Result<Json> tst_ShellRunTool::call(const Json &with, int stepTimeoutMs)
         return Error::invalid(violations.front().path, violations.front().message);
     ToolContext context;
     context.timeoutMs = stepTimeoutMs;
+    context.cancellation = cancellation;
     Result<Json> out = tool.invoke(with, context);
     if (out && !JsonSchema::compile(tool.outputSchema())->validate(*out).empty())
         return Error::internal(QStringLiteral("output breaks the schema"));
@@ -161,6 +168,25 @@ void tst_ShellRunTool::timeoutStopsTheProgram()
     Result<Json> bounded = call(Json{{"program", "sleep"}, {"args", Json::array({"30"})}}, 300);
     QVERIFY(!bounded);
     QVERIFY(bounded.error().code == ErrorCode::Timeout);
+}
+
+void tst_ShellRunTool::cancellationKillsTheProgram()
+{
+    allow(Json::array({"sleep"}));
+    Cancellation cancellation;
+    std::thread canceler([&cancellation] {
+        QThread::msleep(100);
+        cancellation.cancel(Cancellation::Reason::Canceled, QStringLiteral("canceled by ada"));
+    });
+    QElapsedTimer timer;
+    timer.start();
+    Result<Json> out
+        = call(Json{{"program", "sleep"}, {"args", Json::array({"30"})}}, 60000, &cancellation);
+    canceler.join();
+    QVERIFY(!out);
+    QVERIFY(out.error().code == ErrorCode::Canceled);
+    QCOMPARE(out.error().message, QStringLiteral("canceled by ada"));
+    QVERIFY2(timer.elapsed() < 5000, qPrintable(QString::number(timer.elapsed())));
 }
 
 QTEST_GUILESS_MAIN(tst_ShellRunTool)
