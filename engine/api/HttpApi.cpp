@@ -6,7 +6,14 @@
 
 #include "service/Services.h"
 
+#include <QTcpServer>
 #include <QThread>
+
+#include <algorithm>
+
+#ifdef Q_OS_UNIX
+#include <unistd.h>
+#endif
 
 namespace ordinaut {
 
@@ -30,43 +37,88 @@ HttpApi::~HttpApi()
     stop();
 }
 
+int HttpApi::serverThreadCount()
+{
+#ifdef Q_OS_UNIX
+    return std::clamp(2 * QThread::idealThreadCount(), 4, 16);
+#else
+    return 1; // the listening socket is shared by duplicating it, a POSIX facility
+#endif
+}
+
 Result<quint16> HttpApi::start(const QHostAddress &address, quint16 port)
 {
-    if (m_thread)
+    if (!m_threads.empty())
         return Error{ErrorCode::Conflict, QStringLiteral("the API is already listening"), {}};
-    m_thread = std::make_unique<QThread>();
-    m_thread->setObjectName(QStringLiteral("ordinaut-http"));
-    m_thread->start();
+    // Several threads serve the same listening socket: a request that waits for its commit
+    // holds up only its own connection, and the writer commits what the threads send together.
+    // Each thread accepts when it is free, so the busy ones are passed over.
     quint16 bound = 0;
-    // Lives on the HTTP thread from here on: every socket and request is handled there.
-    m_server = new ApiServer(*this);
-    m_server->moveToThread(m_thread.get());
-    QMetaObject::invokeMethod(
-        m_server, [&] { bound = m_server->listen(address, port); }, Qt::BlockingQueuedConnection);
-    if (bound == 0) {
-        stop();
-        return Error{ErrorCode::Unavailable,
-                     QStringLiteral("cannot listen on %1:%2 (is another program using that port?)")
-                         .arg(address.toString())
-                         .arg(port),
-                     {}};
+    qintptr listening = -1;
+    for (int i = 0; i < serverThreadCount(); ++i) {
+        auto thread = std::make_unique<QThread>();
+        thread->setObjectName(QStringLiteral("ordinaut-http-%1").arg(i + 1));
+        thread->start();
+        // Lives on its thread from here on: its sockets and requests are handled there.
+        auto *server = new ApiServer(*this);
+        server->moveToThread(thread.get());
+        m_threads.push_back(std::move(thread));
+        m_servers.push_back(server);
+        bool ok = false;
+        QMetaObject::invokeMethod(
+            server,
+            [&] {
+                if (listening < 0) {
+                    bound = server->listen(address, port);
+                    ok = bound != 0;
+                    if (ok)
+                        listening = server->servers().constFirst()->socketDescriptor();
+                    return;
+                }
+#ifdef Q_OS_UNIX
+                auto *shared = new QTcpServer;
+                const int copy = ::dup(static_cast<int>(listening));
+                ok = copy >= 0 && shared->setSocketDescriptor(copy);
+                if (ok)
+                    server->bind(shared);
+                else {
+                    if (copy >= 0)
+                        ::close(copy);
+                    delete shared;
+                }
+#endif
+            },
+            Qt::BlockingQueuedConnection);
+        if (!ok && i == 0) {
+            stop();
+            return Error{
+                ErrorCode::Unavailable,
+                QStringLiteral("cannot listen on %1:%2 (is another program using that port?)")
+                    .arg(address.toString())
+                    .arg(port),
+                {}};
+        }
+        if (!ok) {
+            qWarning("api: serving on %d thread(s) only", i);
+            break;
+        }
     }
     return bound;
 }
 
 void HttpApi::stop()
 {
-    if (!m_thread)
-        return;
-    if (m_server) {
-        ApiServer *server = m_server;
+    for (size_t i = 0; i < m_servers.size(); ++i) {
+        ApiServer *server = m_servers[i];
         QMetaObject::invokeMethod(
             server, [server] { delete server; }, Qt::BlockingQueuedConnection);
-        m_server = nullptr;
     }
-    m_thread->quit();
-    m_thread->wait();
-    m_thread.reset();
+    m_servers.clear();
+    for (const auto &thread : m_threads) {
+        thread->quit();
+        thread->wait();
+    }
+    m_threads.clear();
 }
 
 Result<Agent> HttpApi::authenticate(const HttpRequest &request) const

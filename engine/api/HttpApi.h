@@ -1,6 +1,6 @@
 // HttpApi: the local REST API. Routes every request through the service layer, authenticates
 // bearer tokens, enforces size and media-type limits, and turns every failure into
-// application/problem+json. Serves on its own thread so a busy GUI never slows it.
+// application/problem+json. Serves on threads of its own so a busy GUI never slows it.
 #pragma once
 
 #include "Router.h"
@@ -12,6 +12,7 @@
 #include <QObject>
 
 #include <memory>
+#include <vector>
 
 class QThread;
 
@@ -32,9 +33,11 @@ public:
 
     static constexpr qint64 kMaxBodyBytes = 1024 * 1024;
 
-    // Listens on `address:port` (port 0: any free port) and returns the bound port.
-    // Unavailable when the address cannot be bound (in use, not local…).
+    // Listens on `address:port` (port 0: any free port) and returns the bound port, served by
+    // serverThreadCount() threads. Unavailable when the address cannot be bound (in use, not
+    // local…).
     Result<quint16> start(const QHostAddress &address, quint16 port);
+    static int serverThreadCount();
     void stop();
 
     // Answers one request; thread-safe (routes call only thread-safe services).
@@ -47,8 +50,8 @@ private:
     Services &m_services;
     TokenSigner m_signer;
     Router m_router;
-    std::unique_ptr<QThread> m_thread;
-    ApiServer *m_server = nullptr; // lives on m_thread
+    std::vector<std::unique_ptr<QThread>> m_threads;
+    std::vector<ApiServer *> m_servers; // each lives on its thread
 };
 
 } // namespace ordinaut

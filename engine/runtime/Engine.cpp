@@ -35,6 +35,11 @@ Engine::Engine(const EngineOptions &options, std::shared_ptr<Database> database)
     if (!settings)
         qWarning("engine: %s; using the default settings", qPrintable(settings.error().describe()));
     m_toolEnvironment->setSettings(settings ? settings->toJson() : EngineSettings{}.toJson());
+    for (const std::shared_ptr<Tool> &tool : options.extraTools) {
+        if (Status added = m_tools->add(tool); !added)
+            qWarning("engine: tool %s left out: %s", qPrintable(tool->name()),
+                     qPrintable(added.error().describe()));
+    }
     m_scheduler = new Scheduler(*m_database, *m_clock,
                                 settings ? settings->runAllCap : EngineSettings{}.runAllCap);
     m_scheduler->moveToThread(m_engineThread.get());
@@ -44,44 +49,59 @@ Engine::Engine(const EngineOptions &options, std::shared_ptr<Database> database)
         options.workers > 0 ? options.workers : WorkerPool::defaultSize(), m_id, *m_database,
         *m_clock, *m_tools, *m_bus, options.leaseMs);
 
-    // Task changes re-arm the scheduler at once; queued runs wake the workers.
-    connect(m_bus.get(), &EventBus::eventPublished, m_scheduler, [this](const Event &event) {
-        // A paused run waits in the queue: the scheduler arms for its time at once.
-        if (event.topic.startsWith(QLatin1String("task."))
-            || event.topic.startsWith(QLatin1String("calendar."))
-            || event.topic == QLatin1String("run.waiting")
-            || event.topic == QLatin1String("approval.requested")
-            || (event.topic == QLatin1String("run.queued") && event.payload.contains("retry_of")))
-            m_scheduler->rescan();
-        if (event.topic == QLatin1String("settings.changed")) {
-            if (Result<EngineSettings> changed = EngineSettings::load(*m_database)) {
-                m_scheduler->setRunAllCap(changed->runAllCap);
-                m_toolEnvironment->setSettings(changed->toJson());
-            } else
-                qWarning("engine: %s", qPrintable(changed.error().describe()));
-        }
-    });
+    // Task changes re-arm the scheduler at once; queued runs wake the workers. Events are
+    // sorted on the publishing thread (direct connections): only those that matter cross to
+    // the engine thread, however many runs go by.
+    connect(
+        m_bus.get(), &EventBus::eventPublished, m_scheduler,
+        [this](const Event &event) {
+            // A paused run waits in the queue: the scheduler arms for its time at once.
+            if (event.topic.startsWith(QLatin1String("task."))
+                || event.topic.startsWith(QLatin1String("calendar."))
+                || event.topic == QLatin1String("run.waiting")
+                || event.topic == QLatin1String("approval.requested")
+                || (event.topic == QLatin1String("run.queued")
+                    && event.payload.contains("retry_of")))
+                QMetaObject::invokeMethod(m_scheduler, &Scheduler::rescan, Qt::QueuedConnection);
+            if (event.topic == QLatin1String("settings.changed")) {
+                if (Result<EngineSettings> changed = EngineSettings::load(*m_database)) {
+                    QMetaObject::invokeMethod(
+                        m_scheduler,
+                        [scheduler = m_scheduler, cap = changed->runAllCap] {
+                            scheduler->setRunAllCap(cap);
+                        },
+                        Qt::QueuedConnection);
+                    m_toolEnvironment->setSettings(changed->toJson());
+                } else
+                    qWarning("engine: %s", qPrintable(changed.error().describe()));
+            }
+        },
+        Qt::DirectConnection);
     connect(m_scheduler, &Scheduler::runQueued, m_bus.get(), &EventBus::announce);
     connect(m_scheduler, &Scheduler::errorOccurred, m_bus.get(),
             [](const QString &message) { qWarning("scheduler: %s", qPrintable(message)); });
     // Workers have no timers of their own: the scheduler says when queued work may start.
     connect(m_scheduler, &Scheduler::workDue, m_pool.get(), [this] { m_pool->wake(); });
-    connect(m_bus.get(), &EventBus::eventPublished, m_pool.get(), [this](const Event &event) {
-        // A decided approval makes its paused run ready at once.
-        if (event.topic == QLatin1String("run.queued")
-            || event.topic == QLatin1String("approval.decided"))
-            m_pool->wake();
-        // A run canceled while a worker here is on it stops at once (another engine's worker
-        // notices at its next lease renewal).
-        if (event.topic == QLatin1String("run.cancel_requested"))
-            m_pool->cancel(qs(event.payload.value("run_id", std::string())),
-                           qs(event.payload.value("message", std::string("canceled"))));
-        // The person at the machine hears about a run that failed for good.
-        if (event.topic == QLatin1String("run.finished") && !event.payload.value("will_retry", true)
-            && (event.payload.value("status", std::string()) == "failed"
-                || event.payload.value("status", std::string()) == "timed_out"))
-            notifyFailure(event);
-    });
+    connect(
+        m_bus.get(), &EventBus::eventPublished, m_pool.get(),
+        [this](const Event &event) {
+            // A decided approval makes its paused run ready at once.
+            if (event.topic == QLatin1String("run.queued")
+                || event.topic == QLatin1String("approval.decided"))
+                m_pool->wake();
+            // A run canceled while a worker here is on it stops at once (another engine's worker
+            // notices at its next lease renewal).
+            if (event.topic == QLatin1String("run.cancel_requested"))
+                m_pool->cancel(qs(event.payload.value("run_id", std::string())),
+                               qs(event.payload.value("message", std::string("canceled"))));
+            // The person at the machine hears about a run that failed for good.
+            if (event.topic == QLatin1String("run.finished")
+                && !event.payload.value("will_retry", true)
+                && (event.payload.value("status", std::string()) == "failed"
+                    || event.payload.value("status", std::string()) == "timed_out"))
+                notifyFailure(event);
+        },
+        Qt::DirectConnection);
 }
 
 Engine::~Engine()

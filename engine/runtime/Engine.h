@@ -8,6 +8,7 @@
 #include <QObject>
 
 #include <memory>
+#include <vector>
 
 class QThread;
 
@@ -18,6 +19,7 @@ struct Event;
 class Database;
 class EventBus;
 class Scheduler;
+class Tool;
 class ToolEnvironment;
 class ToolRegistry;
 class WorkerPool;
@@ -33,6 +35,9 @@ struct EngineOptions
     // At stop, how long runs in progress may take to finish before they are stopped and their
     // leases released for another engine.
     qint64 shutdownGraceMs = 10000;
+    // Tools registered next to the built-in ones (an embedder's own, a benchmark's probe). One
+    // named like a built-in replaces it; one with an unusable schema is left out with a warning.
+    std::vector<std::shared_ptr<Tool>> extraTools = {};
 };
 
 class Engine final : public QObject

@@ -2,7 +2,9 @@
 #include "LeaseKeeper.h"
 
 #include "core/Clock.h"
+#include "store/Database.h"
 #include "store/WorkerStore.h"
+#include "store/WriteQueue.h"
 
 #include <QTimer>
 
@@ -93,8 +95,22 @@ void LeaseKeeper::renewAll()
     }
     std::vector<Claim> lost;
     std::vector<CancelRequest> canceling;
-    Status renewed
-        = RunQueue(m_database).renew(claims, m_clock.now(), m_leaseMs, &lost, &canceling);
+    // Through the writer, relaxed: a renewal shares a commit with the claims and results
+    // going on, and needs no fsync (a lease lost to a power cut is moot: so is its worker).
+    Status renewed = m_database.writer().write(Durability::Relaxed, [&]() -> Status {
+        lost.clear();
+        canceling.clear();
+        if (Status done
+            = RunQueue(m_database).renew(claims, m_clock.now(), m_leaseMs, &lost, &canceling);
+            !done)
+            return done;
+        // The renewal doubles as the workers' heartbeat in the workers table.
+        for (const Claim &claim : claims)
+            if (Status touched = WorkerStore(m_database).touch(claim.workerId, m_clock.now());
+                !touched)
+                return touched;
+        return {};
+    });
     {
         QMutexLocker lock(&m_mutex);
         for (const CancelRequest &request : canceling) {
@@ -110,10 +126,6 @@ void LeaseKeeper::renewAll()
                     QStringLiteral("the lease was lost; another worker took the run over"));
         }
     }
-    // The renewal doubles as the workers' heartbeat in the workers table.
-    for (const Claim &claim : claims)
-        if (renewed)
-            renewed = WorkerStore(m_database).touch(claim.workerId, m_clock.now());
     if (!renewed)
         qWarning("leases: cannot renew %zu lease(s): %s", claims.size(),
                  qPrintable(renewed.error().describe()));

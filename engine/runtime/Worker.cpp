@@ -17,6 +17,7 @@
 #include "store/Sql.h"
 #include "store/TaskStore.h"
 #include "store/WorkerStore.h"
+#include "store/WriteQueue.h"
 
 #include <QCoreApplication>
 #include <QHostInfo>
@@ -47,6 +48,14 @@ void Worker::start()
     drain();
 }
 
+void Worker::wake()
+{
+    // One queued drain at a time: wake-ups while one is queued (or before a running drain's
+    // next claim) add nothing.
+    if (!m_wakeQueued.exchange(true))
+        QMetaObject::invokeMethod(this, &Worker::drain, Qt::QueuedConnection);
+}
+
 void Worker::drain()
 {
     // A tool waiting on its own event loop lets queued wake-ups in; remember them instead of
@@ -56,12 +65,14 @@ void Worker::drain()
         return;
     }
     m_busy = true;
-    RunQueue queue(m_database);
     do {
         m_wakePending = false;
         while (!m_stopping.load()) {
-            Result<std::optional<Claim>> claim
-                = queue.claim(m_id, m_clock.now(), m_leases.leaseMs());
+            // From here a wake-up queues another drain: nothing queued after this claim looked
+            // is missed.
+            m_wakeQueued = false;
+            std::vector<Event> events;
+            Result<std::optional<Claim>> claim = claimNext(&events);
             if (!claim) {
                 qWarning("worker %s: cannot claim work: %s", qPrintable(m_id),
                          qPrintable(claim.error().describe()));
@@ -69,12 +80,8 @@ void Worker::drain()
             }
             if (!claim->has_value())
                 break;
-            if (!(*claim)->abandonedRunId.isEmpty())
-                publish(QStringLiteral("run.finished"),
-                        Json{{"run_id", (*claim)->abandonedRunId},
-                             {"task_id", (*claim)->taskId},
-                             {"status", toString(RunStatus::Abandoned)},
-                             {"taken_over_by", (*claim)->runId}});
+            for (const Event &event : events)
+                m_bus.announce(event);
             // Renewed while the run goes on, released once it is recorded. The cancellation is
             // set when someone cancels the run, the lease is lost or the engine shuts down.
             auto cancellation = std::make_shared<Cancellation>();
@@ -88,6 +95,46 @@ void Worker::drain()
         QThread::currentThread()->quit();
 }
 
+Result<std::optional<Claim>> Worker::claimNext(std::vector<Event> *events)
+{
+    // Claims share the writer's commits with other workers' claims and results (group
+    // commit); a claim needs no fsync — one lost to a power cut is claimed again.
+    Result<std::optional<Claim>> claim = std::optional<Claim>();
+    Status written = m_database.writer().write(Durability::Relaxed, [&]() -> Status {
+        events->clear();
+        claim = RunQueue(m_database).claim(m_id, m_clock.now(), m_leases.leaseMs());
+        if (!claim)
+            return claim.error();
+        if (!claim->has_value())
+            return {};
+        const Claim &got = **claim;
+        EventLog log(m_database);
+        if (!got.abandonedRunId.isEmpty()) {
+            Result<Event> abandoned
+                = log.append(m_bus.make(QStringLiteral("run.finished"),
+                                        Json{{"run_id", got.abandonedRunId},
+                                             {"task_id", got.taskId},
+                                             {"status", toString(RunStatus::Abandoned)},
+                                             {"taken_over_by", got.runId},
+                                             {"will_retry", true}},
+                                        m_id));
+            if (!abandoned)
+                return abandoned.error();
+            events->push_back(*abandoned);
+        }
+        Result<Event> started = log.append(m_bus.make(
+            QStringLiteral("run.started"),
+            Json{{"run_id", got.runId}, {"task_id", got.taskId}, {"worker", m_id}}, m_id));
+        if (!started)
+            return started.error();
+        events->push_back(*started);
+        return {};
+    });
+    if (!written)
+        return written.error();
+    return claim;
+}
+
 void Worker::finish()
 {
     // Quitting the thread now would also end a tool's nested event loop and fail the run in
@@ -96,21 +143,14 @@ void Worker::finish()
         QThread::currentThread()->quit();
 }
 
-void Worker::publish(const QString &topic, Json payload)
-{
-    // Progress events are informative: a failure to store one must not fail the run.
-    if (Result<Event> event = m_bus.publish(topic, std::move(payload), m_id); !event)
-        qWarning("worker %s: cannot store event %s: %s", qPrintable(m_id), qPrintable(topic),
-                 qPrintable(event.error().describe()));
-}
-
 void Worker::recordStep(const StepRecord &step)
 {
-    // The step and its event commit together: one durable write per step.
-    sql::Transaction tx(m_database.connection(), sql::TransactionMode::Immediate);
-    Status stored = tx.isOpen() ? RunStore(m_database).insertStep(step) : Status(tx.error());
+    // The step and its event commit together, relaxed: progress is visible at once and made
+    // durable by the run's outcome, which is.
     Result<Event> event = Error::internal(QString());
-    if (stored) {
+    Status stored = m_database.writer().write(Durability::Relaxed, [&]() -> Status {
+        if (Status inserted = RunStore(m_database).insertStep(step); !inserted)
+            return inserted;
         event = EventLog(m_database)
                     .append(m_bus.make(QStringLiteral("run.step_finished"),
                                        Json{{"run_id", step.runId},
@@ -118,8 +158,8 @@ void Worker::recordStep(const StepRecord &step)
                                             {"index", step.index},
                                             {"status", toString(step.status)}},
                                        m_id));
-        stored = event ? tx.commit() : Status(event.error());
-    }
+        return event ? Status() : Status(event.error());
+    });
     if (!stored) {
         qWarning("run %s: cannot record step %s: %s", qPrintable(step.runId),
                  qPrintable(step.stepId), qPrintable(stored.error().describe()));
@@ -139,8 +179,6 @@ void Worker::process(const Claim &claim, const Cancellation &cancellation)
         outcome.status = RunStatus::Failed;
         outcome.error = run.error().describe();
     } else {
-        publish(QStringLiteral("run.started"),
-                Json{{"run_id", claim.runId}, {"task_id", claim.taskId}, {"worker", m_id}});
         // Run the pipeline exactly as it was in the version the run was queued for.
         Result<Json> document = tasks.versionDocument(claim.taskId, run->taskVersion);
         Result<Pipeline> pipeline
@@ -214,9 +252,20 @@ void Worker::process(const Claim &claim, const Cancellation &cancellation)
     }
     for (int attempt = 0;; ++attempt) {
         std::vector<Event> events;
-        Result<Event> event = outcome.suspension && run
-                                  ? recordPause(claim, *run, outcome)
-                                  : recordOutcome(claim, outcome, retry, &events);
+        Result<Event> event = Error::internal(QString());
+        // Durable: once this returns the outcome survives power loss. Other workers' outcomes
+        // share the commit.
+        if (Status written = m_database.writer().write(
+                Durability::Durable,
+                [&]() -> Status {
+                    events.clear();
+                    event = outcome.suspension && run
+                                ? recordPause(claim, *run, outcome)
+                                : recordOutcome(claim, outcome, retry, &events);
+                    return event ? Status() : Status(event.error());
+                });
+            !written)
+            event = written.error();
         // Canceled while the pausing step went on: the run ends canceled instead of pausing.
         if (!event && event.error().code == ErrorCode::Canceled && outcome.suspension) {
             outcome.suspension.reset();

@@ -35,6 +35,9 @@ public:
 
     static constexpr int kRecordAttempts = 10;
 
+    // Any thread: makes the worker look for ready work (queues drain() unless one is queued).
+    void wake();
+
 public slots:
     void start();
     // Claims and runs until nothing is ready.
@@ -44,6 +47,9 @@ public slots:
     void finish();
 
 private:
+    // Claims the next ready run through the writer, with its run.started event (and the
+    // run.finished of an attempt it took over) for `events`, to announce after the commit.
+    Result<std::optional<Claim>> claimNext(std::vector<Event> *events);
     void process(const Claim &claim, const Cancellation &cancellation);
     void recordStep(const StepRecord &step);
     // Records the outcome, and queues `retry` (a failed attempt's next one) with it; the
@@ -56,7 +62,6 @@ private:
     // Fills the context of a paused run that is due again: the steps before the pause and
     // what the paused step waited for (an approval's decision, or its timing out).
     Status prepareResume(const Run &run, RunContext &context);
-    void publish(const QString &topic, nlohmann::json payload);
 
     QString m_id;
     const Database &m_database;
@@ -67,6 +72,7 @@ private:
     const std::atomic_bool &m_stopping;
     bool m_busy = false;
     bool m_wakePending = false;
+    std::atomic_bool m_wakeQueued{false};
 };
 
 } // namespace ordinaut

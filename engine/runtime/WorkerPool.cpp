@@ -94,7 +94,7 @@ void WorkerPool::wake()
     if (m_stopping)
         return;
     for (Worker *worker : m_workers)
-        QMetaObject::invokeMethod(worker, &Worker::drain, Qt::QueuedConnection);
+        worker->wake();
 }
 
 } // namespace ordinaut

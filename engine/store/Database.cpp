@@ -2,6 +2,7 @@
 #include "Database.h"
 
 #include "Sql.h"
+#include "WriteQueue.h"
 
 #include <QDir>
 #include <QFile>
@@ -55,9 +56,24 @@ Database::Database(QString filePath)
 
 Database::~Database()
 {
+    // The writer finishes what is queued and closes its connection first.
+    std::unique_ptr<WriteQueue> writer;
+    {
+        QMutexLocker lock(&m_mutex);
+        writer = std::move(m_writer);
+    }
+    writer.reset();
     QMutexLocker lock(&m_mutex);
     for (const QString &name : std::as_const(m_connectionNames))
         QSqlDatabase::removeDatabase(name);
+}
+
+WriteQueue &Database::writer() const
+{
+    QMutexLocker lock(&m_mutex);
+    if (!m_writer)
+        m_writer = std::make_unique<WriteQueue>(*this);
+    return *m_writer;
 }
 
 int Database::latestSchemaVersion()

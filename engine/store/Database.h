@@ -12,6 +12,8 @@
 
 namespace ordinaut {
 
+class WriteQueue;
+
 class Database final
 {
 public:
@@ -29,6 +31,9 @@ public:
     // Connections close when their thread ends or the Database goes away.
     QSqlDatabase connection() const;
 
+    // The process's group-commit writer for hot writes (WriteQueue), started on first use.
+    WriteQueue &writer() const;
+
     QString filePath() const { return m_filePath; }
     int schemaVersion() const;
     static int latestSchemaVersion();
@@ -41,6 +46,7 @@ private:
     QString m_connectionPrefix;
     mutable QMutex m_mutex;
     mutable QSet<QString> m_connectionNames;
+    mutable std::unique_ptr<WriteQueue> m_writer; // guarded by m_mutex when created
 };
 
 } // namespace ordinaut

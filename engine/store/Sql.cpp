@@ -21,10 +21,77 @@ Error errorFrom(const QSqlError &error, const QString &statement)
         QStringLiteral("database error: %1 (in: %2)").arg(text, statement.left(80)));
 }
 
+thread_local StatementCache *t_cache = nullptr;
+
+} // namespace
+
+StatementCache::StatementCache()
+{
+    t_cache = this;
+}
+
+StatementCache::~StatementCache()
+{
+    qDeleteAll(m_queries);
+    if (t_cache == this)
+        t_cache = nullptr;
+}
+
+StatementCache *StatementCache::current()
+{
+    return t_cache;
+}
+
+void StatementCache::finishAll()
+{
+    for (QSqlQuery *query : std::as_const(m_queries))
+        if (query->isActive())
+            query->finish();
+}
+
+QSqlQuery *StatementCache::find(const QSqlDatabase &db, const QString &statement)
+{
+    const QString key = db.connectionName() + QLatin1Char('\n') + statement;
+    if (QSqlQuery *cached = m_queries.value(key))
+        return cached;
+    auto query = std::make_unique<QSqlQuery>(db);
+    query->setForwardOnly(true);
+    if (!query->prepare(statement))
+        return nullptr;
+    return m_queries.insert(key, query.release()).value();
+}
+
+namespace {
+
+Result<QSqlQuery> execCached(StatementCache &cache, const QSqlDatabase &db,
+                             const QString &statement, const QVariantList &binds)
+{
+    QSqlQuery *query = cache.find(db, statement);
+    if (!query) {
+        QSqlQuery probe(db);
+        probe.prepare(statement);
+        return errorFrom(probe.lastError(), statement);
+    }
+    if (query->isActive())
+        query->finish();
+    for (int i = 0; i < binds.size(); ++i)
+        query->bindValue(i, binds[i]);
+    if (!query->exec())
+        return errorFrom(query->lastError(), statement);
+    // The copy shares the cached statement and its result (what Qt deprecates copying for is
+    // exactly this sharing); callers read it before the next exec of the same statement.
+    QT_WARNING_PUSH
+    QT_WARNING_DISABLE_DEPRECATED
+    return QSqlQuery(*query);
+    QT_WARNING_POP
+}
+
 } // namespace
 
 Result<QSqlQuery> exec(const QSqlDatabase &db, const QString &statement, const QVariantList &binds)
 {
+    if (StatementCache *cache = t_cache)
+        return execCached(*cache, db, statement, binds);
     QSqlQuery query(db);
     query.setForwardOnly(true);
     if (!query.prepare(statement))
@@ -63,6 +130,15 @@ QVariant text(const QString &value)
 Transaction::Transaction(QSqlDatabase db, TransactionMode mode)
     : m_db(std::move(db))
 {
+    if (StatementCache *cache = t_cache; cache && cache->inTransaction()) {
+        // Named by depth: nested transactions end in reverse order.
+        m_savepoint = QStringLiteral("tx%1").arg(++cache->m_savepoints);
+        Result<QSqlQuery> begun = exec(m_db, QStringLiteral("SAVEPOINT ") + m_savepoint);
+        m_open = bool(begun);
+        if (!m_open)
+            m_error = begun.error();
+        return;
+    }
     QSqlQuery begin(m_db);
     m_open = begin.exec(mode == TransactionMode::Immediate ? QStringLiteral("BEGIN IMMEDIATE")
                                                            : QStringLiteral("BEGIN"));
@@ -72,6 +148,15 @@ Transaction::Transaction(QSqlDatabase db, TransactionMode mode)
 
 Transaction::~Transaction()
 {
+    if (!m_savepoint.isEmpty()) {
+        if (m_open) {
+            (void)exec(m_db, QStringLiteral("ROLLBACK TO ") + m_savepoint);
+            (void)exec(m_db, QStringLiteral("RELEASE ") + m_savepoint);
+        }
+        if (StatementCache *cache = t_cache)
+            --cache->m_savepoints;
+        return;
+    }
     if (m_open) {
         QSqlQuery rollback(m_db);
         rollback.exec(QStringLiteral("ROLLBACK"));
@@ -82,6 +167,13 @@ Status Transaction::commit()
 {
     if (!m_open)
         return m_error;
+    if (!m_savepoint.isEmpty()) {
+        Result<QSqlQuery> released = exec(m_db, QStringLiteral("RELEASE ") + m_savepoint);
+        if (!released)
+            return released.error();
+        m_open = false;
+        return {};
+    }
     QSqlQuery commit(m_db);
     if (!commit.exec(QStringLiteral("COMMIT")))
         return errorFrom(commit.lastError(), QStringLiteral("COMMIT"));

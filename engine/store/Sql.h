@@ -5,6 +5,7 @@
 #include "core/Result.h"
 
 #include <QDateTime>
+#include <QHash>
 #include <QSqlDatabase>
 #include <QSqlQuery>
 #include <QVariant>
@@ -26,6 +27,8 @@ QVariant text(const QString &value); // NULL for a null QString, '' stays ''
 
 enum class TransactionMode { Deferred, Immediate };
 
+// A transaction, or — on a thread already inside one opened by the write queue (WriteQueue) — a
+// savepoint within it, so the same code runs on its own or as part of a group commit.
 class Transaction final
 {
 public:
@@ -36,12 +39,39 @@ public:
     // False when BEGIN failed (busy past the timeout); error() says why.
     bool isOpen() const { return m_open; }
     const Error &error() const { return m_error; }
+    // COMMIT (or RELEASE of the savepoint: durable with the enclosing transaction).
     Status commit();
 
 private:
     QSqlDatabase m_db;
+    QString m_savepoint; // empty for a real transaction
     bool m_open = false;
     Error m_error;
+};
+
+// On the thread that installs it, exec() keeps each statement prepared and reuses it, and
+// Transaction nests as savepoints: the write queue's thread, which runs every hot write of the
+// process in a handful of statements. Not for threads that hold query results across calls.
+class StatementCache final
+{
+public:
+    StatementCache();
+    ~StatementCache();
+    Q_DISABLE_COPY_MOVE(StatementCache)
+
+    // Marks this thread as inside an enclosing transaction (Transaction becomes a savepoint).
+    void setInTransaction(bool inside) { m_inTransaction = inside; }
+    bool inTransaction() const { return m_inTransaction; }
+    // Resets every cached statement (before COMMIT: no statement may stay active).
+    void finishAll();
+    QSqlQuery *find(const QSqlDatabase &db, const QString &statement);
+    static StatementCache *current();
+
+private:
+    QHash<QString, QSqlQuery *> m_queries;
+    bool m_inTransaction = false;
+    int m_savepoints = 0;
+    friend class Transaction;
 };
 
 } // namespace ordinaut::sql

@@ -1,0 +1,133 @@
+// WriteQueue: the writer thread's loop.
+#include "WriteQueue.h"
+
+#include "Database.h"
+#include "Sql.h"
+
+#include <QThread>
+
+namespace ordinaut {
+
+namespace {
+thread_local bool t_isWriter = false;
+}
+
+struct WriteQueue::Piece
+{
+    Durability durability;
+    const std::function<Status()> *work;
+    Status result;
+    bool done = false;
+};
+
+WriteQueue::WriteQueue(const Database &database)
+    : m_database(database)
+    , m_thread(QThread::create([this] { run(); }))
+{
+    m_thread->setObjectName(QStringLiteral("ordinaut-writer"));
+    m_thread->start();
+}
+
+WriteQueue::~WriteQueue()
+{
+    {
+        QMutexLocker lock(&m_mutex);
+        m_stopping = true;
+        m_wake.wakeAll();
+    }
+    m_thread->wait();
+}
+
+Status WriteQueue::write(Durability durability, const std::function<Status()> &work)
+{
+    if (t_isWriter)
+        return work();
+    auto piece = std::make_shared<Piece>(Piece{durability, &work, {}, false});
+    QMutexLocker lock(&m_mutex);
+    if (m_stopping)
+        return Error{ErrorCode::Unavailable, QStringLiteral("the database writer has stopped"), {}};
+    m_pending.push_back(piece);
+    m_wake.wakeOne();
+    while (!piece->done)
+        m_done.wait(&m_mutex);
+    return piece->result;
+}
+
+WriteQueue::Stats WriteQueue::stats() const
+{
+    QMutexLocker lock(&m_mutex);
+    return m_stats;
+}
+
+void WriteQueue::run()
+{
+    t_isWriter = true;
+    sql::StatementCache cache;
+    for (;;) {
+        std::deque<std::shared_ptr<Piece>> batch;
+        {
+            QMutexLocker lock(&m_mutex);
+            while (m_pending.empty() && !m_stopping)
+                m_wake.wait(&m_mutex);
+            if (m_pending.empty())
+                return; // stopping, and everything queued is done
+            while (!m_pending.empty() && batch.size() < size_t(kMaxBatch)) {
+                batch.push_back(std::move(m_pending.front()));
+                m_pending.pop_front();
+            }
+        }
+        commitBatch(batch);
+        QMutexLocker lock(&m_mutex);
+        for (const auto &piece : batch)
+            piece->done = true;
+        m_done.wakeAll();
+    }
+}
+
+void WriteQueue::commitBatch(std::deque<std::shared_ptr<Piece>> &batch)
+{
+    sql::StatementCache &cache = *sql::StatementCache::current();
+    const QSqlDatabase db = m_database.connection();
+    bool durable = false;
+    for (const auto &piece : batch)
+        durable = durable || piece->durability == Durability::Durable;
+    auto failAll = [&batch](const Error &error) {
+        for (const auto &piece : batch)
+            piece->result = error;
+    };
+    // The safety level can only change between transactions.
+    if (Result<QSqlQuery> level
+        = sql::exec(db, durable ? QStringLiteral("PRAGMA synchronous=FULL")
+                                : QStringLiteral("PRAGMA synchronous=NORMAL"));
+        !level)
+        return failAll(level.error());
+    if (Result<QSqlQuery> begun = sql::exec(db, QStringLiteral("BEGIN IMMEDIATE")); !begun)
+        return failAll(begun.error());
+    cache.setInTransaction(true);
+    for (const auto &piece : batch) {
+        // Each piece in its own savepoint: a failed one leaves no trace, the others stay.
+        sql::Transaction savepoint(db);
+        piece->result = savepoint.isOpen() ? (*piece->work)() : Status(savepoint.error());
+        if (piece->result) {
+            if (Status released = savepoint.commit(); !released)
+                piece->result = released;
+        }
+    }
+    cache.setInTransaction(false);
+    cache.finishAll();
+    Result<QSqlQuery> committed = sql::exec(db, QStringLiteral("COMMIT"));
+    if (!committed) {
+        (void)sql::exec(db, QStringLiteral("ROLLBACK"));
+        for (const auto &piece : batch)
+            if (piece->result)
+                piece->result = committed.error();
+        return;
+    }
+    QMutexLocker lock(&m_mutex);
+    m_stats.pieces += qint64(batch.size());
+    ++m_stats.commits;
+    if (durable)
+        ++m_stats.durableCommits;
+}
+
+} // namespace ordinaut
