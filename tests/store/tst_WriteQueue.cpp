@@ -1,0 +1,185 @@
+// WriteQueue: group commit. Writers on many threads share commits; each piece is all or
+// nothing on its own (a failing piece leaves no trace and does not undo the others, also when it
+// uses sql::Transaction inside); what write() acknowledged is visible to every connection; and
+// only batches with a durable piece count as durable commits.
+#include "support/TempDataDir.h"
+
+#include "store/Database.h"
+#include "store/Sql.h"
+#include "store/WriteQueue.h"
+
+#include <QTest>
+
+#include <atomic>
+#include <thread>
+#include <vector>
+
+using namespace ordinaut;
+
+class tst_WriteQueue final : public QObject
+{
+    Q_OBJECT
+
+private slots:
+    void init();
+    void cleanup();
+    void concurrentWritersShareCommits();
+    void aFailingPieceLeavesNoTraceAndSparesTheOthers();
+    void nestedTransactionsBecomeSavepoints();
+    void durabilityFollowsThePieces();
+    void writeFromInsideAPieceRunsAtOnce();
+
+private:
+    int count(const QString &where = QStringLiteral("1=1")) const;
+    Status insert(const QString &key) const;
+
+    std::unique_ptr<test::TempDataDir> m_dir;
+    std::shared_ptr<Database> m_db;
+};
+
+void tst_WriteQueue::init()
+{
+    m_dir = std::make_unique<test::TempDataDir>();
+    Result<std::shared_ptr<Database>> db = Database::open(m_dir->databaseFile());
+    QVERIFY(db);
+    m_db = *db;
+}
+
+void tst_WriteQueue::cleanup()
+{
+    m_db.reset();
+    m_dir.reset();
+}
+
+int tst_WriteQueue::count(const QString &where) const
+{
+    // Read on this thread's own connection: what the writer committed is visible here.
+    Result<QSqlQuery> q = sql::exec(
+        m_db->connection(), QStringLiteral("SELECT COUNT(*) FROM side_effects WHERE ") + where);
+    return q && q->next() ? q->value(0).toInt() : -1;
+}
+
+Status tst_WriteQueue::insert(const QString &key) const
+{
+    Result<QSqlQuery> q = sql::exec(
+        m_db->connection(),
+        QStringLiteral("INSERT INTO side_effects (key, created_at) VALUES (?, 0)"), {key});
+    return q ? Status() : Status(q.error());
+}
+
+void tst_WriteQueue::concurrentWritersShareCommits()
+{
+    constexpr int kThreads = 16;
+    constexpr int kEach = 50;
+    std::atomic_int failures{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t)
+        threads.emplace_back([&, t] {
+            for (int i = 0; i < kEach; ++i) {
+                const QString key = QStringLiteral("k%1-%2").arg(t).arg(i);
+                if (!m_db->writer().write(Durability::Durable, [&] { return insert(key); }))
+                    ++failures;
+            }
+        });
+    for (std::thread &thread : threads)
+        thread.join();
+    QCOMPARE(failures.load(), 0);
+    QCOMPARE(count(), kThreads * kEach);
+    const WriteQueue::Stats stats = m_db->writer().stats();
+    QCOMPARE(stats.pieces, qint64(kThreads * kEach));
+    // Sixteen writers waiting on fsyncs: commits are shared, far fewer than pieces.
+    QVERIFY2(stats.commits * 2 < stats.pieces,
+             qPrintable(
+                 QStringLiteral("%1 commits for %2 pieces").arg(stats.commits).arg(stats.pieces)));
+}
+
+void tst_WriteQueue::aFailingPieceLeavesNoTraceAndSparesTheOthers()
+{
+    std::atomic_bool go{false};
+    std::vector<std::thread> threads;
+    std::vector<Status> results(8);
+    for (int t = 0; t < 8; ++t)
+        threads.emplace_back([&, t] {
+            while (!go.load())
+                std::this_thread::yield();
+            results[t] = m_db->writer().write(Durability::Relaxed, [&]() -> Status {
+                if (Status first = insert(QStringLiteral("a%1").arg(t)); !first)
+                    return first;
+                // Odd pieces fail after writing: their first row must vanish too.
+                if (t % 2 == 1)
+                    return insert(QStringLiteral("a%1").arg(t)); // duplicate key
+                return insert(QStringLiteral("b%1").arg(t));
+            });
+        });
+    go = true;
+    for (std::thread &thread : threads)
+        thread.join();
+    for (int t = 0; t < 8; ++t) {
+        QCOMPARE(bool(results[t]), t % 2 == 0);
+        if (t % 2 == 1)
+            QVERIFY(results[t].error().code == ErrorCode::Conflict);
+    }
+    QCOMPARE(count(QStringLiteral("key LIKE 'a%'")), 4);
+    QCOMPARE(count(QStringLiteral("key LIKE 'b%'")), 4);
+}
+
+void tst_WriteQueue::nestedTransactionsBecomeSavepoints()
+{
+    Status outer = m_db->writer().write(Durability::Durable, [&]() -> Status {
+        if (Status kept = insert(QStringLiteral("kept")); !kept)
+            return kept;
+        {
+            // Code written for its own transaction, rolled back: only its rows go.
+            sql::Transaction tx(m_db->connection(), sql::TransactionMode::Immediate);
+            if (!tx.isOpen())
+                return tx.error();
+            if (Status dropped = insert(QStringLiteral("dropped")); !dropped)
+                return dropped;
+        }
+        sql::Transaction tx(m_db->connection(), sql::TransactionMode::Immediate);
+        if (Status inner = insert(QStringLiteral("inner")); !inner)
+            return inner;
+        return tx.commit();
+    });
+    QVERIFY2(outer, outer ? "" : qPrintable(outer.error().describe()));
+    QCOMPARE(count(QStringLiteral("key IN ('kept', 'inner')")), 2);
+    QCOMPARE(count(QStringLiteral("key = 'dropped'")), 0);
+}
+
+void tst_WriteQueue::durabilityFollowsThePieces()
+{
+    const WriteQueue::Stats before = m_db->writer().stats();
+    QVERIFY(m_db->writer().write(Durability::Relaxed, [&] { return insert(QStringLiteral("r")); }));
+    WriteQueue::Stats after = m_db->writer().stats();
+    QCOMPARE(after.commits - before.commits, qint64(1));
+    QCOMPARE(after.durableCommits - before.durableCommits, qint64(0));
+    QVERIFY(m_db->writer().write(Durability::Durable, [&] { return insert(QStringLiteral("d")); }));
+    after = m_db->writer().stats();
+    QCOMPARE(after.durableCommits - before.durableCommits, qint64(1));
+    // Inside a durable batch the writer's connection is at FULL (2); in a relaxed one at
+    // NORMAL (1).
+    int level = -1;
+    auto readLevel = [&]() -> Status {
+        Result<QSqlQuery> q = sql::exec(m_db->connection(), QStringLiteral("PRAGMA synchronous"));
+        level = q && q->next() ? q->value(0).toInt() : -1;
+        return {};
+    };
+    QVERIFY(m_db->writer().write(Durability::Durable, readLevel));
+    QCOMPARE(level, 2);
+    QVERIFY(m_db->writer().write(Durability::Relaxed, readLevel));
+    QCOMPARE(level, 1);
+}
+
+void tst_WriteQueue::writeFromInsideAPieceRunsAtOnce()
+{
+    Status outer = m_db->writer().write(Durability::Durable, [&]() -> Status {
+        // Would wait for itself forever if it were queued.
+        return m_db->writer().write(Durability::Relaxed,
+                                    [&] { return insert(QStringLiteral("nested")); });
+    });
+    QVERIFY(outer);
+    QCOMPARE(count(QStringLiteral("key = 'nested'")), 1);
+}
+
+QTEST_GUILESS_MAIN(tst_WriteQueue)
+#include "tst_WriteQueue.moc"
