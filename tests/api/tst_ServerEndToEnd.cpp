@@ -53,6 +53,7 @@ private slots:
     void unknownTaskIsNotFound();
     void toolCatalogAndPipelineCheck();
     void approvalOverHttpResumesTheRun();
+    void cancelAndRetryOverHttp();
     void secretsAreWriteOnly();
     void detailedHealthShowsWorkersAndQueue();
     void previewMatchesBetweenApiAndCli();
@@ -427,6 +428,61 @@ void tst_ServerEndToEnd::approvalOverHttpResumesTheRun()
         = request("POST", QStringLiteral("/api/v1/approvals/%1/reject").arg(approvalId));
     QCOMPARE(twice.status, 409);
     QCOMPARE(twice.contentType, QByteArray("application/problem+json"));
+}
+
+void tst_ServerEndToEnd::cancelAndRetryOverHttp()
+{
+    const Reply created
+        = request("POST", QStringLiteral("/api/v1/tasks"),
+                  R"j({"title":"pausing","schedule_kind":"manual","payload":{"pipeline":[
+             {"id":"first","uses":"debug.echo","with":{"n":"${run.attempt}"}},
+             {"id":"later","uses":"time.wait","with":{"hours":2}},
+             {"id":"then","uses":"debug.echo","with":{"n":"${steps.first.n}"}}]}})j");
+    QCOMPARE(created.status, 201);
+    const QString taskId = QString::fromStdString(created.json()["id"].get<std::string>());
+    const Reply started = request("POST", QStringLiteral("/api/v1/tasks/%1/run-now").arg(taskId));
+    QVERIFY2(started.status == 201 || started.status == 202, started.body.constData());
+    const QString runId = QString::fromStdString(started.json()["id"].get<std::string>());
+    QTRY_VERIFY_WITH_TIMEOUT(
+        request("GET", QStringLiteral("/api/v1/runs/") + runId).json()["status"] == "waiting",
+        10000);
+
+    // A paused run is canceled outright: 200 with its final status.
+    QCOMPARE(
+        request("POST", QStringLiteral("/api/v1/runs/%1/cancel").arg(runId), R"j({"why":"no"})j")
+            .status,
+        422);
+    const Reply canceled = request("POST", QStringLiteral("/api/v1/runs/%1/cancel").arg(runId));
+    QCOMPARE(canceled.status, 200);
+    QVERIFY(canceled.json()["status"] == "canceled");
+    const Reply again = request("POST", QStringLiteral("/api/v1/runs/%1/cancel").arg(runId));
+    QCOMPARE(again.status, 409);
+    QCOMPARE(again.contentType, QByteArray("application/problem+json"));
+    QCOMPARE(request("POST", QStringLiteral("/api/v1/runs/nope/cancel")).status, 404);
+
+    // Retried from the step after the wait: "first" is reused (attempt 1), "then" runs.
+    const Reply unknown = request("POST", QStringLiteral("/api/v1/runs/%1/retry").arg(runId),
+                                  R"j({"from_step":"nope"})j");
+    QCOMPARE(unknown.status, 422);
+    QVERIFY(unknown.json()["errors"][0]["field"] == "from_step"
+            || unknown.body.contains("\"from_step\""));
+    QCOMPARE(
+        request("POST", QStringLiteral("/api/v1/runs/%1/retry").arg(runId), R"j({"from_step":3})j")
+            .status,
+        422);
+    const Reply retried = request("POST", QStringLiteral("/api/v1/runs/%1/retry").arg(runId),
+                                  R"j({"from_step":"then"})j");
+    QCOMPARE(retried.status, 422); // "later" before it never completed
+    QVERIFY2(retried.body.contains("did not complete"), retried.body.constData());
+    const Reply fromFirst = request("POST", QStringLiteral("/api/v1/runs/%1/retry").arg(runId));
+    QCOMPARE(fromFirst.status, 201);
+    QVERIFY(fromFirst.json()["attempt"] == 2);
+    QVERIFY(fromFirst.json()["trigger"] == "retry");
+    const QString secondId = QString::fromStdString(fromFirst.json()["id"].get<std::string>());
+    QTRY_VERIFY_WITH_TIMEOUT(
+        request("GET", QStringLiteral("/api/v1/runs/") + secondId).json()["status"] == "waiting",
+        10000);
+    QCOMPARE(request("POST", QStringLiteral("/api/v1/runs/%1/cancel").arg(secondId)).status, 200);
 }
 
 void tst_ServerEndToEnd::secretsAreWriteOnly()
