@@ -460,7 +460,8 @@ void tst_ServerEndToEnd::cancelAndRetryOverHttp()
     QCOMPARE(again.contentType, QByteArray("application/problem+json"));
     QCOMPARE(request("POST", QStringLiteral("/api/v1/runs/nope/cancel")).status, 404);
 
-    // Retried from the step after the wait: "first" is reused (attempt 1), "then" runs.
+    // Retries: an unknown step or one after a step that never completed is refused; the whole
+    // run is queued again as the next attempt of the occurrence.
     const Reply unknown = request("POST", QStringLiteral("/api/v1/runs/%1/retry").arg(runId),
                                   R"j({"from_step":"nope"})j");
     QCOMPARE(unknown.status, 422);
