@@ -68,6 +68,16 @@ Database::~Database()
         QSqlDatabase::removeDatabase(name);
 }
 
+void Database::closeThreadConnections() const
+{
+    for (const QString &name : t_connections.names) {
+        QSqlDatabase::removeDatabase(name);
+        QMutexLocker lock(&m_mutex);
+        m_connectionNames.remove(name);
+    }
+    t_connections.names.clear();
+}
+
 WriteQueue &Database::writer() const
 {
     QMutexLocker lock(&m_mutex);

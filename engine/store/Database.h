@@ -31,6 +31,10 @@ public:
     // Connections close when their thread ends or the Database goes away.
     QSqlDatabase connection() const;
 
+    // Closes the calling thread's connections now rather than when the thread ends (thread-local
+    // destructors may run after QThread::wait() returned, while the process shuts down). The
+    // thread's QSqlQuery objects must be gone.
+    void closeThreadConnections() const;
     // The process's group-commit writer for hot writes (WriteQueue), started on first use.
     WriteQueue &writer() const;
 

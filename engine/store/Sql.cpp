@@ -49,6 +49,13 @@ void StatementCache::finishAll()
             query->finish();
 }
 
+void StatementCache::finishWrites()
+{
+    for (QSqlQuery *query : m_writes)
+        if (query->isActive())
+            query->finish();
+}
+
 QSqlQuery *StatementCache::find(const QSqlDatabase &db, const QString &statement)
 {
     const QString key = db.connectionName() + QLatin1Char('\n') + statement;
@@ -58,6 +65,14 @@ QSqlQuery *StatementCache::find(const QSqlDatabase &db, const QString &statement
     query->setForwardOnly(true);
     if (!query->prepare(statement))
         return nullptr;
+    const QString verb = statement.trimmed().section(QLatin1Char(' '), 0, 0).toUpper();
+    if (verb == QLatin1String("INSERT") || verb == QLatin1String("UPDATE")
+        || verb == QLatin1String("DELETE") || verb == QLatin1String("REPLACE")
+        || (verb == QLatin1String("WITH")
+            && (statement.contains(QLatin1String("UPDATE "), Qt::CaseInsensitive)
+                || statement.contains(QLatin1String("INSERT "), Qt::CaseInsensitive)
+                || statement.contains(QLatin1String("DELETE "), Qt::CaseInsensitive))))
+        m_writes.push_back(query.get());
     return m_queries.insert(key, query.release()).value();
 }
 
@@ -150,6 +165,8 @@ Transaction::~Transaction()
 {
     if (!m_savepoint.isEmpty()) {
         if (m_open) {
+            if (StatementCache *cache = t_cache)
+                cache->finishWrites();
             (void)exec(m_db, QStringLiteral("ROLLBACK TO ") + m_savepoint);
             (void)exec(m_db, QStringLiteral("RELEASE ") + m_savepoint);
         }
@@ -168,6 +185,8 @@ Status Transaction::commit()
     if (!m_open)
         return m_error;
     if (!m_savepoint.isEmpty()) {
+        if (StatementCache *cache = t_cache)
+            cache->finishWrites();
         Result<QSqlQuery> released = exec(m_db, QStringLiteral("RELEASE ") + m_savepoint);
         if (!released)
             return released.error();

@@ -11,6 +11,7 @@
 #include <QVariant>
 
 #include <initializer_list>
+#include <vector>
 
 namespace ordinaut::sql {
 
@@ -64,11 +65,16 @@ public:
     bool inTransaction() const { return m_inTransaction; }
     // Resets every cached statement (before COMMIT: no statement may stay active).
     void finishAll();
+    // Resets the cached write statements still active (an UPDATE … RETURNING read only up to
+    // its first row): SQLite refuses to release a savepoint while one is. Reads in progress
+    // are left alone.
+    void finishWrites();
     QSqlQuery *find(const QSqlDatabase &db, const QString &statement);
     static StatementCache *current();
 
 private:
     QHash<QString, QSqlQuery *> m_queries;
+    std::vector<QSqlQuery *> m_writes; // those of m_queries that change rows
     bool m_inTransaction = false;
     int m_savepoints = 0;
     friend class Transaction;

@@ -62,7 +62,15 @@ WriteQueue::Stats WriteQueue::stats() const
 void WriteQueue::run()
 {
     t_isWriter = true;
-    sql::StatementCache cache;
+    {
+        sql::StatementCache cache;
+        loop();
+    }
+    m_database.closeThreadConnections();
+}
+
+void WriteQueue::loop()
+{
     for (;;) {
         std::deque<std::shared_ptr<Piece>> batch;
         {

@@ -57,6 +57,7 @@ public:
 private:
     struct Piece;
     void run();
+    void loop();
     void commitBatch(std::deque<std::shared_ptr<Piece>> &batch);
 
     const Database &m_database;
