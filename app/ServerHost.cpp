@@ -51,7 +51,16 @@ ServerHost::~ServerHost()
 Result<std::unique_ptr<ServerHost>>
 ServerHost::create(const QString &dataDir, const std::function<void(const QString &)> &warn)
 {
-    Result<std::unique_ptr<Engine>> engine = Engine::create(EngineOptions{dataDir, 0, nullptr});
+    EngineOptions options;
+    options.dataDir = dataDir;
+    return create(options, warn);
+}
+
+Result<std::unique_ptr<ServerHost>>
+ServerHost::create(const EngineOptions &options, const std::function<void(const QString &)> &warn)
+{
+    const QString &dataDir = options.dataDir;
+    Result<std::unique_ptr<Engine>> engine = Engine::create(options);
     if (!engine)
         return engine.error();
     Result<QByteArray> secret = SigningSecret::loadOrCreate(dataDir, warn);

@@ -14,6 +14,7 @@ namespace ordinaut {
 
 class Engine;
 class HttpApi;
+struct EngineOptions;
 struct Services;
 
 struct ListenAddress
@@ -35,6 +36,9 @@ public:
     // Database::open, and Unavailable when no signing secret can be kept.
     static Result<std::unique_ptr<ServerHost>>
     create(const QString &dataDir, const std::function<void(const QString &)> &warn);
+    // The same with the engine's options (its data folder, lease length) set by the caller.
+    static Result<std::unique_ptr<ServerHost>>
+    create(const EngineOptions &options, const std::function<void(const QString &)> &warn);
 
     void startEngine();
     // Unavailable when the address cannot be bound.

@@ -48,7 +48,7 @@ int fail(const QString &message, int code = 1)
 }
 
 const char *const kUsage = R"(Usage:
-  ordinaut-server serve [--data-dir DIR] [--listen HOST:PORT]
+  ordinaut-server serve [--data-dir DIR] [--listen HOST:PORT] [--lease-ms N]
   ordinaut-server token create [--data-dir DIR] [--name NAME]
   ordinaut-server secret set NAME [--data-dir DIR]   store a secret read from standard input:
                           email.smtp.password or llm.<provider>.api_key
@@ -59,17 +59,35 @@ const char *const kUsage = R"(Usage:
 The data folder defaults to $ORDINAUT_DATA_DIR, else the platform's application-data folder.
 )";
 
+// Below this a lease would run out between two renewals (every third of it) whenever a busy
+// machine is a little late, and runs would be taken over while they go on.
+constexpr qint64 kMinLeaseMs = 200;
+
 int serve(const QCommandLineParser &parser, const QString &dataDir)
 {
     Result<ListenAddress> address = ListenAddress::parse(parser.value(QStringLiteral("listen")));
     if (!address)
         return fail(address.error().describe(), 2);
+    EngineOptions options;
+    options.dataDir = dataDir;
+    if (parser.isSet(QStringLiteral("lease-ms"))) {
+        bool ok = false;
+        const QString text = parser.value(QStringLiteral("lease-ms"));
+        options.leaseMs = text.toLongLong(&ok);
+        if (!ok || options.leaseMs < kMinLeaseMs)
+            return fail(QStringLiteral("--lease-ms: '%1' is not a number of milliseconds of at "
+                                       "least %2 (default %3)")
+                            .arg(text)
+                            .arg(kMinLeaseMs)
+                            .arg(EngineOptions{}.leaseMs),
+                        2);
+    }
     if (!address->host.isLoopback())
         warn(QStringLiteral(
                  "listening on %1, which other machines can reach; every /api/v1 route still "
                  "needs a token")
                  .arg(address->host.toString()));
-    Result<std::unique_ptr<ServerHost>> host = ServerHost::create(dataDir, warn);
+    Result<std::unique_ptr<ServerHost>> host = ServerHost::create(options, warn);
     if (!host)
         return fail(host.error().describe());
     (*host)->startEngine();
@@ -289,6 +307,13 @@ int main(int argc, char **argv)
                       QStringLiteral("HOST:PORT"), QStringLiteral("127.0.0.1:8080")});
     parser.addOption(
         {QStringLiteral("name"), QStringLiteral("Name of the new agent."), QStringLiteral("NAME")});
+    parser.addOption({QStringLiteral("lease-ms"),
+                      QStringLiteral("serve: how long a run's lease lasts without renewal, so how "
+                                     "soon another engine takes over the runs of one that died "
+                                     "(default %1, at least %2).")
+                          .arg(EngineOptions{}.leaseMs)
+                          .arg(kMinLeaseMs),
+                      QStringLiteral("N")});
     const std::pair<const char *, const char *> previewOptions[]
         = {{"kind", "preview: schedule kind (rrule, cron, once, event, manual)"},
            {"expr", "preview: the RRULE, cron line, instant or topic"},

@@ -139,11 +139,16 @@ void addTaskRoutes(Router &router, Services &services)
     RunService &runs = services.runs;
     router.add("POST", QStringLiteral("/api/v1/tasks/{id}/run-now"), Access::Authenticated,
                [&runs](const HttpRequest &request) {
-                   Result<Run> run
-                       = runs.runNow(request.pathParams.value(0), RunTrigger::Api, request.actor());
+                   bool deduplicated = false;
+                   Result<Run> run = runs.runNow(request.pathParams.value(0), RunTrigger::Api,
+                                                 request.actor(), &deduplicated);
                    if (!run)
                        return HttpResponse::problem(run.error(), request.path);
-                   HttpResponse response = HttpResponse::json(202, run->toJson(false));
+                   // A run queued earlier under the task's dedupe_key answers the request: it
+                   // exists already (200), nothing new was accepted (202).
+                   Json body = run->toJson(false);
+                   body["deduplicated"] = deduplicated;
+                   HttpResponse response = HttpResponse::json(deduplicated ? 200 : 202, body);
                    response.headers.append(qMakePair(
                        QByteArray("Location"), QByteArray("/api/v1/runs/") + run->id.toUtf8()));
                    return response;

@@ -23,6 +23,12 @@ Json Task::toJson() const
         {"retry_max_ms", retry.maxDelayMs},
         {"misfire_policy", toString(misfirePolicy)},
         {"misfire_grace_seconds", misfireGraceSeconds},
+        {"concurrency_key", concurrencyKey.isEmpty() ? Json(nullptr) : Json(concurrencyKey)},
+        {"concurrency_limit", concurrencyKey.isEmpty() ? Json(nullptr) : Json(concurrencyLimit)},
+        {"overlap_policy", toString(overlapPolicy)},
+        {"dedupe_key", dedupeKey.isEmpty() ? Json(nullptr) : Json(dedupeKey)},
+        {"dedupe_window_seconds", dedupeKey.isEmpty() ? Json(nullptr) : Json(dedupeWindowSeconds)},
+        {"timeout_seconds", timeoutSeconds ? Json(*timeoutSeconds) : Json(nullptr)},
         {"status", toString(status)},
         {"version", version},
         {"next_run_at", instantJson(nextRunAt)},
@@ -53,6 +59,31 @@ std::optional<MisfirePolicy> misfirePolicyFromString(const QString &text)
 {
     for (const MisfirePolicy policy :
          {MisfirePolicy::RunOnce, MisfirePolicy::RunAll, MisfirePolicy::Skip}) {
+        if (text == toString(policy))
+            return policy;
+    }
+    return std::nullopt;
+}
+
+QString toString(OverlapPolicy policy)
+{
+    switch (policy) {
+    case OverlapPolicy::Skip:
+        return QStringLiteral("skip");
+    case OverlapPolicy::QueueOne:
+        return QStringLiteral("queue_one");
+    case OverlapPolicy::Allow:
+        return QStringLiteral("allow");
+    case OverlapPolicy::CancelPrevious:
+        return QStringLiteral("cancel_previous");
+    }
+    return {};
+}
+
+std::optional<OverlapPolicy> overlapPolicyFromString(const QString &text)
+{
+    for (const OverlapPolicy policy : {OverlapPolicy::Skip, OverlapPolicy::QueueOne,
+                                       OverlapPolicy::Allow, OverlapPolicy::CancelPrevious}) {
         if (text == toString(policy))
             return policy;
     }

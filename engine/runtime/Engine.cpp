@@ -78,6 +78,8 @@ Engine::Engine(const EngineOptions &options, std::shared_ptr<Database> database)
         },
         Qt::DirectConnection);
     connect(m_scheduler, &Scheduler::runQueued, m_bus.get(), &EventBus::announce);
+    // Occurrences skipped or runs canceled by an overlap policy.
+    connect(m_scheduler, &Scheduler::eventStored, m_bus.get(), &EventBus::announce);
     connect(m_scheduler, &Scheduler::errorOccurred, m_bus.get(),
             [](const QString &message) { qWarning("scheduler: %s", qPrintable(message)); });
     // Workers have no timers of their own: the scheduler says when queued work may start.

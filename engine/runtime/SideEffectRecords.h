@@ -17,6 +17,11 @@ public:
 
     Result<std::optional<Json>> reserve(const QString &key, const QString &runId,
                                         const QString &stepId) override;
+    Result<SideEffectReservation> reserveWithIntent(const QString &key, const QString &runId,
+                                                    const QString &stepId,
+                                                    const Json &intent) override;
+    Status retake(const QString &key, const QString &runId, const Json &intent) override;
+    Result<std::vector<Json>> intentsAfter(const QString &key, const QString &prefix) override;
     Status record(const QString &key, const Json &result) override;
     Status release(const QString &key) override;
 

@@ -72,8 +72,6 @@ void Scheduler::rescan()
 int Scheduler::tick()
 {
     TaskStore tasks(m_database);
-    RunQueue queue(m_database);
-    EventLog events(m_database);
     int queued = 0;
     const QDateTime now = m_clock.now();
     Result<std::vector<Task>> due = tasks.due(now, kBatch);
@@ -112,40 +110,13 @@ int Scheduler::tick()
         std::vector<Event> stored;
         bool failed = false;
         for (const PlannedRun &planned : plan->runs) {
-            EnqueueRequest request;
-            request.taskId = task->id;
-            request.taskVersion = task->version;
-            request.scheduledFor = planned.scheduledFor;
-            request.runAt = now;
-            request.priority = task->priority;
-            request.trigger = RunTrigger::Schedule;
-            request.lateMs = planned.lateMs;
-            request.coalesced = planned.coalesced;
-            Result<std::optional<Run>> run = queue.enqueue(request, now);
-            if (!run) {
-                emit errorOccurred(run.error().describe());
+            Result<std::vector<Event>> made = materialize(*task, planned, now);
+            if (!made) {
+                emit errorOccurred(made.error().describe());
                 failed = true;
                 break;
             }
-            if (!run->has_value())
-                continue; // this occurrence was already materialized (another engine, a restart)
-            Event event;
-            event.topic = QStringLiteral("run.queued");
-            event.payload = Json{{"run_id", (*run)->id},
-                                 {"task_id", task->id},
-                                 {"scheduled_for", instantJson(planned.scheduledFor)},
-                                 {"trigger", "schedule"},
-                                 {"late_ms", planned.lateMs},
-                                 {"coalesced", planned.coalesced}};
-            event.source = QStringLiteral("scheduler");
-            event.createdAt = now;
-            Result<Event> appended = events.append(event);
-            if (!appended) {
-                emit errorOccurred(appended.error().describe());
-                failed = true;
-                break;
-            }
-            stored.push_back(*appended);
+            stored.insert(stored.end(), made->begin(), made->end());
         }
         if (failed)
             continue;
@@ -164,14 +135,89 @@ int Scheduler::tick()
             continue;
         }
         for (const Event &event : stored) {
-            ++queued;
-            emit runQueued(event);
+            if (event.topic == QLatin1String("run.queued")) {
+                ++queued;
+                emit runQueued(event);
+            } else {
+                emit eventStored(event);
+            }
         }
     }
     // A full batch means more may be due: come back at once.
     if (static_cast<int>(due->size()) == kBatch)
         QTimer::singleShot(0, this, &Scheduler::rescan);
     return queued;
+}
+
+Result<std::vector<Event>> Scheduler::materialize(const Task &task, const PlannedRun &planned,
+                                                  const QDateTime &now)
+{
+    EnqueueRequest request;
+    request.taskId = task.id;
+    request.taskVersion = task.version;
+    request.scheduledFor = planned.scheduledFor;
+    request.runAt = now;
+    request.priority = task.priority;
+    request.trigger = RunTrigger::Schedule;
+    request.lateMs = planned.lateMs;
+    request.coalesced = planned.coalesced;
+    EnqueueReport report;
+    Result<std::optional<Run>> run = RunQueue(m_database).enqueue(request, now, &report);
+    if (!run)
+        return run.error();
+    // Already materialized (another engine, a restart), or answered by the run queued under
+    // the task's dedupe_key: nothing new to tell.
+    if (!run->has_value() || report.effect == EnqueueEffect::Deduplicated)
+        return std::vector<Event>();
+
+    std::vector<std::pair<QString, Json>> told; // topic, payload
+    if (report.effect == EnqueueEffect::Skipped) {
+        told.emplace_back(QStringLiteral("run.finished"),
+                          Json{{"run_id", (*run)->id},
+                               {"task_id", task.id},
+                               {"scheduled_for", instantJson(planned.scheduledFor)},
+                               {"status", toString(RunStatus::Skipped)},
+                               {"error", (*run)->error},
+                               {"still_going", report.goingRunId},
+                               {"will_retry", false}});
+    } else {
+        told.emplace_back(QStringLiteral("run.queued"),
+                          Json{{"run_id", (*run)->id},
+                               {"task_id", task.id},
+                               {"scheduled_for", instantJson(planned.scheduledFor)},
+                               {"trigger", "schedule"},
+                               {"late_ms", planned.lateMs},
+                               {"coalesced", planned.coalesced}});
+    }
+    // overlap_policy cancel_previous: as RunService::cancel tells of a cancellation.
+    for (const auto &[runId, effect] : report.canceled) {
+        if (effect == CancelEffect::Stopping) {
+            told.emplace_back(
+                QStringLiteral("run.cancel_requested"),
+                Json{{"run_id", runId}, {"task_id", task.id}, {"message", report.cancelMessage}});
+        } else if (effect == CancelEffect::Canceled) {
+            told.emplace_back(QStringLiteral("run.finished"),
+                              Json{{"run_id", runId},
+                                   {"task_id", task.id},
+                                   {"status", toString(RunStatus::Canceled)},
+                                   {"error", report.cancelMessage},
+                                   {"will_retry", false}});
+        }
+    }
+    EventLog events(m_database);
+    std::vector<Event> stored;
+    for (auto &[topic, payload] : told) {
+        Event event;
+        event.topic = topic;
+        event.payload = std::move(payload);
+        event.source = QStringLiteral("scheduler");
+        event.createdAt = now;
+        Result<Event> appended = events.append(event);
+        if (!appended)
+            return appended.error();
+        stored.push_back(*appended);
+    }
+    return stored;
 }
 
 void Scheduler::arm()

@@ -1,19 +1,25 @@
 // Scheduler: the engine's only timer. It arms one precise QTimer for the earliest due instant —
 // a task's next occurrence or a queued retry's run_at — and, when it fires, turns due
 // occurrences into run_queue rows (idempotently), advances each task's next_run_at and tells
-// the workers when queued work may start. Lives on the engine thread; an idle engine wakes once
-// per kMaxSleepMs.
+// the workers when queued work may start. The queue applies the task's overlap_policy and
+// dedupe_key to each occurrence. Lives on the engine thread; an idle engine wakes once per
+// kMaxSleepMs.
 #pragma once
 
 #include "core/Event.h"
+#include "core/Result.h"
 
 #include <QObject>
 #include <QTimer>
+
+#include <vector>
 
 namespace ordinaut {
 
 class Clock;
 class Database;
+struct PlannedRun;
+struct Task;
 
 class Scheduler final : public QObject
 {
@@ -48,6 +54,11 @@ public slots:
 signals:
     // A run was queued; the event is already stored in the event log.
     void runQueued(const ordinaut::Event &event);
+    // Another event the scheduler stored with its changes: a scheduled occurrence recorded
+    // `skipped` (run.finished), or a run canceled for a newer occurrence under overlap_policy
+    // cancel_previous (run.finished when it had not started, run.cancel_requested when its
+    // worker must stop it). To be announced like runQueued's.
+    void eventStored(const ordinaut::Event &event);
     // Queued work may start now (a retry's backoff ended, another process queued a run, or a
     // wake-up was lost): workers should look.
     void workDue();
@@ -56,6 +67,11 @@ signals:
 private:
     void arm();
     void onTimeout();
+    // Queues one planned occurrence of `task` (or records it skipped, cancels earlier runs)
+    // inside the caller's transaction; the events stored for it, none when it was already
+    // materialized or answered by the task's dedupe_key.
+    Result<std::vector<Event>> materialize(const Task &task, const PlannedRun &planned,
+                                           const QDateTime &now);
 
     const Database &m_database;
     const Clock &m_clock;

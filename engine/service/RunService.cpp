@@ -40,8 +40,11 @@ Result<std::vector<Run>> RunService::latestPerTask() const
     return RunStore(m_engine.database()).latestPerTask();
 }
 
-Result<Run> RunService::runNow(const QString &taskId, RunTrigger trigger, const QString &actor)
+Result<Run> RunService::runNow(const QString &taskId, RunTrigger trigger, const QString &actor,
+                               bool *deduplicated)
 {
+    if (deduplicated)
+        *deduplicated = false;
     const Database &db = m_engine.database();
     sql::Transaction tx(db.connection(), sql::TransactionMode::Immediate);
     if (!tx.isOpen())
@@ -62,11 +65,12 @@ Result<Run> RunService::runNow(const QString &taskId, RunTrigger trigger, const 
     request.trigger = trigger;
     RunQueue queue(db);
     std::optional<Run> run;
+    EnqueueReport report;
     // The occurrence key is the request time; two requests in the same millisecond get
     // neighbouring instants instead of colliding.
     for (int i = 0; i < 1000 && !run; ++i) {
         request.scheduledFor = now.addMSecs(i);
-        Result<std::optional<Run>> queued = queue.enqueue(request, now);
+        Result<std::optional<Run>> queued = queue.enqueue(request, now, &report);
         if (!queued)
             return queued.error();
         run = *queued;
@@ -74,6 +78,19 @@ Result<Run> RunService::runNow(const QString &taskId, RunTrigger trigger, const 
     if (!run)
         return Error{ErrorCode::Conflict, QStringLiteral("too many runs requested at once"), {}};
     run->taskTitle = task->title;
+    if (report.effect == EnqueueEffect::Deduplicated) {
+        // Answered with the run queued under the same key: nothing new runs, so no run.queued.
+        if (Status audited = AuditLog(db).append(
+                AuditEntry{0, actor, QStringLiteral("task.run_now_deduplicated"), taskId,
+                           Json{{"run_id", run->id}, {"dedupe_key", task->dedupeKey}}, now});
+            !audited)
+            return audited.error();
+        if (Status committed = tx.commit(); !committed)
+            return committed.error();
+        if (deduplicated)
+            *deduplicated = true;
+        return *run;
+    }
     if (Status audited = AuditLog(db).append(AuditEntry{0, actor, QStringLiteral("task.run_now"),
                                                         taskId, Json{{"run_id", run->id}}, now});
         !audited)

@@ -22,8 +22,12 @@ public:
     Result<Run> get(const QString &id, bool withSteps) const;
     // The newest run of every task that has run.
     Result<std::vector<Run>> latestPerTask() const;
-    // Queues a run of the task's current version now. NotFound; Conflict when the task is paused.
-    Result<Run> runNow(const QString &taskId, RunTrigger trigger, const QString &actor);
+    // Queues a run of the task's current version now. When the task has a dedupe_key and a run
+    // was queued under it within its dedupe_window_seconds, answers that run instead and sets
+    // `*deduplicated` (nothing is queued; the audit log says task.run_now_deduplicated).
+    // NotFound; Conflict when the task is paused.
+    Result<Run> runNow(const QString &taskId, RunTrigger trigger, const QString &actor,
+                       bool *deduplicated = nullptr);
 
     // Cancels a run that has not finished: one not started yet (or paused) ends `canceled` at
     // once; a running one is stopped by its worker (the tool in progress is aborted) and then

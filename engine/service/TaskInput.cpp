@@ -26,7 +26,13 @@ const QSet<QString> kWritable = {QStringLiteral("title"),
                                  QStringLiteral("misfire_grace_seconds"),
                                  QStringLiteral("backoff_strategy"),
                                  QStringLiteral("retry_base_ms"),
-                                 QStringLiteral("retry_max_ms")};
+                                 QStringLiteral("retry_max_ms"),
+                                 QStringLiteral("concurrency_key"),
+                                 QStringLiteral("concurrency_limit"),
+                                 QStringLiteral("overlap_policy"),
+                                 QStringLiteral("dedupe_key"),
+                                 QStringLiteral("dedupe_window_seconds"),
+                                 QStringLiteral("timeout_seconds")};
 // Fields a client may echo back from a GET; they are ignored (version is a precondition).
 const QSet<QString> kReadOnly
     = {QStringLiteral("id"),          QStringLiteral("status"),     QStringLiteral("version"),
@@ -34,6 +40,10 @@ const QSet<QString> kReadOnly
        QStringLiteral("created_by")};
 constexpr int kMaxTitle = 200;
 constexpr int kMaxDescription = 10000;
+constexpr int kMaxKey = 200;
+constexpr int kMaxConcurrencyLimit = 1000;
+constexpr int kMaxDedupeWindowSeconds = 30 * 86400;
+constexpr int kMaxTimeoutSeconds = 7 * 86400;
 
 Result<QString> stringField(const Json &body, const char *key, bool allowEmpty, int maxLength)
 {
@@ -57,6 +67,92 @@ Result<int> intField(const Json &body, const char *key, int min, int max)
         return Error::invalid(QString::fromLatin1(key),
                               QStringLiteral("must be an integer from %1 to %2").arg(min).arg(max));
     return value.get<int>();
+}
+
+// A key (concurrency_key, dedupe_key): a non-empty string, or null for none.
+Result<QString> keyField(const Json &body, const char *key)
+{
+    if (body[key].is_null())
+        return QString();
+    Result<QString> text = stringField(body, key, false, kMaxKey);
+    if (!text)
+        return text.error();
+    return text->trimmed();
+}
+
+// A number that belongs to a key (concurrency_limit, dedupe_window_seconds): null puts back the
+// default, and it is refused while the task has no key.
+Result<int> keyedIntField(const Json &body, const char *key, const char *keyName,
+                          const QString &currentKey, int current, int defaultValue, int max)
+{
+    const bool given = body.contains(key) && !body[key].is_null();
+    if (currentKey.isEmpty()) {
+        if (given)
+            return Error::invalid(QString::fromLatin1(key),
+                                  QStringLiteral("needs a %1").arg(QLatin1String(keyName)));
+        return 0;
+    }
+    if (given)
+        return intField(body, key, 1, max);
+    if (body.contains(key) || current == 0)
+        return defaultValue;
+    return current;
+}
+
+// concurrency_key, concurrency_limit, overlap_policy, dedupe_key, dedupe_window_seconds and
+// timeout_seconds onto `task`.
+Status applyFlowControl(const Json &body, Task &task)
+{
+    if (body.contains("concurrency_key")) {
+        Result<QString> key = keyField(body, "concurrency_key");
+        if (!key)
+            return key.error();
+        task.concurrencyKey = *key;
+    }
+    Result<int> limit = keyedIntField(body, "concurrency_limit", "concurrency_key",
+                                      task.concurrencyKey, task.concurrencyLimit,
+                                      Task::kDefaultConcurrencyLimit, kMaxConcurrencyLimit);
+    if (!limit)
+        return limit.error();
+    task.concurrencyLimit = *limit;
+    if (body.contains("overlap_policy")) {
+        const Json &policy = body["overlap_policy"];
+        const auto parsed
+            = policy.is_string() ? overlapPolicyFromString(policy.get<QString>()) : std::nullopt;
+        if (!parsed)
+            return Error::invalid(
+                QStringLiteral("overlap_policy"),
+                QStringLiteral("must be skip, queue_one, allow or cancel_previous"));
+        task.overlapPolicy = *parsed;
+    }
+    if (body.contains("dedupe_key")) {
+        Result<QString> key = keyField(body, "dedupe_key");
+        if (!key)
+            return key.error();
+        // Kept literal: a `${…}` would read as a template that is never rendered.
+        if (key->contains(QLatin1String("${")))
+            return Error::invalid(QStringLiteral("dedupe_key"),
+                                  QStringLiteral("is a literal key; templates (${…}) are not "
+                                                 "supported"));
+        task.dedupeKey = *key;
+    }
+    Result<int> window = keyedIntField(body, "dedupe_window_seconds", "dedupe_key", task.dedupeKey,
+                                       task.dedupeWindowSeconds, Task::kDefaultDedupeWindowSeconds,
+                                       kMaxDedupeWindowSeconds);
+    if (!window)
+        return window.error();
+    task.dedupeWindowSeconds = *window;
+    if (body.contains("timeout_seconds")) {
+        if (body["timeout_seconds"].is_null()) {
+            task.timeoutSeconds.reset();
+        } else {
+            Result<int> timeout = intField(body, "timeout_seconds", 1, kMaxTimeoutSeconds);
+            if (!timeout)
+                return timeout.error();
+            task.timeoutSeconds = *timeout;
+        }
+    }
+    return {};
 }
 
 } // namespace
@@ -179,6 +275,8 @@ Result<TaskInputResult> TaskInput::apply(const Json &body, Task base, TaskInputM
             return grace.error();
         task.misfireGraceSeconds = *grace;
     }
+    if (Status flow = applyFlowControl(body, task); !flow)
+        return flow.error();
     result.task = std::move(task);
     return result;
 }

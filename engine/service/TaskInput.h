@@ -1,6 +1,6 @@
 // TaskInput: reads a task body in the API's field names (title, description, schedule_kind,
-// schedule_expr, timezone, dtstart, payload, priority, max_retries) onto a Task, with errors
-// that name the field.
+// schedule_expr, timezone, dtstart, payload, priority, max_retries, flow control…) onto a Task,
+// with errors that name the field.
 #pragma once
 
 #include "core/Result.h"

@@ -2,70 +2,251 @@
 #include "RunQueue.h"
 
 #include "Database.h"
+#include "RunStore.h"
 #include "Sql.h"
 
 #include "core/Id.h"
+#include "core/Task.h"
 
 namespace ordinaut {
+
+namespace {
+
+// A pending row `q` that may start at the bound instant: due; its concurrency key (if any) has
+// fewer rows leased or being canceled than its limit; and, when its task's runs start one at a
+// time, no other run of the task is leased or being canceled, nor — for a row that has not
+// started — paused (a pending row leased before: defer() handed it back to wait). A paused row
+// is not held back by another paused one, so two of them cannot wait for each other. Each test
+// is an index lookup (run_queue_by_concurrency, run_queue_open_by_task) and creates no temporary
+// table: sets of busy keys and tasks computed once per statement would cost less per row
+// held back, but cost more per claim in the usual case (temporary tables go to a file).
+const QString kStartable = QStringLiteral(
+    "q.state='pending' AND q.run_at <= ? "
+    "AND (q.concurrency_key IS NULL OR COALESCE(q.concurrency_limit, 1) > (SELECT COUNT(*) FROM "
+    "run_queue c WHERE c.concurrency_key = q.concurrency_key AND c.state IN ('leased', "
+    "'canceling'))) "
+    "AND (q.serial = 0 OR (NOT EXISTS (SELECT 1 FROM run_queue o WHERE o.task_id = q.task_id "
+    "AND o.state IN ('leased', 'canceling')) AND (q.lease_epoch > 0 OR NOT EXISTS (SELECT 1 FROM "
+    "run_queue o WHERE o.task_id = q.task_id AND o.state = 'pending' AND o.lease_epoch > 0))))");
+
+} // namespace
+
+struct RunQueue::Admission
+{
+    QString dedupeKey;  // stored on the row, so later requests are answered with its run
+    QString skipReason; // recorded `skipped` for this reason, when not empty
+    bool cancelPrevious = false;
+};
 
 RunQueue::RunQueue(const Database &database)
     : m_database(database)
 {}
 
-Result<std::optional<Run>> RunQueue::enqueue(const EnqueueRequest &request, const QDateTime &now)
+Result<std::optional<Run>> RunQueue::enqueue(const EnqueueRequest &request, const QDateTime &now,
+                                             EnqueueReport *report)
 {
+    EnqueueReport unreported;
+    EnqueueReport &done = report ? *report : unreported;
+    done = EnqueueReport{};
     const QSqlDatabase db = m_database.connection();
+    Admission admission;
+    Result<std::optional<std::optional<Run>>> answered = admit(request, now, done, admission);
+    if (!answered)
+        return answered.error();
+    if (answered->has_value())
+        return **answered;
+    const bool skipped = !admission.skipReason.isEmpty();
+
     Run run;
     run.id = newId();
     run.taskId = request.taskId;
     run.taskVersion = request.taskVersion;
     run.attempt = request.attempt;
     run.trigger = request.trigger;
-    run.status = RunStatus::Queued;
+    run.status = skipped ? RunStatus::Skipped : RunStatus::Queued;
     run.scheduledFor = request.scheduledFor;
     run.queuedAt = now;
     run.lateMs = request.lateMs;
     run.coalesced = request.coalesced;
+    if (skipped) {
+        run.finishedAt = now;
+        run.error = admission.skipReason;
+    }
 
+    // The task's flow control travels with the row, so a claim needs no join: no tasks row
+    // (a task deleted meanwhile) means none.
     Result<QSqlQuery> inserted = sql::exec(
         db,
-        QStringLiteral("INSERT INTO run_queue (task_id, run_id, scheduled_for, run_at, priority, "
-                       "attempt, trigger, state, created_at) VALUES (?,?,?,?,?,?,?,'pending',?) "
-                       "ON CONFLICT (task_id, scheduled_for, attempt) DO NOTHING"),
+        QStringLiteral(
+            "INSERT INTO run_queue (task_id, run_id, scheduled_for, run_at, priority, attempt, "
+            "trigger, state, created_at, dedupe_key, concurrency_key, concurrency_limit, serial) "
+            "SELECT ?,?,?,?,?,?,?,?,?,?, t.concurrency_key, CASE WHEN t.concurrency_key IS NOT "
+            "NULL THEN COALESCE(t.concurrency_limit, ?) END, COALESCE(t.overlap_policy <> "
+            "'allow', 0) FROM (SELECT ? AS id) AS wanted LEFT JOIN tasks t ON t.id = wanted.id "
+            "WHERE true ON CONFLICT (task_id, scheduled_for, attempt) DO NOTHING"),
         {request.taskId, run.id, sql::ms(request.scheduledFor), sql::ms(request.runAt),
-         request.priority, request.attempt, toString(request.trigger), sql::ms(now)});
+         request.priority, request.attempt, toString(request.trigger),
+         skipped ? QStringLiteral("done") : QStringLiteral("pending"), sql::ms(now),
+         sql::text(skipped ? QString() : admission.dedupeKey), Task::kDefaultConcurrencyLimit,
+         request.taskId});
     if (!inserted)
         return inserted.error();
-    if (inserted->numRowsAffected() == 0)
+    if (inserted->numRowsAffected() == 0) {
+        done = EnqueueReport{};
+        done.effect = EnqueueEffect::Duplicate;
         return std::optional<Run>();
+    }
 
     Result<QSqlQuery> runRow = sql::exec(
         db,
         QStringLiteral("INSERT INTO runs (id, task_id, task_version, attempt, trigger, status, "
-                       "scheduled_for, queued_at, late_ms, coalesced) "
-                       "VALUES (?,?,?,?,?,'queued',?,?,?,?)"),
+                       "scheduled_for, queued_at, finished_at, error, late_ms, coalesced) "
+                       "VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"),
         {run.id, run.taskId, run.taskVersion, run.attempt, toString(run.trigger),
-         sql::ms(run.scheduledFor), sql::ms(now), request.lateMs, request.coalesced});
+         toString(run.status), sql::ms(run.scheduledFor), sql::ms(now), sql::ms(run.finishedAt),
+         sql::text(run.error), request.lateMs, request.coalesced});
     if (!runRow)
         return runRow.error();
+
+    if (admission.cancelPrevious) {
+        // The newest occurrence wins: every other open run of the task ends (a going one
+        // through its worker); this one starts once they have (the task's runs are serial).
+        Result<QSqlQuery> open
+            = sql::exec(db,
+                        QStringLiteral("SELECT run_id FROM run_queue WHERE task_id=? AND state IN "
+                                       "('pending', 'leased') AND run_id <> ? ORDER BY id"),
+                        {request.taskId, run.id});
+        if (!open)
+            return open.error();
+        QStringList previous;
+        while (open->next())
+            previous << open->value(0).toString();
+        open->finish();
+        done.cancelMessage = QStringLiteral("canceled for run %1, the task's next occurrence "
+                                            "(overlap_policy cancel_previous)")
+                                 .arg(run.id);
+        for (const QString &runId : std::as_const(previous)) {
+            Result<CancelEffect> effect = cancel(runId, done.cancelMessage, now);
+            if (!effect)
+                return effect.error();
+            done.canceled.emplace_back(runId, *effect);
+        }
+    }
     return std::optional<Run>(std::move(run));
+}
+
+Result<std::optional<std::optional<Run>>> RunQueue::admit(const EnqueueRequest &request,
+                                                          const QDateTime &now,
+                                                          EnqueueReport &report,
+                                                          Admission &admission)
+{
+    using Answer = std::optional<std::optional<Run>>;
+    // A retry is the next attempt of an occurrence already admitted; overlap concerns only
+    // occurrences the schedule brings.
+    const bool dedupes = request.trigger != RunTrigger::Retry;
+    const bool overlaps = request.trigger == RunTrigger::Schedule;
+    if (!dedupes && !overlaps)
+        return Answer();
+    const QSqlDatabase db = m_database.connection();
+    Result<QSqlQuery> task = sql::exec(
+        db,
+        QStringLiteral("SELECT overlap_policy, dedupe_key, COALESCE(dedupe_window_seconds, ?), "
+                       "EXISTS (SELECT 1 FROM run_queue WHERE task_id=t.id AND scheduled_for=? "
+                       "AND attempt=?) FROM tasks t WHERE id=?"),
+        {Task::kDefaultDedupeWindowSeconds, sql::ms(request.scheduledFor), request.attempt,
+         request.taskId});
+    if (!task)
+        return task.error();
+    if (!task->next())
+        return Answer(); // no such task: nothing to apply
+    const OverlapPolicy policy
+        = overlapPolicyFromString(task->value(0).toString()).value_or(OverlapPolicy::QueueOne);
+    const QString key = task->value(1).toString();
+    const qint64 windowMs = task->value(2).toLongLong() * 1000;
+    const bool materialized = task->value(3).toBool();
+    task->finish();
+    // The same occurrence again (a second scheduler, a restart): it changes nothing.
+    if (materialized) {
+        report.effect = EnqueueEffect::Duplicate;
+        return Answer(std::optional<Run>());
+    }
+
+    if (dedupes && !key.isEmpty()) {
+        Result<QSqlQuery> earlier = sql::exec(
+            db,
+            QStringLiteral("SELECT run_id FROM run_queue WHERE task_id=? AND dedupe_key=? AND "
+                           "created_at > ? ORDER BY created_at DESC, id DESC LIMIT 1"),
+            {request.taskId, key, sql::ms(now.addMSecs(-windowMs))});
+        if (!earlier)
+            return earlier.error();
+        if (earlier->next()) {
+            const QString runId = earlier->value(0).toString();
+            earlier->finish();
+            Result<Run> run = RunStore(m_database).get(runId, false);
+            if (!run)
+                return run.error();
+            report.effect = EnqueueEffect::Deduplicated;
+            return Answer(std::optional<Run>(std::move(*run)));
+        }
+        admission.dedupeKey = key;
+    }
+
+    if (!overlaps || policy == OverlapPolicy::Allow)
+        return Answer();
+    // Going: leased, being canceled, or paused (a pending row that was leased before: defer()
+    // handed it back; its run is waiting or waiting_approval). Each read is an index seek: a
+    // task's finished rows are never scanned.
+    Result<QSqlQuery> going = sql::exec(
+        db,
+        QStringLiteral("SELECT COALESCE((SELECT run_id FROM run_queue WHERE task_id=? AND state "
+                       "IN ('leased', 'canceling') ORDER BY id LIMIT 1), (SELECT run_id FROM "
+                       "run_queue WHERE task_id=? AND state='pending' AND lease_epoch > 0 ORDER "
+                       "BY id LIMIT 1)), (SELECT COUNT(*) FROM run_queue WHERE task_id=? AND "
+                       "state='pending' AND lease_epoch=0)"),
+        {request.taskId, request.taskId, request.taskId});
+    if (!going)
+        return going.error();
+    if (!going->next())
+        return Error::internal(QStringLiteral("the overlap check returned no row"));
+    report.goingRunId = going->value(0).toString();
+    const int waiting = going->value(1).toInt();
+    going->finish();
+    if (report.goingRunId.isEmpty())
+        return Answer();
+    if (policy == OverlapPolicy::Skip) {
+        admission.skipReason = QStringLiteral("run %1 of this task was still going "
+                                              "(overlap_policy skip)")
+                                   .arg(report.goingRunId);
+    } else if (policy == OverlapPolicy::QueueOne && waiting > 0) {
+        admission.skipReason = QStringLiteral("run %1 of this task was still going and another "
+                                              "occurrence already waited for it (overlap_policy "
+                                              "queue_one)")
+                                   .arg(report.goingRunId);
+    }
+    if (!admission.skipReason.isEmpty())
+        report.effect = EnqueueEffect::Skipped;
+    admission.cancelPrevious = policy == OverlapPolicy::CancelPrevious;
+    return Answer();
 }
 
 Result<std::optional<Claim>> RunQueue::claim(const QString &workerId, const QDateTime &now,
                                              qint64 leaseMs)
 {
     const QSqlDatabase db = m_database.connection();
-    // A read first: idle polls then never take the write lock.
+    // A read first: idle polls (and polls while every ready row waits for its turn) then never
+    // take the write lock.
     {
-        Result<QSqlQuery> ready = sql::exec(
-            db,
-            QStringLiteral("SELECT 1 FROM run_queue WHERE (state='pending' AND run_at "
-                           "<= ?) OR (state IN ('leased', 'canceling') AND lease_expires_at <= ?) "
-                           "LIMIT 1"),
-            {sql::ms(now), sql::ms(now)});
+        static const QString anyReady
+            = QStringLiteral("SELECT EXISTS (SELECT 1 FROM run_queue WHERE state IN ('leased', "
+                             "'canceling') AND lease_expires_at <= ?) OR EXISTS (SELECT 1 FROM "
+                             "run_queue q WHERE ")
+              + kStartable + QStringLiteral(")");
+        Result<QSqlQuery> ready = sql::exec(db, anyReady, {sql::ms(now), sql::ms(now)});
         if (!ready)
             return ready.error();
-        if (!ready->next())
+        const bool any = ready->next() && ready->value(0).toBool();
+        ready->finish();
+        if (!any)
             return std::optional<Claim>();
     }
     sql::Transaction tx(db, sql::TransactionMode::Immediate);
@@ -84,17 +265,24 @@ Result<std::optional<Claim>> RunQueue::claim(const QString &workerId, const QDat
             return committed.error();
         return takenOver;
     }
-    Result<QSqlQuery> leased = sql::exec(
-        db,
-        QStringLiteral("UPDATE run_queue SET state='leased', lease_owner=?, lease_expires_at=?, "
-                       "lease_epoch=lease_epoch+1 WHERE id = (SELECT id FROM run_queue WHERE "
-                       "state='pending' AND run_at <= ? ORDER BY priority, run_at, id LIMIT 1) "
-                       "RETURNING id, lease_epoch, run_id, task_id"),
-        {workerId, sql::ms(now.addMSecs(leaseMs)), sql::ms(now)});
+    static const QString lease
+        = QStringLiteral("UPDATE run_queue SET state='leased', lease_owner=?, lease_expires_at=?, "
+                         "lease_epoch=lease_epoch+1 WHERE id = (SELECT q.id FROM run_queue q "
+                         "WHERE ")
+          + kStartable
+          + QStringLiteral(" ORDER BY q.priority DESC, q.run_at, q.id LIMIT 1) "
+                           "RETURNING id, lease_epoch, run_id, task_id");
+    Result<QSqlQuery> leased
+        = sql::exec(db, lease, {workerId, sql::ms(now.addMSecs(leaseMs)), sql::ms(now)});
     if (!leased)
         return leased.error();
-    if (!leased->next())
+    if (!leased->next()) {
+        // Nothing to lease, but canceled runs of dead workers may have been closed above.
+        leased->finish();
+        if (Status committed = tx.commit(); !committed)
+            return committed.error();
         return std::optional<Claim>();
+    }
     Claim claim;
     claim.queueId = leased->value(0).toLongLong();
     claim.leaseEpoch = leased->value(1).toLongLong();
@@ -148,8 +336,8 @@ Result<std::optional<Claim>> RunQueue::takeOverExpired(const QString &workerId,
     Result<QSqlQuery> expired
         = sql::exec(db,
                     QStringLiteral("SELECT id, run_id, task_id, lease_owner FROM run_queue WHERE "
-                                   "state='leased' AND lease_expires_at <= ? ORDER BY priority, "
-                                   "lease_expires_at, id LIMIT 1"),
+                                   "state='leased' AND lease_expires_at <= ? ORDER BY priority "
+                                   "DESC, lease_expires_at, id LIMIT 1"),
                     {sql::ms(now)});
     if (!expired)
         return expired.error();
@@ -193,6 +381,7 @@ Result<std::optional<Claim>> RunQueue::takeOverExpired(const QString &workerId,
     if (!leased->next())
         return Error::internal(QStringLiteral("queue row %1 vanished").arg(claim.queueId));
     claim.leaseEpoch = leased->value(0).toLongLong();
+    leased->finish();
     claim.abandonedRunId = oldRun;
     return std::optional<Claim>(std::move(claim));
 }
@@ -219,6 +408,7 @@ Status RunQueue::renew(const std::vector<Claim> &claims, const QDateTime &now, q
         } else if (renewed->value(0).toString() == QLatin1String("canceling") && canceling) {
             canceling->push_back({claim, renewed->value(1).toString()});
         }
+        renewed->finish();
     }
     return tx.commit();
 }

@@ -48,20 +48,50 @@ struct CancelRequest
     QString message;
 };
 
+// What enqueue() did with a request.
+enum class EnqueueEffect {
+    Queued,       // a new pending row and its `queued` run (returned)
+    Duplicate,    // nothing: this occurrence and attempt were queued before (nullopt returned)
+    Deduplicated, // nothing: the run returned was queued earlier under the task's dedupe_key
+    Skipped,      // overlap_policy: the occurrence is recorded as a `skipped` run (returned)
+};
+
+struct EnqueueReport
+{
+    EnqueueEffect effect = EnqueueEffect::Queued;
+    QString goingRunId; // the task's run that was still going (Skipped, or cancel_previous)
+    // overlap_policy cancel_previous: the task's earlier runs canceled for the queued one, what
+    // cancel() did to each, and the reason it was given.
+    std::vector<std::pair<QString, CancelEffect>> canceled;
+    QString cancelMessage;
+};
+
 class RunQueue final
 {
 public:
     explicit RunQueue(const Database &database);
 
-    // Inserts the queue row and its `queued` run. Returns the run, or nullopt when this
-    // occurrence was already materialized (by this or another scheduler). Run it inside a
-    // transaction together with whatever else must commit with it.
-    Result<std::optional<Run>> enqueue(const EnqueueRequest &request, const QDateTime &now);
+    // Inserts the queue row and its `queued` run. The row carries the task's concurrency key
+    // and limit, and whether the task's runs start one at a time (overlap_policy other than
+    // allow), read from its tasks row. A request other than a retry, of a task with a
+    // dedupe_key, is answered with the run queued under that key within the task's window
+    // (Deduplicated). A scheduled occurrence that comes due while a run of the task goes on
+    // (leased, being canceled, or paused) follows overlap_policy: skip, or queue_one with one
+    // occurrence already waiting, record it as a `skipped` run, finished at once;
+    // cancel_previous queues it and cancels the task's other open runs. Returns the run (new,
+    // deduplicated or skipped), or nullopt when this occurrence was already materialized (by
+    // this or another scheduler); `report`, when given, says which. Run it inside a transaction
+    // together with whatever else must commit with it.
+    Result<std::optional<Run>> enqueue(const EnqueueRequest &request, const QDateTime &now,
+                                       EnqueueReport *report = nullptr);
 
-    // Leases the most urgent ready row to `workerId` and marks its run `running`, in its own
-    // short transaction. A row whose lease ran out comes first: its run is recorded `abandoned`
-    // and a new run (the next attempt) takes its place. nullopt when nothing is ready.
-    // Unavailable when the database stayed busy past its timeout.
+    // Leases the most urgent ready row (highest priority, then earliest run_at) to `workerId`
+    // and marks its run `running`, in its own short transaction. A row is passed over while its
+    // concurrency key has as many rows leased or being canceled as its limit, or while its
+    // task's runs start one at a time and another of them is leased, being canceled or (for a
+    // row that has not started) paused. A row whose lease ran out comes first: its run is
+    // recorded `abandoned` and a new run (the next attempt) takes its place. nullopt when
+    // nothing is ready. Unavailable when the database stayed busy past its timeout.
     Result<std::optional<Claim>> claim(const QString &workerId, const QDateTime &now,
                                        qint64 leaseMs);
 
@@ -110,6 +140,14 @@ private:
     Status closeExpiredCancels(const QDateTime &now);
     Result<std::optional<Claim>> takeOverExpired(const QString &workerId, const QDateTime &now,
                                                  qint64 leaseMs);
+    // How enqueue() admits a request under its task's dedupe_key and overlap_policy.
+    struct Admission;
+    // The answer when dedupe or overlap_policy answers the request without a new queued row (a
+    // deduplicated run, or nothing for an occurrence already materialized); nullopt when a row
+    // is to be inserted as `admission` says.
+    Result<std::optional<std::optional<Run>>> admit(const EnqueueRequest &request,
+                                                    const QDateTime &now, EnqueueReport &report,
+                                                    Admission &admission);
 
     const Database &m_database;
 };

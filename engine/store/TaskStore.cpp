@@ -14,7 +14,8 @@ const QString kColumns = QStringLiteral(
     "id, title, description, created_by, schedule_kind, schedule_expr, dtstart, timezone, "
     "pipeline, params, status, priority, max_retries, next_run_at, version, created_at, "
     "updated_at, misfire_policy, misfire_grace_seconds, calendar, backoff, retry_base_ms, "
-    "retry_max_ms");
+    "retry_max_ms, concurrency_key, concurrency_limit, overlap_policy, dedupe_key, "
+    "dedupe_window_seconds, timeout_seconds");
 
 Result<Task> taskFromRow(const QSqlQuery &q)
 {
@@ -53,6 +54,20 @@ Result<Task> taskFromRow(const QSqlQuery &q)
                               .value_or(BackoffStrategy::ExponentialJitter);
     task.retry.baseDelayMs = q.value(21).toLongLong();
     task.retry.maxDelayMs = q.value(22).toLongLong();
+    // Schema 1 had these columns without a meaning: a key stored without its number gets the
+    // default (as TaskInput gives it).
+    task.concurrencyKey = q.value(23).toString();
+    task.concurrencyLimit = task.concurrencyKey.isEmpty() ? 0
+                            : q.value(24).isNull()        ? Task::kDefaultConcurrencyLimit
+                                                          : q.value(24).toInt();
+    task.overlapPolicy
+        = overlapPolicyFromString(q.value(25).toString()).value_or(OverlapPolicy::QueueOne);
+    task.dedupeKey = q.value(26).toString();
+    task.dedupeWindowSeconds = task.dedupeKey.isEmpty() ? 0
+                               : q.value(27).isNull()   ? Task::kDefaultDedupeWindowSeconds
+                                                        : q.value(27).toInt();
+    if (!q.value(28).isNull())
+        task.timeoutSeconds = q.value(28).toInt();
     return task;
 }
 
@@ -60,6 +75,12 @@ Result<Task> taskFromRow(const QSqlQuery &q)
 QVariant nonNull(const QString &text)
 {
     return text.isNull() ? QVariant(QString(QLatin1String(""))) : QVariant(text);
+}
+
+// An optional integer column: NULL unless present.
+QVariant optionalInt(bool present, int value)
+{
+    return present ? QVariant(value) : QVariant(QMetaType(QMetaType::Int));
 }
 
 QVariantList taskBinds(const Task &task)
@@ -86,7 +107,13 @@ QVariantList taskBinds(const Task &task)
             task.schedule.calendar.isEmpty() ? sql::text({}) : QVariant(task.schedule.calendar),
             toString(task.retry.strategy),
             task.retry.baseDelayMs,
-            task.retry.maxDelayMs};
+            task.retry.maxDelayMs,
+            task.concurrencyKey.isEmpty() ? sql::text({}) : QVariant(task.concurrencyKey),
+            optionalInt(!task.concurrencyKey.isEmpty(), task.concurrencyLimit),
+            toString(task.overlapPolicy),
+            task.dedupeKey.isEmpty() ? sql::text({}) : QVariant(task.dedupeKey),
+            optionalInt(!task.dedupeKey.isEmpty(), task.dedupeWindowSeconds),
+            optionalInt(task.timeoutSeconds.has_value(), task.timeoutSeconds.value_or(0))};
 }
 
 } // namespace
@@ -99,11 +126,12 @@ Status TaskStore::insert(const Task &task)
 {
     QVariantList binds{task.id};
     binds += taskBinds(task);
-    Result<QSqlQuery> q = sql::exec(
-        m_database.connection(),
-        QStringLiteral("INSERT INTO tasks (") + kColumns
-            + QStringLiteral(") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"),
-        binds);
+    Result<QSqlQuery> q
+        = sql::exec(m_database.connection(),
+                    QStringLiteral("INSERT INTO tasks (") + kColumns
+                        + QStringLiteral(
+                            ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"),
+                    binds);
     if (!q)
         return q.error();
     return {};
@@ -120,7 +148,9 @@ Status TaskStore::update(const Task &task)
             "schedule_expr=?, dtstart=?, timezone=?, pipeline=?, params=?, status=?, "
             "priority=?, max_retries=?, next_run_at=?, version=?, created_at=?, "
             "updated_at=?, misfire_policy=?, misfire_grace_seconds=?, calendar=?, backoff=?, "
-            "retry_base_ms=?, retry_max_ms=? WHERE id=?"),
+            "retry_base_ms=?, retry_max_ms=?, concurrency_key=?, concurrency_limit=?, "
+            "overlap_policy=?, dedupe_key=?, dedupe_window_seconds=?, timeout_seconds=? "
+            "WHERE id=?"),
         binds);
     if (!q)
         return q.error();

@@ -1,13 +1,27 @@
 // file.read / file.write: path confinement, then plain Qt file I/O (QSaveFile for atomic
-// replacement).
+// replacement). With a side-effect ledger a write says what it is about to do before it does it,
+// so a step executed again after a crash can tell from the file whether it happened.
 #include "FileTools.h"
 
+#include "SideEffectLedger.h"
 #include "ToolEnvironment.h"
 
+#include <QCryptographicHash>
+#include <QDeadlineTimer>
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
 #include <QSaveFile>
+#include <QThread>
+
+#ifdef Q_OS_WIN
+#include <io.h>
+#include <windows.h>
+#else
+#include <cerrno>
+#include <sys/file.h>
+#include <unistd.h>
+#endif
 
 namespace ordinaut {
 
@@ -143,6 +157,360 @@ Result<Json> FileReadTool::invoke(const Json &input, ToolContext &) const
                 {"modified", formatInstant(info.lastModified().toUTC())}};
 }
 
+namespace {
+
+constexpr QLatin1String kKeyPrefix("file.write:");
+
+// An exclusive lock on an open file, taken by every append of file.write (threads and processes
+// alike), so that the size an append measures is where its bytes land. Advisory: other programs
+// are not held back. The system drops it with the process, so a killed engine leaves no lock.
+class AppendLock final
+{
+public:
+    explicit AppendLock(QFile &file)
+        : m_file(file)
+    {}
+    ~AppendLock();
+    Q_DISABLE_COPY_MOVE(AppendLock)
+
+    // Waits until the step's deadline; Timeout, Canceled, or PermissionDenied when refused.
+    Status lock(const QString &path, const ToolContext &context);
+
+private:
+    enum class Attempt { Locked, Busy, Failed };
+    Attempt tryLock();
+
+    QFile &m_file;
+    bool m_locked = false;
+};
+
+#ifdef Q_OS_WIN
+// Windows byte-range locks are mandatory, so the locked byte lies far past any end of file.
+AppendLock::Attempt AppendLock::tryLock()
+{
+    OVERLAPPED region{0, 0, {{0xFFFFFFFE, 0x7FFFFFFF}}, nullptr};
+    if (LockFileEx(reinterpret_cast<HANDLE>(_get_osfhandle(m_file.handle())),
+                   LOCKFILE_EXCLUSIVE_LOCK | LOCKFILE_FAIL_IMMEDIATELY, 0, 1, 0, &region))
+        return Attempt::Locked;
+    return GetLastError() == ERROR_LOCK_VIOLATION ? Attempt::Busy : Attempt::Failed;
+}
+
+AppendLock::~AppendLock()
+{
+    OVERLAPPED region{0, 0, {{0xFFFFFFFE, 0x7FFFFFFF}}, nullptr};
+    if (m_locked)
+        UnlockFileEx(reinterpret_cast<HANDLE>(_get_osfhandle(m_file.handle())), 0, 1, 0, &region);
+}
+
+bool syncToDisk(QFile &file)
+{
+    return file.flush() && _commit(file.handle()) == 0;
+}
+#else
+// flock, not fcntl: its locks belong to the open file, so two threads of one engine exclude each
+// other as two engines do.
+AppendLock::Attempt AppendLock::tryLock()
+{
+    int locked = 0;
+    do
+        locked = ::flock(m_file.handle(), LOCK_EX | LOCK_NB);
+    while (locked != 0 && errno == EINTR);
+    if (locked == 0)
+        return Attempt::Locked;
+    return errno == EWOULDBLOCK ? Attempt::Busy : Attempt::Failed;
+}
+
+AppendLock::~AppendLock()
+{
+    if (m_locked)
+        ::flock(m_file.handle(), LOCK_UN);
+}
+
+bool syncToDisk(QFile &file)
+{
+    return file.flush() && ::fsync(file.handle()) == 0;
+}
+#endif
+
+Error fileError(ErrorCode code, const QString &message)
+{
+    return Error{code, message, QStringLiteral("with.path")};
+}
+
+Status AppendLock::lock(const QString &path, const ToolContext &context)
+{
+    const QDeadlineTimer deadline(context.timeoutMs);
+    for (unsigned long pauseUs = 100;; pauseUs = std::min(pauseUs * 2, 2000UL)) {
+        const Attempt attempt = tryLock();
+        m_locked = attempt == Attempt::Locked;
+        if (attempt == Attempt::Failed)
+            return fileError(ErrorCode::PermissionDenied,
+                             QStringLiteral("cannot lock '%1' to append").arg(path));
+        if (m_locked)
+            return {};
+        if (context.isCanceled())
+            return context.cancellation->error();
+        if (deadline.hasExpired())
+            return fileError(ErrorCode::Timeout,
+                             QStringLiteral("'%1' stayed locked by other appends past the "
+                                            "step's deadline")
+                                 .arg(path));
+        QThread::usleep(pauseUs);
+    }
+}
+
+Error cannotWrite(const QString &path, const QFileDevice &file)
+{
+    return fileError(ErrorCode::PermissionDenied,
+                     QStringLiteral("cannot write '%1': %2").arg(path, file.errorString()));
+}
+
+Json written(const QString &path, qint64 bytes)
+{
+    return Json{{"path", path}, {"bytes_written", bytes}};
+}
+
+std::string sha256(const QByteArray &data)
+{
+    return QCryptographicHash::hash(data, QCryptographicHash::Sha256).toHex().toStdString();
+}
+
+// What a write is about to do, for the ledger: enough to recognize its bytes in the file.
+Json intentOf(const char *mode, const QString &path, const QByteArray &data)
+{
+    return Json{{"mode", mode}, {"path", path}, {"length", data.size()}, {"sha256", sha256(data)}};
+}
+
+bool isIntent(const Json &intent, const char *mode, const QString &path)
+{
+    return intent.is_object() && intent.value("mode", std::string()) == mode
+           && intent.value("path", std::string()) == path.toStdString()
+           && intent.value("length", Json()).is_number_integer()
+           && intent.value("sha256", Json()).is_string()
+           && (std::string(mode) != "append" || intent.value("offset", Json()).is_number_integer());
+}
+
+Error cannotTell(const SideEffectReservation &earlier, const QString &why)
+{
+    const Json &intent = earlier.intent;
+    QString what = QStringLiteral("to do something it did not describe");
+    if (intent.is_object() && intent.contains("path"))
+        what = QStringLiteral("to write %1 bytes to '%2' (mode %3%4)")
+                   .arg(intent.value("length", qint64(0)))
+                   .arg(qs(intent.value("path", std::string())),
+                        qs(intent.value("mode", std::string())),
+                        intent.contains("offset")
+                            ? QStringLiteral(", at offset %1").arg(intent.value("offset", 0LL))
+                            : QString());
+    return fileError(ErrorCode::Conflict,
+                     QStringLiteral("an earlier attempt of this step (run %1, at %2) set out %3 "
+                                    "and never recorded whether it did; %4, so it is not "
+                                    "repeated")
+                         .arg(earlier.runId, formatInstant(earlier.reservedAt), what, why));
+}
+
+// One step's write through the ledger, keyed like email.send: by the occurrence and the step,
+// so a retried or taken-over attempt finds it.
+struct Effect
+{
+    SideEffectLedger &ledger;
+    const ToolContext &context;
+    QString key;
+
+    Result<SideEffectReservation> reserve(const Json &intent) const
+    {
+        return ledger.reserveWithIntent(key, context.runId, context.stepId, intent);
+    }
+    Status retake(const Json &intent) const { return ledger.retake(key, context.runId, intent); }
+    // The write happened: report it even if the record fails. The reservation then stays, and
+    // the step executed again finds the bytes and records them itself.
+    Json done(const Json &output) const
+    {
+        if (Status recorded = ledger.record(key, output); !recorded)
+            qWarning("file.write: wrote %s but could not record it: %s", qPrintable(key),
+                     qPrintable(recorded.error().describe()));
+        return output;
+    }
+    // The write certainly did not happen: a retry may try again.
+    Error undone(const Error &error) const
+    {
+        if (Status released = ledger.release(key); !released)
+            qWarning("file.write: could not release %s: %s", qPrintable(key),
+                     qPrintable(released.error().describe()));
+        return error;
+    }
+};
+
+// Whether an unrecorded earlier append of this step is in the file: true when its bytes are at
+// the offset it measured, false when it certainly never happened. Every append measures and
+// writes under the lock, so a later append that measured the same offset proves the earlier one
+// had not written (even one with the same bytes), and so does a file still ending there.
+Result<bool> earlierAppendHappened(QFile &file, const QString &path, qint64 size,
+                                   const SideEffectReservation &earlier, const Effect &effect)
+{
+    const Json &intent = earlier.intent;
+    if (!isIntent(intent, "append", path))
+        return cannotTell(earlier, QStringLiteral("this attempt appends to '%1'").arg(path));
+    const qint64 offset = intent["offset"].get<qint64>();
+    const qint64 length = intent["length"].get<qint64>();
+    Result<std::vector<Json>> later = effect.ledger.intentsAfter(effect.key, kKeyPrefix);
+    if (!later)
+        return later.error();
+    for (const Json &other : *later) {
+        if (isIntent(other, "append", path) && other["offset"].get<qint64>() == offset)
+            return false;
+    }
+    if (size >= offset + length && file.seek(offset)
+        && sha256(file.read(length)) == intent["sha256"].get<std::string>())
+        return true;
+    if (size == offset)
+        return false;
+    return cannotTell(earlier, QStringLiteral("the file now has %1 bytes and not those at "
+                                              "offset %2")
+                                   .arg(size)
+                                   .arg(offset));
+}
+
+// Under the lock: measures the end of the file, reserves the step's append with it, and writes.
+// nullopt when the bytes went in (to be synced and recorded); the output when the step had
+// appended already (recorded, or found in the file); an error when nothing was appended.
+Result<std::optional<Json>> appendLocked(QFile &file, const QString &path, const QByteArray &data,
+                                         const ToolContext &context, const Effect *effect)
+{
+    AppendLock lock(file);
+    if (Status locked = lock.lock(path, context); !locked)
+        return locked.error();
+    const qint64 size = file.size();
+    if (effect) {
+        Json intent = intentOf("append", path, data);
+        intent["offset"] = size;
+        Result<SideEffectReservation> reserved = effect->reserve(intent);
+        if (!reserved)
+            return reserved.error();
+        if (reserved->state == SideEffectReservation::State::Recorded)
+            return std::optional<Json>(std::move(reserved->result));
+        if (reserved->state == SideEffectReservation::State::Unfinished) {
+            Result<bool> happened = earlierAppendHappened(file, path, size, *reserved, *effect);
+            if (!happened)
+                return happened.error();
+            if (*happened)
+                return std::optional<Json>(
+                    effect->done(written(path, reserved->intent["length"].get<qint64>())));
+            if (Status retaken = effect->retake(intent); !retaken)
+                return retaken.error();
+        }
+    }
+    if (file.write(data) == data.size())
+        return std::optional<Json>();
+    // Cut off again, a failed write certainly did not happen and a retry may append.
+    const QString why = file.errorString();
+    if (!file.resize(size)) // part of it may be there: neither released nor repeated
+        return fileError(
+            ErrorCode::Unavailable,
+            QStringLiteral("writing '%1' failed: %2; part of it may be at its end").arg(path, why));
+    const Error error = fileError(ErrorCode::Unavailable,
+                                  QStringLiteral("writing '%1' failed: %2").arg(path, why));
+    return effect ? effect->undone(error) : error;
+}
+
+Result<Json> appendOnce(const QString &path, const QByteArray &data, const ToolContext &context,
+                        const Effect *effect)
+{
+    QFile file(path);
+    // Unbuffered: a reconciliation reads before it writes, on the handle that holds the lock.
+    if (!file.open(QIODevice::ReadWrite | QIODevice::Append | QIODevice::Unbuffered))
+        return cannotWrite(path, file);
+    Result<std::optional<Json>> appended = appendLocked(file, path, data, context, effect);
+    if (!appended)
+        return appended.error();
+    if (*appended)
+        return std::move(**appended);
+    // Synced and recorded after the lock is released: the next append waits for this one's
+    // write, not for the disk. Unsynced, the bytes stay reserved for a re-execution to find.
+    if (!syncToDisk(file))
+        return fileError(
+            ErrorCode::Unavailable,
+            QStringLiteral("'%1' could not be written to disk: %2").arg(path, file.errorString()));
+    return effect ? effect->done(written(path, data.size())) : written(path, data.size());
+}
+
+// An overwrite done twice leaves the file as one does, so an unrecorded earlier attempt is
+// simply taken over; a recorded one is not repeated.
+Result<Json> overwriteOnce(const QString &path, const QByteArray &data, const Effect *effect)
+{
+    if (effect) {
+        const Json intent = intentOf("overwrite", path, data);
+        Result<SideEffectReservation> reserved = effect->reserve(intent);
+        if (!reserved)
+            return reserved.error();
+        if (reserved->state == SideEffectReservation::State::Recorded)
+            return std::move(reserved->result);
+        if (reserved->state == SideEffectReservation::State::Unfinished) {
+            if (Status retaken = effect->retake(intent); !retaken)
+                return retaken.error();
+        }
+    }
+    // QSaveFile syncs the new file to disk before it takes the old one's place.
+    QSaveFile file(path);
+    if (!file.open(QIODevice::WriteOnly) || file.write(data) != data.size() || !file.commit())
+        return effect ? effect->undone(cannotWrite(path, file)) : cannotWrite(path, file);
+    return effect ? effect->done(written(path, data.size())) : written(path, data.size());
+}
+
+// A file that an unrecorded earlier attempt meant to create counts as its own when it holds
+// exactly what that attempt wrote; a missing one is created now.
+Result<Json> createOnce(const QString &path, const QByteArray &data, const Effect *effect)
+{
+    if (effect) {
+        const Json intent = intentOf("create", path, data);
+        Result<SideEffectReservation> reserved = effect->reserve(intent);
+        if (!reserved)
+            return reserved.error();
+        if (reserved->state == SideEffectReservation::State::Recorded)
+            return std::move(reserved->result);
+        if (reserved->state == SideEffectReservation::State::Unfinished) {
+            if (!isIntent(reserved->intent, "create", path))
+                return cannotTell(*reserved, QStringLiteral("this attempt creates '%1'").arg(path));
+            const qint64 length = reserved->intent["length"].get<qint64>();
+            QFile existing(path);
+            if (existing.exists()) {
+                if (existing.size() != length || !existing.open(QIODevice::ReadOnly)
+                    || sha256(existing.read(length))
+                           != reserved->intent["sha256"].get<std::string>())
+                    return cannotTell(*reserved, QStringLiteral("'%1' exists but does not hold "
+                                                                "what it wrote")
+                                                     .arg(path));
+                return effect->done(written(path, length));
+            }
+            if (Status retaken = effect->retake(intent); !retaken)
+                return retaken.error();
+        }
+    }
+    QFile file(path);
+    if (!file.open(QIODevice::WriteOnly | QIODevice::NewOnly)) {
+        const Error error
+            = file.exists()
+                  ? fileError(ErrorCode::Conflict,
+                              QStringLiteral("'%1' already exists (mode create)").arg(path))
+                  : cannotWrite(path, file);
+        return effect ? effect->undone(error) : error;
+    }
+    if (file.write(data) != data.size() || !syncToDisk(file)) {
+        const QString why = file.errorString();
+        file.close();
+        // Only a file removed again certainly was not created: a retry may create it.
+        const bool removed = QFile::remove(path);
+        const Error error = fileError(
+            ErrorCode::Unavailable,
+            QStringLiteral("writing '%1' failed: %2").arg(path, why)
+                + (removed ? QString() : QStringLiteral("; the partly written file remains")));
+        return effect && removed ? effect->undone(error) : error;
+    }
+    return effect ? effect->done(written(path, data.size())) : written(path, data.size());
+}
+
+} // namespace
+
 QString FileWriteTool::title() const
 {
     return QStringLiteral("Write a file");
@@ -153,7 +521,8 @@ QString FileWriteTool::description() const
     return QStringLiteral(
         "Writes a file inside a folder allowed in the settings: replaces it atomically "
         "(overwrite), adds to its end (append) or only creates a new one (create). Content is "
-        "text, base64 or any JSON value (written as JSON).");
+        "text, base64 or any JSON value (written as JSON). A step's write happens once, even "
+        "when its run is retried or taken over after a crash.");
 }
 
 Json FileWriteTool::inputSchema() const
@@ -176,7 +545,7 @@ Json FileWriteTool::outputSchema() const
       "properties": {"path": {"type": "string"}, "bytes_written": {"type": "integer"}}})");
 }
 
-Result<Json> FileWriteTool::invoke(const Json &input, ToolContext &) const
+Result<Json> FileWriteTool::invoke(const Json &input, ToolContext &context) const
 {
     Result<QString> path = confine(environment(), input["path"].get<QString>());
     if (!path)
@@ -218,33 +587,19 @@ Result<Json> FileWriteTool::invoke(const Json &input, ToolContext &) const
                          QStringLiteral("cannot create the folder '%1'").arg(info.path()),
                          QStringLiteral("with.path")};
     }
-    const std::string mode = input.value("mode", std::string("overwrite"));
-    if (mode == "overwrite") {
-        QSaveFile file(*path);
-        if (!file.open(QIODevice::WriteOnly) || file.write(data) != data.size() || !file.commit())
-            return Error{ErrorCode::PermissionDenied,
-                         QStringLiteral("cannot write '%1': %2").arg(*path, file.errorString()),
-                         QStringLiteral("with.path")};
-    } else {
-        QFile file(*path);
-        const QIODevice::OpenMode openMode = mode == "append"
-                                                 ? QIODevice::WriteOnly | QIODevice::Append
-                                                 : QIODevice::WriteOnly | QIODevice::NewOnly;
-        if (!file.open(openMode)) {
-            if (mode == "create" && file.exists())
-                return Error{ErrorCode::Conflict,
-                             QStringLiteral("'%1' already exists (mode create)").arg(*path),
-                             QStringLiteral("with.path")};
-            return Error{ErrorCode::PermissionDenied,
-                         QStringLiteral("cannot write '%1': %2").arg(*path, file.errorString()),
-                         QStringLiteral("with.path")};
-        }
-        if (file.write(data) != data.size() || !file.flush())
-            return Error{ErrorCode::Unavailable,
-                         QStringLiteral("writing '%1' failed: %2").arg(*path, file.errorString()),
-                         QStringLiteral("with.path")};
+    std::optional<Effect> effect;
+    if (context.ledger) {
+        const QString scope = context.effectScope.isEmpty() ? context.runId : context.effectScope;
+        effect.emplace(Effect{*context.ledger, context,
+                              kKeyPrefix + scope + QLatin1Char(':') + context.stepId});
     }
-    return Json{{"path", *path}, {"bytes_written", data.size()}};
+    const Effect *once = effect ? &*effect : nullptr;
+    const std::string mode = input.value("mode", std::string("overwrite"));
+    if (mode == "append")
+        return appendOnce(*path, data, context, once);
+    if (mode == "create")
+        return createOnce(*path, data, once);
+    return overwriteOnce(*path, data, once);
 }
 
 } // namespace ordinaut

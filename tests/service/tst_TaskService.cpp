@@ -39,6 +39,8 @@ private slots:
     void validationErrorsNameTheFieldAndCreateNothing_data();
     void validationErrorsNameTheFieldAndCreateNothing();
     void misfireSettingsRoundTrip();
+    void flowControlSettingsRoundTrip();
+    void flowControlUpdatesKeepKeysAndNumbersTogether();
     void updateBumpsVersionAndRefusesStaleVersion();
     void updateWithOutOfRangeVersionIsRefused();
     void changesAreAnnouncedInOrder();
@@ -219,6 +221,62 @@ void tst_TaskService::validationErrorsNameTheFieldAndCreateNothing_data()
     QTest::newRow("onceWithoutExpr")
         << QStringLiteral(R"({"title":"x","schedule_kind":"once",)") + step + QStringLiteral("}")
         << "schedule_expr: is required for a 'once' schedule";
+    QTest::newRow("concurrencyKeyEmpty")
+        << QStringLiteral(R"j({"title":"x","concurrency_key":" ",)j") + step + QStringLiteral("}")
+        << "concurrency_key: must not be empty";
+    QTest::newRow("concurrencyKeyNotString")
+        << QStringLiteral(R"j({"title":"x","concurrency_key":7,)j") + step + QStringLiteral("}")
+        << "concurrency_key: must be a string, got an integer";
+    QTest::newRow("concurrencyKeyTooLong")
+        << QStringLiteral(R"({"title":"x","concurrency_key":")") + QString(201, QLatin1Char('k'))
+               + QStringLiteral(R"(",)") + step + QStringLiteral("}")
+        << "concurrency_key: is longer than 200 characters";
+    QTest::newRow("concurrencyLimitWithoutKey")
+        << QStringLiteral(R"j({"title":"x","concurrency_limit":2,)j") + step + QStringLiteral("}")
+        << "concurrency_limit: needs a concurrency_key";
+    QTest::newRow("concurrencyLimitZero")
+        << QStringLiteral(R"j({"title":"x","concurrency_key":"k","concurrency_limit":0,)j") + step
+               + QStringLiteral("}")
+        << "concurrency_limit: must be an integer from 1 to 1000";
+    QTest::newRow("concurrencyLimitTooHigh")
+        << QStringLiteral(R"j({"title":"x","concurrency_key":"k","concurrency_limit":1001,)j")
+               + step + QStringLiteral("}")
+        << "concurrency_limit: must be an integer from 1 to 1000";
+    QTest::newRow("overlapPolicyUnknown")
+        << QStringLiteral(R"j({"title":"x","overlap_policy":"sometimes",)j") + step
+               + QStringLiteral("}")
+        << "overlap_policy: must be skip, queue_one, allow or cancel_previous";
+    QTest::newRow("overlapPolicyNotString")
+        << QStringLiteral(R"j({"title":"x","overlap_policy":1,)j") + step + QStringLiteral("}")
+        << "overlap_policy: must be skip, queue_one, allow or cancel_previous";
+    QTest::newRow("dedupeKeyTemplate")
+        << QStringLiteral(R"j({"title":"x","dedupe_key":"report-${params.day}",)j") + step
+               + QStringLiteral("}")
+        << "dedupe_key: is a literal key; templates";
+    QTest::newRow("dedupeKeyEmpty")
+        << QStringLiteral(R"j({"title":"x","dedupe_key":"",)j") + step + QStringLiteral("}")
+        << "dedupe_key: must not be empty";
+    QTest::newRow("dedupeWindowWithoutKey")
+        << QStringLiteral(R"j({"title":"x","dedupe_window_seconds":60,)j") + step
+               + QStringLiteral("}")
+        << "dedupe_window_seconds: needs a dedupe_key";
+    QTest::newRow("dedupeWindowZero")
+        << QStringLiteral(R"j({"title":"x","dedupe_key":"d","dedupe_window_seconds":0,)j") + step
+               + QStringLiteral("}")
+        << "dedupe_window_seconds: must be an integer from 1 to 2592000";
+    QTest::newRow("dedupeWindowTooLong")
+        << QStringLiteral(R"j({"title":"x","dedupe_key":"d","dedupe_window_seconds":2592001,)j")
+               + step + QStringLiteral("}")
+        << "dedupe_window_seconds: must be an integer from 1 to 2592000";
+    QTest::newRow("timeoutZero") << QStringLiteral(R"j({"title":"x","timeout_seconds":0,)j") + step
+                                        + QStringLiteral("}")
+                                 << "timeout_seconds: must be an integer from 1 to 604800";
+    QTest::newRow("timeoutTooLong") << QStringLiteral(R"j({"title":"x","timeout_seconds":604801,)j")
+                                           + step + QStringLiteral("}")
+                                    << "timeout_seconds: must be an integer from 1 to 604800";
+    QTest::newRow("timeoutFraction")
+        << QStringLiteral(R"j({"title":"x","timeout_seconds":1.5,)j") + step + QStringLiteral("}")
+        << "timeout_seconds: must be an integer from 1 to 604800";
 }
 
 void tst_TaskService::validationErrorsNameTheFieldAndCreateNothing()
@@ -459,6 +517,76 @@ void tst_TaskService::misfireSettingsRoundTrip()
     QVERIFY(read->toJson()["misfire_grace_seconds"] == 5);
     const Task fallback = create(R"({"title":"d","payload":{"pipeline":[]}})");
     QVERIFY(fallback.misfirePolicy == MisfirePolicy::RunOnce);
+}
+
+void tst_TaskService::flowControlSettingsRoundTrip()
+{
+    const Task task = create(R"({"title":"f","concurrency_key":" mailbox ","concurrency_limit":3,
+        "overlap_policy":"cancel_previous","dedupe_key":"digest","dedupe_window_seconds":900,
+        "timeout_seconds":120,"payload":{"pipeline":[]}})");
+    QCOMPARE(task.concurrencyKey, QStringLiteral("mailbox")); // trimmed
+    QCOMPARE(task.concurrencyLimit, 3);
+    QVERIFY(task.overlapPolicy == OverlapPolicy::CancelPrevious);
+    QCOMPARE(task.dedupeKey, QStringLiteral("digest"));
+    QCOMPARE(task.dedupeWindowSeconds, 900);
+    QVERIFY(task.timeoutSeconds == 120);
+    const Json expected{{"concurrency_key", "mailbox"},        {"concurrency_limit", 3},
+                        {"overlap_policy", "cancel_previous"}, {"dedupe_key", "digest"},
+                        {"dedupe_window_seconds", 900},        {"timeout_seconds", 120}};
+    Result<Task> read = m_services->tasks.get(task.id);
+    QVERIFY(read);
+    Result<Json> version = TaskStore(m_engine->database()).versionDocument(task.id, 1);
+    QVERIFY(version);
+    for (const auto &[key, value] : expected.items()) {
+        QVERIFY2(read->toJson()[key] == value, key.c_str());
+        QVERIFY2((*version)[key] == value, key.c_str()); // what the worker reads
+    }
+
+    // A key alone gets the default number; nothing set reads as null, overlap as queue_one.
+    const Task defaults = create(R"({"title":"d","concurrency_key":"k","dedupe_key":"x",
+        "payload":{"pipeline":[]}})");
+    QCOMPARE(defaults.concurrencyLimit, 1);
+    QCOMPARE(defaults.dedupeWindowSeconds, 3600);
+    const Task bare = create(R"({"title":"b","payload":{"pipeline":[]}})");
+    const Json shown = m_services->tasks.get(bare.id)->toJson();
+    for (const char *key : {"concurrency_key", "concurrency_limit", "dedupe_key",
+                            "dedupe_window_seconds", "timeout_seconds"})
+        QVERIFY2(shown[key].is_null(), key);
+    QVERIFY(shown["overlap_policy"] == "queue_one");
+}
+
+void tst_TaskService::flowControlUpdatesKeepKeysAndNumbersTogether()
+{
+    const Task task = create(R"({"title":"u","concurrency_key":"k","concurrency_limit":4,
+        "dedupe_key":"d","dedupe_window_seconds":60,"timeout_seconds":30,
+        "payload":{"pipeline":[]}})");
+    auto update = [&](const char *body) {
+        return m_services->tasks.update(task.id, Json::parse(body), QStringLiteral("tester"));
+    };
+    // Absent fields keep their value; a number alone changes under the existing key.
+    Result<Task> limited = update(R"({"concurrency_limit":2})");
+    QVERIFY(limited);
+    QCOMPARE(limited->concurrencyKey, QStringLiteral("k"));
+    QCOMPARE(limited->concurrencyLimit, 2);
+    QCOMPARE(limited->dedupeWindowSeconds, 60);
+    // null puts the default back, or removes what has no default.
+    Result<Task> reset = update(R"({"dedupe_window_seconds":null,"timeout_seconds":null})");
+    QVERIFY(reset);
+    QCOMPARE(reset->dedupeWindowSeconds, 3600);
+    QVERIFY(!reset->timeoutSeconds.has_value());
+    // Removing a key removes its number; a number sent with the key removed is refused.
+    Result<Task> refused = update(R"({"concurrency_key":null,"concurrency_limit":3})");
+    QVERIFY(!refused);
+    QCOMPARE(refused.error().field, QStringLiteral("concurrency_limit"));
+    Result<Task> unkeyed = update(R"({"concurrency_key":null,"dedupe_key":null})");
+    QVERIFY(unkeyed);
+    const Json shown = m_services->tasks.get(task.id)->toJson();
+    for (const char *key :
+         {"concurrency_key", "concurrency_limit", "dedupe_key", "dedupe_window_seconds"})
+        QVERIFY2(shown[key].is_null(), key);
+    Result<Task> rekeyed = update(R"({"concurrency_key":"other"})");
+    QVERIFY(rekeyed);
+    QCOMPARE(rekeyed->concurrencyLimit, 1);
 }
 
 QTEST_GUILESS_MAIN(tst_TaskService)
