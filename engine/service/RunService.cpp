@@ -11,6 +11,7 @@
 #include "store/RunStore.h"
 #include "store/Sql.h"
 #include "store/TaskStore.h"
+#include "store/WriteQueue.h"
 
 #include <algorithm>
 
@@ -42,6 +43,30 @@ Result<std::vector<Run>> RunService::latestPerTask() const
 
 Result<Run> RunService::runNow(const QString &taskId, RunTrigger trigger, const QString &actor,
                                bool *deduplicated)
+{
+    // Through the writer: concurrent run-now calls (API threads, tools) share one durable
+    // commit. The run is announced once its commit is done.
+    Result<Run> run = Error::internal(QString());
+    std::optional<Event> queued;
+    bool wasDeduplicated = false;
+    if (Status written = m_engine.database().writer().write(
+            Durability::Durable,
+            [&]() -> Status {
+                queued.reset();
+                run = enqueueNow(taskId, trigger, actor, &wasDeduplicated, &queued);
+                return run ? Status() : Status(run.error());
+            });
+        !written)
+        return written.error();
+    if (deduplicated)
+        *deduplicated = wasDeduplicated;
+    if (queued)
+        m_engine.eventBus().announce(*queued);
+    return run;
+}
+
+Result<Run> RunService::enqueueNow(const QString &taskId, RunTrigger trigger, const QString &actor,
+                                   bool *deduplicated, std::optional<Event> *queuedEvent)
 {
     if (deduplicated)
         *deduplicated = false;
@@ -106,7 +131,7 @@ Result<Run> RunService::runNow(const QString &taskId, RunTrigger trigger, const 
         return event.error();
     if (Status committed = tx.commit(); !committed)
         return committed.error();
-    m_engine.eventBus().announce(*event);
+    *queuedEvent = *event;
     return *run;
 }
 

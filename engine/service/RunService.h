@@ -1,6 +1,7 @@
 // RunService: reading run history and starting runs by hand.
 #pragma once
 
+#include "core/Event.h"
 #include "core/Result.h"
 #include "core/Run.h"
 #include "store/RunStore.h"
@@ -42,6 +43,11 @@ public:
     Result<Run> retry(const QString &runId, const QString &fromStep, const QString &actor);
 
 private:
+    // runNow's transaction, run by the writer; the run.queued event to announce after the
+    // commit goes to `queuedEvent`.
+    Result<Run> enqueueNow(const QString &taskId, RunTrigger trigger, const QString &actor,
+                           bool *deduplicated, std::optional<Event> *queuedEvent);
+
     Engine &m_engine;
 };
 

@@ -109,6 +109,8 @@ QSqlDatabase Database::connection() const
         // so a refused file is never written.)
         pragma.exec(QStringLiteral("PRAGMA synchronous=FULL"));
         pragma.exec(QStringLiteral("PRAGMA foreign_keys=ON"));
+        // Sorts and temporary b-trees of queries (the claim's) stay in memory.
+        pragma.exec(QStringLiteral("PRAGMA temp_store=MEMORY"));
     }
     {
         QMutexLocker lock(&m_mutex);
