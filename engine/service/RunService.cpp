@@ -91,10 +91,13 @@ Result<Run> RunService::enqueueNow(const QString &taskId, RunTrigger trigger, co
     RunQueue queue(db);
     std::optional<Run> run;
     EnqueueReport report;
-    // The occurrence key is the request time; two requests in the same millisecond get
-    // neighbouring instants instead of colliding.
-    for (int i = 0; i < 1000 && !run; ++i) {
-        request.scheduledFor = now.addMSecs(i);
+    // The occurrence key is the request time; requests in the same millisecond get the next
+    // free instants instead of colliding (one index seek, however many came before).
+    Result<QDateTime> free = queue.nextFreeOccurrence(taskId, now);
+    if (!free)
+        return free.error();
+    for (int i = 0; i < 100 && !run; ++i) {
+        request.scheduledFor = free->addMSecs(i);
         Result<std::optional<Run>> queued = queue.enqueue(request, now, &report);
         if (!queued)
             return queued.error();

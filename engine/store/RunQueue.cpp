@@ -563,6 +563,20 @@ Result<Json> RunQueue::health(const QDateTime &now) const
                 {"next_lease_expiry", instantJson(sql::instant(q->value(5)))}};
 }
 
+Result<QDateTime> RunQueue::nextFreeOccurrence(const QString &taskId, const QDateTime &at) const
+{
+    Result<QSqlQuery> q
+        = sql::exec(m_database.connection(),
+                    QStringLiteral("SELECT MAX(scheduled_for) FROM run_queue WHERE task_id=? AND "
+                                   "scheduled_for >= ?"),
+                    {taskId, sql::ms(at)});
+    if (!q)
+        return q.error();
+    const QDateTime latest = q->next() ? sql::instant(q->value(0)) : QDateTime();
+    q->finish();
+    return latest.isValid() ? latest.addMSecs(1) : at;
+}
+
 Result<int> RunQueue::pendingCount() const
 {
     Result<QSqlQuery> q

@@ -123,6 +123,9 @@ public:
     // The queue at a glance for /health/detailed: {"pending", "ready", "oldest_due", "leased",
     // "expired_leases", "next_lease_expiry"}.
     Result<Json> health(const QDateTime &now) const;
+    // The earliest instant from `at` on that no queued run of the task uses as its occurrence
+    // (scheduled_for): `at`, or one millisecond after the latest taken.
+    Result<QDateTime> nextFreeOccurrence(const QString &taskId, const QDateTime &at) const;
     // Rows waiting (pending) right now.
     Result<int> pendingCount() const;
 
