@@ -72,7 +72,14 @@ void Worker::drain()
             // is missed.
             m_wakeQueued = false;
             std::vector<Event> events;
-            Result<std::optional<Claim>> claim = claimNext(&events);
+            // The previous run's outcome usually claimed this one in the same commit.
+            Result<std::optional<Claim>> claim = std::optional<Claim>();
+            if (m_next) {
+                claim = std::exchange(m_next, std::nullopt);
+                events = std::exchange(m_nextEvents, {});
+            } else {
+                claim = claimNext(&events);
+            }
             if (!claim) {
                 qWarning("worker %s: cannot claim work: %s", qPrintable(m_id),
                          qPrintable(claim.error().describe()));
@@ -90,6 +97,17 @@ void Worker::drain()
             m_leases.release((*claim)->queueId);
         }
     } while (m_wakePending && !m_stopping.load());
+    // Claimed with the last outcome but stopping: hand it back untouched.
+    if (m_next) {
+        const Claim unused = *std::exchange(m_next, std::nullopt);
+        m_nextEvents.clear();
+        if (Status back = m_database.writer().write(
+                Durability::Relaxed, [&] { return RunQueue(m_database).unclaim(unused); });
+            !back)
+            qWarning("worker %s: cannot hand back run %s (taken over when its lease ends): %s",
+                     qPrintable(m_id), qPrintable(unused.runId),
+                     qPrintable(back.error().describe()));
+    }
     m_busy = false;
     if (m_stopping.load())
         QThread::currentThread()->quit();
@@ -101,37 +119,42 @@ Result<std::optional<Claim>> Worker::claimNext(std::vector<Event> *events)
     // commit); a claim needs no fsync — one lost to a power cut is claimed again.
     Result<std::optional<Claim>> claim = std::optional<Claim>();
     Status written = m_database.writer().write(Durability::Relaxed, [&]() -> Status {
-        events->clear();
-        claim = RunQueue(m_database).claim(m_id, m_clock.now(), m_leases.leaseMs());
-        if (!claim)
-            return claim.error();
-        if (!claim->has_value())
-            return {};
-        const Claim &got = **claim;
-        EventLog log(m_database);
-        if (!got.abandonedRunId.isEmpty()) {
-            Result<Event> abandoned
-                = log.append(m_bus.make(QStringLiteral("run.finished"),
-                                        Json{{"run_id", got.abandonedRunId},
-                                             {"task_id", got.taskId},
-                                             {"status", toString(RunStatus::Abandoned)},
-                                             {"taken_over_by", got.runId},
-                                             {"will_retry", true}},
-                                        m_id));
-            if (!abandoned)
-                return abandoned.error();
-            events->push_back(*abandoned);
-        }
-        Result<Event> started = log.append(m_bus.make(
-            QStringLiteral("run.started"),
-            Json{{"run_id", got.runId}, {"task_id", got.taskId}, {"worker", m_id}}, m_id));
-        if (!started)
-            return started.error();
-        events->push_back(*started);
-        return {};
+        claim = claimInPiece(events);
+        return claim ? Status() : Status(claim.error());
     });
     if (!written)
         return written.error();
+    return claim;
+}
+
+Result<std::optional<Claim>> Worker::claimInPiece(std::vector<Event> *events)
+{
+    events->clear();
+    Result<std::optional<Claim>> claim
+        = RunQueue(m_database).claim(m_id, m_clock.now(), m_leases.leaseMs());
+    if (!claim || !claim->has_value())
+        return claim;
+    const Claim &got = **claim;
+    EventLog log(m_database);
+    if (!got.abandonedRunId.isEmpty()) {
+        Result<Event> abandoned
+            = log.append(m_bus.make(QStringLiteral("run.finished"),
+                                    Json{{"run_id", got.abandonedRunId},
+                                         {"task_id", got.taskId},
+                                         {"status", toString(RunStatus::Abandoned)},
+                                         {"taken_over_by", got.runId},
+                                         {"will_retry", true}},
+                                    m_id));
+        if (!abandoned)
+            return abandoned.error();
+        events->push_back(*abandoned);
+    }
+    Result<Event> started = log.append(
+        m_bus.make(QStringLiteral("run.started"),
+                   Json{{"run_id", got.runId}, {"task_id", got.taskId}, {"worker", m_id}}, m_id));
+    if (!started)
+        return started.error();
+    events->push_back(*started);
     return claim;
 }
 
@@ -145,31 +168,50 @@ void Worker::finish()
 
 void Worker::recordStep(const StepRecord &step)
 {
-    // The step and its event commit together, relaxed: progress is visible at once and made
-    // durable by the run's outcome, which is.
-    Result<Event> event = Error::internal(QString());
+    // A short run's steps are written with its outcome, in the same commit; once a run has
+    // gone on for a while its steps are written as they finish, so progress shows live.
+    m_unsavedSteps.push_back(step);
+    if (m_runTimer.elapsed() < kLiveProgressAfterMs)
+        return;
+    std::vector<Event> events;
     Status stored = m_database.writer().write(Durability::Relaxed, [&]() -> Status {
-        if (Status inserted = RunStore(m_database).insertStep(step); !inserted)
-            return inserted;
-        event = EventLog(m_database)
-                    .append(m_bus.make(QStringLiteral("run.step_finished"),
-                                       Json{{"run_id", step.runId},
-                                            {"step_id", step.stepId},
-                                            {"index", step.index},
-                                            {"status", toString(step.status)}},
-                                       m_id));
-        return event ? Status() : Status(event.error());
+        events.clear();
+        return saveSteps(&events);
     });
     if (!stored) {
-        qWarning("run %s: cannot record step %s: %s", qPrintable(step.runId),
+        // Kept: they go with the outcome.
+        qWarning("run %s: cannot record step %s yet: %s", qPrintable(step.runId),
                  qPrintable(step.stepId), qPrintable(stored.error().describe()));
         return;
     }
-    m_bus.announce(*event);
+    m_unsavedSteps.clear();
+    for (const Event &event : events)
+        m_bus.announce(event);
+}
+
+Status Worker::saveSteps(std::vector<Event> *events)
+{
+    for (const StepRecord &step : m_unsavedSteps) {
+        if (Status inserted = RunStore(m_database).insertStep(step); !inserted)
+            return inserted;
+        Result<Event> event = EventLog(m_database)
+                                  .append(m_bus.make(QStringLiteral("run.step_finished"),
+                                                     Json{{"run_id", step.runId},
+                                                          {"step_id", step.stepId},
+                                                          {"index", step.index},
+                                                          {"status", toString(step.status)}},
+                                                     m_id));
+        if (!event)
+            return event.error();
+        events->push_back(*event);
+    }
+    return {};
 }
 
 void Worker::process(const Claim &claim, const Cancellation &cancellation)
 {
+    m_unsavedSteps.clear();
+    m_runTimer.start();
     RunStore runs(m_database);
     TaskStore tasks(m_database);
     Result<Run> run = runs.get(claim.runId, false);
@@ -255,17 +297,41 @@ void Worker::process(const Claim &claim, const Cancellation &cancellation)
         Result<Event> event = Error::internal(QString());
         // Durable: once this returns the outcome survives power loss. Other workers' outcomes
         // share the commit.
+        std::vector<Event> stepEvents;
+        std::optional<Claim> next;
+        std::vector<Event> nextEvents;
         if (Status written = m_database.writer().write(
                 Durability::Durable,
                 [&]() -> Status {
                     events.clear();
+                    stepEvents.clear();
+                    next.reset();
+                    if (Status saved = saveSteps(&stepEvents); !saved)
+                        return saved;
                     event = outcome.suspension && run
                                 ? recordPause(claim, *run, outcome)
                                 : recordOutcome(claim, outcome, retry, &events);
-                    return event ? Status() : Status(event.error());
+                    if (!event)
+                        return event.error();
+                    // The next run is claimed in the same commit (one writer round trip per
+                    // run); if that fails, the outcome stands and the loop claims again.
+                    if (!m_stopping.load()) {
+                        sql::Transaction claiming(m_database.connection());
+                        Result<std::optional<Claim>> more = claimInPiece(&nextEvents);
+                        if (more && more->has_value() && claiming.commit())
+                            next = **more;
+                    }
+                    return {};
                 });
             !written)
             event = written.error();
+        if (event) {
+            m_unsavedSteps.clear();
+            m_next = std::move(next);
+            m_nextEvents = std::move(nextEvents);
+            for (const Event &stepEvent : stepEvents)
+                m_bus.announce(stepEvent);
+        }
         // Canceled while the pausing step went on: the run ends canceled instead of pausing.
         if (!event && event.error().code == ErrorCode::Canceled && outcome.suspension) {
             outcome.suspension.reset();

@@ -4,8 +4,10 @@
 
 #include "core/Event.h"
 #include "core/Result.h"
+#include "core/StepRecord.h"
 #include "store/RunQueue.h"
 
+#include <QElapsedTimer>
 #include <QObject>
 
 #include <nlohmann/json.hpp>
@@ -34,6 +36,9 @@ public:
     Q_DISABLE_COPY_MOVE(Worker)
 
     static constexpr int kRecordAttempts = 10;
+    // A run going on longer than this has its steps written as they finish; a shorter one has
+    // them written with its outcome.
+    static constexpr qint64 kLiveProgressAfterMs = 20;
 
     // Any thread: makes the worker look for ready work (queues drain() unless one is queued).
     void wake();
@@ -50,6 +55,10 @@ private:
     // Claims the next ready run through the writer, with its run.started event (and the
     // run.finished of an attempt it took over) for `events`, to announce after the commit.
     Result<std::optional<Claim>> claimNext(std::vector<Event> *events);
+    // The claim itself, inside a writer piece.
+    Result<std::optional<Claim>> claimInPiece(std::vector<Event> *events);
+    // Writes the steps not yet written (inside a writer piece); their events go to `events`.
+    Status saveSteps(std::vector<Event> *events);
     void process(const Claim &claim, const Cancellation &cancellation);
     void recordStep(const StepRecord &step);
     // Records the outcome, and queues `retry` (a failed attempt's next one) with it; the
@@ -73,6 +82,11 @@ private:
     bool m_busy = false;
     bool m_wakePending = false;
     std::atomic_bool m_wakeQueued{false};
+    std::vector<StepRecord> m_unsavedSteps;
+    QElapsedTimer m_runTimer;
+    // Claimed together with the previous run's outcome, with its events to announce.
+    std::optional<Claim> m_next;
+    std::vector<Event> m_nextEvents;
 };
 
 } // namespace ordinaut

@@ -508,6 +508,33 @@ Result<CancelEffect> RunQueue::cancel(const QString &runId, const QString &messa
     return CancelEffect::None;
 }
 
+Status RunQueue::unclaim(const Claim &claim)
+{
+    Result<QSqlQuery> back = sql::exec(
+        m_database.connection(),
+        // The epoch goes back too: a pending row with an epoch was paused (defer), and no
+        // worker holds the one before (the row was pending when it was claimed).
+        QStringLiteral("UPDATE run_queue SET state='pending', lease_owner=NULL, "
+                       "lease_expires_at=NULL, lease_epoch=lease_epoch-1 WHERE id=? AND "
+                       "lease_epoch=? AND lease_owner=? AND state='leased'"),
+        {claim.queueId, claim.leaseEpoch, claim.workerId});
+    if (!back)
+        return back.error();
+    if (back->numRowsAffected() == 0)
+        return Error{ErrorCode::Conflict,
+                     QStringLiteral("the lease on run %1 was lost").arg(claim.runId),
+                     {}};
+    Result<QSqlQuery> queued = sql::exec(
+        m_database.connection(),
+        QStringLiteral(
+            "UPDATE runs SET status=CASE json_extract(resume, '$.kind') WHEN 'approval' THEN "
+            "'waiting_approval' WHEN 'wait' THEN 'waiting' ELSE 'queued' END, started_at=CASE "
+            "WHEN resume IS NULL THEN NULL ELSE started_at END, worker=NULL WHERE id=? AND "
+            "status='running'"),
+        {claim.runId});
+    return queued ? Status() : Status(queued.error());
+}
+
 Status RunQueue::release(const std::vector<Claim> &claims, const QDateTime &now)
 {
     const QSqlDatabase db = m_database.connection();

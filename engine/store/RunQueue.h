@@ -114,6 +114,9 @@ public:
     // done and its run `canceled` with `message` (a pending approval of it too); a leased one
     // is marked `canceling` for its worker. Runs inside the caller's transaction.
     Result<CancelEffect> cancel(const QString &runId, const QString &message, const QDateTime &now);
+    // Hands a claimed run that never started back to the queue as it was (queued, ready). False
+    // when the lease was lost meanwhile. Runs inside the caller's transaction.
+    Status unclaim(const Claim &claim);
     // Ends the leases of runs this engine gives up (shutting down) as of `now`, so the next
     // claim by any engine takes them over at once instead of after the lease runs out.
     Status release(const std::vector<Claim> &claims, const QDateTime &now);

@@ -30,6 +30,7 @@ private slots:
     void pauseOfACanceledRunIsRefused();
     void releasedLeaseIsTakenOverAtOnce();
     void staleWorkerIsFencedOff();
+    void unclaimedRunIsAsBefore();
 
 private:
     QString enqueue(qint64 scheduledMs = 1000);
@@ -240,6 +241,33 @@ void tst_RunStates::staleWorkerIsFencedOff()
     QVERIFY(deferred.error().code == ErrorCode::Conflict);
     // w2's lease is untouched and it records normally.
     QVERIFY(RunQueue(*m_db).complete(fresh));
+}
+
+void tst_RunStates::unclaimedRunIsAsBefore()
+{
+    // A worker that claimed a run with its previous outcome but is stopping hands it back.
+    const QString fresh = enqueue(1000);
+    const Claim first = claim(QStringLiteral("w1"), m_t0);
+    QVERIFY(RunQueue(*m_db).unclaim(first));
+    QCOMPARE(statusOf(fresh), QStringLiteral("queued"));
+    QVERIFY(!RunStore(*m_db).get(fresh, false)->startedAt.isValid());
+    QCOMPARE(stateOfRow(fresh), QStringLiteral("pending"));
+    const Claim again = claim(QStringLiteral("w2"), m_t0);
+    QCOMPARE(again.runId, fresh);
+    QCOMPARE(again.leaseEpoch, first.leaseEpoch); // the epoch went back, then forward again
+    QVERIFY(!RunQueue(*m_db).unclaim(first));     // w1's lease is w2's now
+    QVERIFY(RunQueue(*m_db).complete(again));
+
+    // A paused run goes back to waiting, not queued.
+    const QString paused = enqueue(2000);
+    const Claim held = claim(QStringLiteral("w1"), m_t0);
+    QVERIFY(RunQueue(*m_db).defer(held, m_t0));
+    QVERIFY(RunStore(*m_db).suspend(paused, RunStatus::Waiting,
+                                    Json{{"step_index", 0}, {"kind", "wait"}}));
+    const Claim resumed = claim(QStringLiteral("w1"), m_t0);
+    QCOMPARE(resumed.runId, paused);
+    QVERIFY(RunQueue(*m_db).unclaim(resumed));
+    QCOMPARE(statusOf(paused), QStringLiteral("waiting"));
 }
 
 QTEST_GUILESS_MAIN(tst_RunStates)
