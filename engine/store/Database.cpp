@@ -13,6 +13,7 @@
 #include <QThread>
 #include <QUuid>
 
+#include <atomic>
 #include <vector>
 
 namespace ordinaut {
@@ -25,12 +26,18 @@ constexpr int kLatestSchemaVersion = 6;
 struct ThreadConnections
 {
     std::vector<QString> names;
+    // The last connection this thread asked for, by the serial of its Database.
+    quint64 lastSerial = 0;
+    QSqlDatabase last;
     ~ThreadConnections()
     {
+        last = QSqlDatabase();
         for (const QString &name : names)
             QSqlDatabase::removeDatabase(name);
     }
 };
+
+std::atomic<quint64> g_nextSerial{1};
 
 thread_local ThreadConnections t_connections;
 
@@ -52,6 +59,7 @@ Database::Database(QString filePath)
     : m_filePath(std::move(filePath))
     , m_connectionPrefix(QStringLiteral("ordinaut-")
                          + QUuid::createUuid().toString(QUuid::WithoutBraces))
+    , m_serial(g_nextSerial++)
 {}
 
 Database::~Database()
@@ -63,6 +71,10 @@ Database::~Database()
         writer = std::move(m_writer);
     }
     writer.reset();
+    if (t_connections.lastSerial == m_serial) {
+        t_connections.last = QSqlDatabase();
+        t_connections.lastSerial = 0;
+    }
     QMutexLocker lock(&m_mutex);
     for (const QString &name : std::as_const(m_connectionNames))
         QSqlDatabase::removeDatabase(name);
@@ -70,6 +82,8 @@ Database::~Database()
 
 void Database::closeThreadConnections() const
 {
+    t_connections.last = QSqlDatabase();
+    t_connections.lastSerial = 0;
     for (const QString &name : t_connections.names) {
         QSqlDatabase::removeDatabase(name);
         QMutexLocker lock(&m_mutex);
@@ -92,6 +106,19 @@ int Database::latestSchemaVersion()
 }
 
 QSqlDatabase Database::connection() const
+{
+    // The last connection this thread asked for comes without the global connection
+    // registry's lock (every store call asks; workers and the writer thousands of times a
+    // second).
+    if (t_connections.lastSerial == m_serial)
+        return t_connections.last;
+    QSqlDatabase db = openConnection();
+    t_connections.lastSerial = m_serial;
+    t_connections.last = db;
+    return db;
+}
+
+QSqlDatabase Database::openConnection() const
 {
     const QString name
         = m_connectionPrefix + QLatin1Char('-')

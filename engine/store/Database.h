@@ -44,10 +44,12 @@ public:
 
 private:
     explicit Database(QString filePath);
+    QSqlDatabase openConnection() const;
     Status migrate();
 
     QString m_filePath;
     QString m_connectionPrefix;
+    quint64 m_serial; // unique in the process, unlike the address
     mutable QMutex m_mutex;
     mutable QSet<QString> m_connectionNames;
     mutable std::unique_ptr<WriteQueue> m_writer; // guarded by m_mutex when created

@@ -16,8 +16,9 @@ struct WriteQueue::Piece
 {
     Durability durability;
     const std::function<Status()> *work;
-    Status result;
+    Status result = {};
     bool done = false;
+    QWaitCondition finished; // its caller waits on it: a commit wakes only its own callers
 };
 
 WriteQueue::WriteQueue(const Database &database)
@@ -26,6 +27,9 @@ WriteQueue::WriteQueue(const Database &database)
 {
     m_thread->setObjectName(QStringLiteral("ordinaut-writer"));
     m_thread->start();
+    m_checkpointer.reset(QThread::create([this] { checkpointLoop(); }));
+    m_checkpointer->setObjectName(QStringLiteral("ordinaut-checkpoint"));
+    m_checkpointer->start();
 }
 
 WriteQueue::~WriteQueue()
@@ -34,22 +38,53 @@ WriteQueue::~WriteQueue()
         QMutexLocker lock(&m_mutex);
         m_stopping = true;
         m_wake.wakeAll();
+        m_committed.wakeAll();
     }
     m_thread->wait();
+    m_checkpointer->wait();
+}
+
+void WriteQueue::checkpointLoop()
+{
+    for (;;) {
+        {
+            QMutexLocker lock(&m_mutex);
+            while (m_uncheckpointedCommits == 0 && !m_stopping)
+                m_committed.wait(&m_mutex);
+            if (m_stopping)
+                break;
+        }
+        // Let commits gather: one checkpoint copies many of them.
+        QThread::msleep(kCheckpointDelayMs);
+        {
+            QMutexLocker lock(&m_mutex);
+            m_uncheckpointedCommits = 0;
+        }
+        // PASSIVE: copies what no reader still needs, without blocking the writer or readers.
+        Result<QSqlQuery> done
+            = sql::exec(m_database.connection(), QStringLiteral("PRAGMA wal_checkpoint(PASSIVE)"));
+        if (!done)
+            qWarning("database: checkpoint failed: %s", qPrintable(done.error().describe()));
+        else
+            done->finish();
+    }
+    m_database.closeThreadConnections();
 }
 
 Status WriteQueue::write(Durability durability, const std::function<Status()> &work)
 {
     if (t_isWriter)
         return work();
-    auto piece = std::make_shared<Piece>(Piece{durability, &work, {}, false});
+    auto piece = std::make_shared<Piece>();
+    piece->durability = durability;
+    piece->work = &work;
     QMutexLocker lock(&m_mutex);
     if (m_stopping)
         return Error{ErrorCode::Unavailable, QStringLiteral("the database writer has stopped"), {}};
     m_pending.push_back(piece);
     m_wake.wakeOne();
     while (!piece->done)
-        m_done.wait(&m_mutex);
+        piece->finished.wait(&m_mutex);
     return piece->result;
 }
 
@@ -63,6 +98,11 @@ void WriteQueue::run()
 {
     t_isWriter = true;
     {
+        // Checkpoints are the checkpointer's: a commit never waits for one.
+        Result<QSqlQuery> manual
+            = sql::exec(m_database.connection(), QStringLiteral("PRAGMA wal_autocheckpoint=0"));
+        if (manual)
+            manual->finish();
         sql::StatementCache cache;
         loop();
     }
@@ -86,9 +126,10 @@ void WriteQueue::loop()
         }
         commitBatch(batch);
         QMutexLocker lock(&m_mutex);
-        for (const auto &piece : batch)
+        for (const auto &piece : batch) {
             piece->done = true;
-        m_done.wakeAll();
+            piece->finished.wakeOne();
+        }
     }
 }
 
@@ -134,6 +175,8 @@ void WriteQueue::commitBatch(std::deque<std::shared_ptr<Piece>> &batch)
     QMutexLocker lock(&m_mutex);
     m_stats.pieces += qint64(batch.size());
     ++m_stats.commits;
+    if (m_uncheckpointedCommits++ == 0)
+        m_committed.wakeOne();
     if (durable)
         ++m_stats.durableCommits;
 }

@@ -38,6 +38,8 @@ public:
 
     // The most pieces one commit takes.
     static constexpr int kMaxBatch = 512;
+    // How long the checkpointer lets commits gather before it copies them into the file.
+    static constexpr int kCheckpointDelayMs = 200;
 
     // Runs `work` on the writer thread inside the shared transaction (sql::Transaction in it
     // becomes a savepoint) and returns once that transaction is committed: work's own error, or
@@ -60,10 +62,16 @@ private:
     void loop();
     void commitBatch(std::deque<std::shared_ptr<Piece>> &batch);
 
+    // Checkpoints the WAL into the database file on its own thread and connection, a moment
+    // after commits happened (never when idle), so the writer never stalls on one.
+    void checkpointLoop();
+
     const Database &m_database;
     mutable QMutex m_mutex;
+    QWaitCondition m_committed; // the checkpointer: there is something to checkpoint
+    qint64 m_uncheckpointedCommits = 0;
+    std::unique_ptr<QThread> m_checkpointer;
     QWaitCondition m_wake; // the writer: work is waiting
-    QWaitCondition m_done; // the callers: a batch is committed
     std::deque<std::shared_ptr<Piece>> m_pending;
     bool m_stopping = false;
     Stats m_stats;
