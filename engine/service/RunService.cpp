@@ -74,7 +74,7 @@ Result<Run> RunService::enqueueNow(const QString &taskId, RunTrigger trigger, co
     sql::Transaction tx(db.connection(), sql::TransactionMode::Immediate);
     if (!tx.isOpen())
         return tx.error();
-    Result<Task> task = TaskStore(db).get(taskId);
+    Result<Task> task = TaskStore(db).header(taskId);
     if (!task)
         return task.error();
     if (task->status == TaskStatus::Paused)

@@ -171,6 +171,31 @@ Result<Task> TaskStore::get(const QString &id) const
     return taskFromRow(*q);
 }
 
+Result<Task> TaskStore::header(const QString &id) const
+{
+    Result<QSqlQuery> q = sql::exec(
+        m_database.connection(),
+        QStringLiteral("SELECT title, status, priority, version, dedupe_key FROM tasks WHERE id=?"),
+        {id});
+    if (!q)
+        return q.error();
+    if (!q->next())
+        return Error::notFound(QStringLiteral("no task with id %1").arg(id));
+    Task task;
+    task.id = id;
+    task.title = q->value(0).toString();
+    const std::optional<TaskStatus> status = taskStatusFromString(q->value(1).toString());
+    if (!status)
+        return Error::internal(
+            QStringLiteral("task %1 has an unknown status '%2'").arg(id, q->value(1).toString()));
+    task.status = *status;
+    task.priority = q->value(2).toInt();
+    task.version = q->value(3).toInt();
+    task.dedupeKey = q->value(4).toString();
+    q->finish();
+    return task;
+}
+
 Result<TaskPage> TaskStore::list(std::optional<TaskStatus> status, int limit, int offset) const
 {
     const QSqlDatabase db = m_database.connection();

@@ -28,6 +28,9 @@ public:
     Status update(const Task &task);
     // NotFound when the id is unknown.
     Result<Task> get(const QString &id) const;
+    // What queuing a run needs, without reading the schedule and pipeline: id, title, status,
+    // priority, version and dedupe key are set. NotFound when the id is unknown.
+    Result<Task> header(const QString &id) const;
     Result<TaskPage> list(std::optional<TaskStatus> status, int limit, int offset) const;
     // Removes the task, its versions and its pending queue rows; runs stay as history.
     Status remove(const QString &id);
