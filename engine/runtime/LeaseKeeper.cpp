@@ -119,12 +119,16 @@ void LeaseKeeper::renewAll()
                     Cancellation::Reason::Canceled,
                     request.message.isEmpty() ? QStringLiteral("canceled") : request.message);
         }
-        for (const Claim &claim : lost) {
-            if (auto it = m_claims.find(claim.queueId); it != m_claims.end())
-                it->second.cancellation->cancel(
+        // A run that finished since the snapshot was released meanwhile: its lease is not lost.
+        std::erase_if(lost, [this](const Claim &claim) {
+            const auto it = m_claims.find(claim.queueId);
+            return it == m_claims.end() || it->second.claim.leaseEpoch != claim.leaseEpoch;
+        });
+        for (const Claim &claim : lost)
+            m_claims.at(claim.queueId)
+                .cancellation->cancel(
                     Cancellation::Reason::LeaseLost,
                     QStringLiteral("the lease was lost; another worker took the run over"));
-        }
     }
     if (!renewed)
         qWarning("leases: cannot renew %zu lease(s): %s", claims.size(),

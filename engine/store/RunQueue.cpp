@@ -403,7 +403,18 @@ Status RunQueue::renew(const std::vector<Claim> &claims, const QDateTime &now, q
         if (!renewed)
             return renewed.error();
         if (!renewed->next()) {
-            if (lost)
+            renewed->finish();
+            // Recorded by its own worker since (done, same epoch and owner): finished, not lost.
+            Result<QSqlQuery> own = sql::exec(
+                db,
+                QStringLiteral("SELECT 1 FROM run_queue WHERE id=? AND lease_epoch=? AND "
+                               "lease_owner=? AND state='done'"),
+                {claim.queueId, claim.leaseEpoch, claim.workerId});
+            if (!own)
+                return own.error();
+            const bool finished = own->next();
+            own->finish();
+            if (!finished && lost)
                 lost->push_back(claim);
         } else if (renewed->value(0).toString() == QLatin1String("canceling") && canceling) {
             canceling->push_back({claim, renewed->value(1).toString()});
