@@ -3,6 +3,7 @@
 
 #include "EngineSettings.h"
 #include "EventBus.h"
+#include "ExternalChanges.h"
 #include "WorkerPool.h"
 
 #include "core/Clock.h"
@@ -45,6 +46,12 @@ Engine::Engine(const EngineOptions &options, std::shared_ptr<Database> database)
     m_scheduler->moveToThread(m_engineThread.get());
     connect(m_engineThread.get(), &QThread::finished, m_scheduler, &QObject::deleteLater);
 
+    // Commits by other processes (another engine on this database) wake the workers and the
+    // scheduler too.
+    m_externalChanges = new ExternalChanges(*m_database);
+    m_externalChanges->moveToThread(m_engineThread.get());
+    connect(m_engineThread.get(), &QThread::finished, m_externalChanges, &QObject::deleteLater);
+
     m_pool = std::make_unique<WorkerPool>(
         options.workers > 0 ? options.workers : WorkerPool::defaultSize(), m_id, *m_database,
         *m_clock, *m_tools, *m_bus, options.leaseMs);
@@ -82,6 +89,10 @@ Engine::Engine(const EngineOptions &options, std::shared_ptr<Database> database)
     connect(m_scheduler, &Scheduler::eventStored, m_bus.get(), &EventBus::announce);
     connect(m_scheduler, &Scheduler::errorOccurred, m_bus.get(),
             [](const QString &message) { qWarning("scheduler: %s", qPrintable(message)); });
+    connect(m_externalChanges, &ExternalChanges::changed, m_scheduler, &Scheduler::rescan);
+    connect(
+        m_externalChanges, &ExternalChanges::changed, m_pool.get(), [this] { m_pool->wake(); },
+        Qt::DirectConnection);
     // Workers have no timers of their own: the scheduler says when queued work may start.
     connect(m_scheduler, &Scheduler::workDue, m_pool.get(), [this] { m_pool->wake(); });
     connect(
@@ -109,8 +120,10 @@ Engine::Engine(const EngineOptions &options, std::shared_ptr<Database> database)
 Engine::~Engine()
 {
     stop();
-    if (!m_engineThread->isFinished())
-        delete m_scheduler; // never started: no thread will delete it
+    if (!m_engineThread->isFinished()) {
+        delete m_scheduler; // never started: no thread will delete them
+        delete m_externalChanges;
+    }
 }
 
 Result<std::unique_ptr<Engine>> Engine::create(const EngineOptions &options)
@@ -132,6 +145,7 @@ void Engine::start()
     m_running = true;
     m_engineThread->start();
     QMetaObject::invokeMethod(m_scheduler, &Scheduler::start, Qt::QueuedConnection);
+    QMetaObject::invokeMethod(m_externalChanges, &ExternalChanges::start, Qt::QueuedConnection);
     m_pool->start();
 }
 

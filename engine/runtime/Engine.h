@@ -18,6 +18,7 @@ class Clock;
 struct Event;
 class Database;
 class EventBus;
+class ExternalChanges;
 class Scheduler;
 class Tool;
 class ToolEnvironment;
@@ -80,7 +81,8 @@ private:
     std::shared_ptr<ToolRegistry> m_tools;
     std::unique_ptr<EventBus> m_bus;
     std::unique_ptr<QThread> m_engineThread;
-    Scheduler *m_scheduler = nullptr; // lives on m_engineThread
+    Scheduler *m_scheduler = nullptr;             // lives on m_engineThread
+    ExternalChanges *m_externalChanges = nullptr; // lives on m_engineThread
     std::unique_ptr<WorkerPool> m_pool;
     qint64 m_shutdownGraceMs;
     bool m_running = false;
