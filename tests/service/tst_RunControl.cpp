@@ -61,6 +61,7 @@ private slots:
     void retryRunsAgainAndFromAStepReusesEarlierOutputs();
     void shutdownReleasesTheLeaseForTheNextEngine();
     void finalFailureIsNotifiedOnce();
+    void taskTimeoutStopsTheRun();
 
 private:
     std::unique_ptr<Engine> startEngine(qint64 graceMs = 10000);
@@ -331,6 +332,26 @@ void tst_RunControl::finalFailureIsNotifiedOnce()
     QVERIFY2(notifier->bodies.value(0).contains(QLatin1String("missing.txt")),
              qPrintable(notifier->bodies.value(0)));
     QVERIFY(notifier->critical);
+}
+
+void tst_RunControl::taskTimeoutStopsTheRun()
+{
+    // The task's timeout_seconds is the run's deadline: the 30 s nap is killed after 1 s.
+    const QString taskId = createTask(
+        Json::parse(R"j([{"id":"nap","uses":"shell.run","with":{"program":"sleep","args":["30"]}},
+                         {"id":"after","uses":"debug.echo","with":{}}])j"),
+        Json{{"timeout_seconds", 1}});
+    QElapsedTimer elapsed;
+    elapsed.start();
+    Result<Run> queued
+        = m_services->runs.runNow(taskId, RunTrigger::Manual, QStringLiteral("test"));
+    QVERIFY(queued);
+    const Run done = waitFor(queued->id, [](const Run &r) { return r.isFinished(); });
+    QVERIFY2(elapsed.elapsed() < 10000, qPrintable(QString::number(elapsed.elapsed())));
+    QCOMPARE(toString(done.status), QStringLiteral("timed_out"));
+    QVERIFY2(done.error.contains(QLatin1String("the run's deadline")), qPrintable(done.error));
+    QCOMPARE(int(done.steps.size()), 1);
+    QCOMPARE(toString(done.steps[0].status), QStringLiteral("timed_out"));
 }
 
 QTEST_GUILESS_MAIN(tst_RunControl)
