@@ -8,7 +8,7 @@ DEBIAN_PACKAGES=(
     build-essential cmake ninja-build ccache pkg-config clang-format git
     # Qt 6: Core/Network/Sql/Concurrent (engine), HttpServer (API), Widgets (desktop), Test
     qt6-base-dev qt6-base-dev-tools qt6-httpserver-dev qt6-websockets-dev qt6-tools-dev
-    qt6-l10n-tools libqt6sql6-sqlite libgl-dev
+    qt6-l10n-tools libqt6sql6-sqlite libsqlite3-dev libgl-dev
     # secrets in the OS keychain, RFC 5545 recurrences, JSON
     qtkeychain-qt6-dev libical-dev nlohmann-json3-dev
     # JSON Schema validation of tool input and output; SMTP for email.send
@@ -41,15 +41,15 @@ cat <<'MSG'
 This script installs packages on Debian and Ubuntu only. On other systems install:
 
   macOS (Homebrew):
-    brew install cmake ninja ccache pkg-config clang-format qt qtkeychain libical nlohmann-json valijson curl
+    brew install cmake ninja ccache pkg-config clang-format qt qtkeychain libical nlohmann-json valijson curl sqlite
 
   Windows (vcpkg, with Visual Studio 2022 and CMake):
-    vcpkg install qtbase qthttpserver qtwebsockets qttools qtkeychain-qt6 libical nlohmann-json valijson curl
+    vcpkg install qtbase qthttpserver qtwebsockets qttools qtkeychain-qt6 libical nlohmann-json valijson curl sqlite3
     then configure with -DCMAKE_TOOLCHAIN_FILE=<vcpkg>/scripts/buildsystems/vcpkg.cmake
 
   Fedora (dnf):
     dnf install cmake ninja-build ccache gcc-c++ qt6-qtbase-devel qt6-qthttpserver-devel \
         qt6-qtwebsockets-devel qt6-qttools-devel qtkeychain-qt6-devel libical-devel json-devel \
-        valijson-devel libcurl-devel
+        valijson-devel libcurl-devel sqlite-devel
 MSG
 exit 1

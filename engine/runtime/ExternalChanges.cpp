@@ -19,19 +19,35 @@ void ExternalChanges::start()
     m_settle = new QTimer(this);
     m_settle->setSingleShot(true);
     m_settle->setInterval(kSettleMs);
-    connect(m_settle, &QTimer::timeout, this, &ExternalChanges::look);
+    connect(m_settle, &QTimer::timeout, this, &ExternalChanges::settled);
     m_watcher = new QFileSystemWatcher(this);
-    // Commits append to the WAL; a checkpoint by another process writes the database file.
-    const QString wal = m_database.filePath() + QStringLiteral("-wal");
-    const bool watched = m_watcher->addPath(wal);
-    if (!m_watcher->addPath(m_database.filePath()) && !watched)
-        qWarning("engine: cannot watch %s; runs queued by other processes are noticed at the "
-                 "scheduler's next wake-up",
-                 qPrintable(wal));
     connect(m_watcher, &QFileSystemWatcher::fileChanged, this, [this] {
+        // Unwatched until the settle ends: the writes in between (this process's own, under
+        // load thousands a second) cost the kernel no notification and this thread no wake-up.
+        if (const QStringList watched = m_watcher->files(); !watched.isEmpty())
+            m_watcher->removePaths(watched);
         if (!m_settle->isActive())
             m_settle->start();
     });
+    if (!watch())
+        qWarning("engine: cannot watch %s; runs queued by other processes are noticed at the "
+                 "scheduler's next wake-up",
+                 qPrintable(m_database.filePath()));
+    look();
+}
+
+bool ExternalChanges::watch()
+{
+    // Commits append to the WAL; a checkpoint by another process writes the database file.
+    const QString wal = m_database.filePath() + QStringLiteral("-wal");
+    const bool watched = m_watcher->addPath(wal);
+    return m_watcher->addPath(m_database.filePath()) || watched;
+}
+
+void ExternalChanges::settled()
+{
+    // Watch again first, then look: a commit after the look still wakes the watcher.
+    watch();
     look();
 }
 

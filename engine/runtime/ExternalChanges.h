@@ -2,7 +2,8 @@
 // CLI) make, without polling. Changes to the WAL file wake it (inotify, kqueue…); after a short
 // settle it asks SQLite whether anything was committed by another connection since it last
 // looked (PRAGMA data_version) and says so. None of this happens while nothing is written; under
-// load it looks a few times a second at most. Lives on the engine thread.
+// load it looks a few times a second at most, and the files are not watched while it settles
+// (the kernel queues no notification per write). Lives on the engine thread.
 #pragma once
 
 #include <QObject>
@@ -32,6 +33,8 @@ signals:
     void changed();
 
 private:
+    bool watch();
+    void settled();
     void look();
 
     const Database &m_database;

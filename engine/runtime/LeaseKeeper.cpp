@@ -8,6 +8,8 @@
 
 #include <QTimer>
 
+#include <utility>
+
 namespace ordinaut {
 
 LeaseKeeper::LeaseKeeper(const Database &database, const Clock &clock, qint64 leaseMs)
@@ -23,11 +25,10 @@ LeaseKeeper::LeaseKeeper(const Database &database, const Clock &clock, qint64 le
 
 void LeaseKeeper::hold(const Claim &claim, std::shared_ptr<Cancellation> cancellation)
 {
-    {
-        QMutexLocker lock(&m_mutex);
-        m_claims[claim.queueId] = Held{claim, std::move(cancellation)};
-    }
-    QMetaObject::invokeMethod(this, &LeaseKeeper::ensureRunning, Qt::QueuedConnection);
+    QMutexLocker lock(&m_mutex);
+    m_claims[claim.queueId] = Held{claim, std::move(cancellation)};
+    if (!std::exchange(m_timerActive, true))
+        QMetaObject::invokeMethod(this, &LeaseKeeper::ensureRunning, Qt::QueuedConnection);
 }
 
 void LeaseKeeper::release(qint64 queueId)
@@ -88,10 +89,11 @@ void LeaseKeeper::renewAll()
         QMutexLocker lock(&m_mutex);
         for (const auto &[id, held] : m_claims)
             claims.push_back(held.claim);
-    }
-    if (claims.empty()) {
-        m_timer->stop(); // idle: no wake-ups until the next claim
-        return;
+        if (claims.empty()) {
+            m_timer->stop(); // idle: no wake-ups until the next claim
+            m_timerActive = false;
+            return;
+        }
     }
     std::vector<Claim> lost;
     std::vector<CancelRequest> canceling;

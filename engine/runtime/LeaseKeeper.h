@@ -55,6 +55,9 @@ private:
     QTimer *m_timer;
     mutable QMutex m_mutex;
     std::map<qint64, Held> m_claims;
+    // The timer runs or is about to start (guarded by m_mutex): a claim posts to this thread
+    // only when it is the first since the timer stopped, not once per run.
+    bool m_timerActive = false;
 };
 
 } // namespace ordinaut

@@ -24,16 +24,41 @@
 #include <QRandomGenerator>
 #include <QThread>
 
+#include <algorithm>
+
 namespace ordinaut {
 
+struct Worker::Finished
+{
+    ClaimedRun claimed;
+    std::optional<Run> run; // absent when it could not be read
+    RunOutcome outcome;
+    std::optional<EnqueueRequest> retry;
+    std::vector<StepRecord> steps; // not yet written
+    qint64 processed = 0;          // runs to add to the worker's count with this record
+};
+
+struct Worker::Posted
+{
+    std::vector<Event> startEvents; // of the run starting next
+    std::vector<Event> stepEvents;
+    std::optional<Event> finished;
+    std::vector<Event> more;
+    int reserved = 0;
+    std::vector<ClaimedRun> claimed;
+};
+
 Worker::Worker(QString id, const Database &database, const Clock &clock, const ToolRegistry &tools,
-               EventBus &bus, LeaseKeeper &leases, const std::atomic_bool &stopping)
+               EventBus &bus, LeaseKeeper &leases, ClaimBuffer &buffer,
+               std::function<void()> wakePool, const std::atomic_bool &stopping)
     : m_id(std::move(id))
     , m_database(database)
     , m_clock(clock)
     , m_tools(tools)
     , m_bus(bus)
     , m_leases(leases)
+    , m_buffer(buffer)
+    , m_wakePool(std::move(wakePool))
     , m_stopping(stopping)
 {}
 
@@ -67,71 +92,118 @@ void Worker::drain()
     m_busy = true;
     do {
         m_wakePending = false;
+        // The last run's outcome, posted with the next run's start (one writer piece).
+        std::shared_ptr<Finished> last;
         while (!m_stopping.load()) {
             // From here a wake-up queues another drain: nothing queued after this claim looked
             // is missed.
             m_wakeQueued = false;
-            std::vector<Event> events;
-            // The previous run's outcome usually claimed this one in the same commit.
-            Result<std::optional<Claim>> claim = std::optional<Claim>();
-            if (m_next) {
-                claim = std::exchange(m_next, std::nullopt);
-                events = std::exchange(m_nextEvents, {});
+            recordReturned();
+            // Usually claimed for the pool with an earlier outcome; otherwise claimed now.
+            std::optional<ClaimedRun> next = m_buffer.take();
+            if (next) {
+                post(std::exchange(last, nullptr), &*next);
             } else {
-                claim = claimNext(&events);
+                if (last)
+                    post(std::exchange(last, nullptr), nullptr);
+                Result<std::optional<ClaimedRun>> claimed = claimNext();
+                if (!claimed) {
+                    qWarning("worker %s: cannot claim work: %s", qPrintable(m_id),
+                             qPrintable(claimed.error().describe()));
+                    break;
+                }
+                if (!claimed->has_value())
+                    break;
+                next = std::move(**claimed);
+                for (const Event &event : next->events)
+                    m_bus.announce(event);
             }
-            if (!claim) {
-                qWarning("worker %s: cannot claim work: %s", qPrintable(m_id),
-                         qPrintable(claim.error().describe()));
-                break;
-            }
-            if (!claim->has_value())
-                break;
-            for (const Event &event : events)
-                m_bus.announce(event);
-            // Renewed while the run goes on, released once it is recorded. The cancellation is
-            // set when someone cancels the run, the lease is lost or the engine shuts down.
-            auto cancellation = std::make_shared<Cancellation>();
-            m_leases.hold(**claim, cancellation);
-            process(**claim, *cancellation);
-            m_leases.release((*claim)->queueId);
+            last = process(*next);
         }
+        if (last)
+            post(std::exchange(last, nullptr), nullptr);
     } while (m_wakePending && !m_stopping.load());
-    // Claimed with the last outcome but stopping: hand it back untouched.
-    if (m_next) {
-        const Claim unused = *std::exchange(m_next, std::nullopt);
-        m_nextEvents.clear();
-        if (Status back = m_database.writer().write(
-                Durability::Relaxed, [&] { return RunQueue(m_database).unclaim(unused); });
-            !back)
-            qWarning("worker %s: cannot hand back run %s (taken over when its lease ends): %s",
-                     qPrintable(m_id), qPrintable(unused.runId),
-                     qPrintable(back.error().describe()));
+    recordReturned();
+    // Out of work (or stopping): the runs processed since the last save are added now.
+    if (m_processedUnsaved > 0) {
+        const qint64 count = m_processedUnsaved;
+        if (Status saved
+            = m_database.writer().write(Durability::Relaxed, [&] { return saveProcessed(count); });
+            saved) {
+            m_processedUnsaved = 0;
+            m_processedSaved.start();
+        }
     }
     m_busy = false;
-    if (m_stopping.load())
+    if (m_stopping.load()) {
+        settle();
         QThread::currentThread()->quit();
+    }
 }
 
-Result<std::optional<Claim>> Worker::claimNext(std::vector<Event> *events)
+Result<std::optional<ClaimedRun>> Worker::claimNext()
 {
     // Claims share the writer's commits with other workers' claims and results (group
     // commit); a claim needs no fsync — one lost to a power cut is claimed again.
-    Result<std::optional<Claim>> claim = std::optional<Claim>();
+    const int reserved = m_buffer.reserve(m_buffer.capacity());
+    std::vector<ClaimedRun> claimed;
     Status written = m_database.writer().write(Durability::Relaxed, [&]() -> Status {
-        claim = claimInPiece(events);
-        return claim ? Status() : Status(claim.error());
+        claimed.clear();
+        return claimRuns(1 + reserved, &claimed, true);
     });
-    if (!written)
-        return written.error();
-    return claim;
+    if (!written || claimed.empty()) {
+        m_buffer.forget(reserved);
+        if (!written)
+            return written.error();
+        return std::optional<ClaimedRun>();
+    }
+    holdLeases(claimed);
+    ClaimedRun mine = std::move(claimed.front());
+    claimed.erase(claimed.begin());
+    const bool more = !claimed.empty();
+    m_buffer.deliver(std::move(claimed), reserved);
+    if (more)
+        m_wakePool();
+    return std::optional<ClaimedRun>(std::move(mine));
 }
 
-Result<std::optional<Claim>> Worker::claimInPiece(std::vector<Event> *events)
+Status Worker::claimRuns(int most, std::vector<ClaimedRun> *claimed, bool startFirst)
+{
+    for (int i = 0; i < most; ++i) {
+        // Each claim in its own savepoint: one that fails leaves the others.
+        sql::Transaction claiming(m_database.connection());
+        ClaimedRun run;
+        run.started = startFirst && i == 0;
+        Result<std::optional<Claim>> claim = claimInPiece(
+            &run.events, run.started ? RunQueue::ClaimStart::Now : RunQueue::ClaimStart::Later);
+        if (!claim)
+            return claimed->empty() ? Status(claim.error()) : Status();
+        if (!claim->has_value())
+            return {};
+        if (Status committed = claiming.commit(); !committed)
+            return claimed->empty() ? committed : Status();
+        run.claim = std::move(**claim);
+        claimed->push_back(std::move(run));
+    }
+    return {};
+}
+
+void Worker::holdLeases(std::vector<ClaimedRun> &claimed)
+{
+    // Renewed while the run waits and goes on, released once it is recorded. The cancellation
+    // is set when someone cancels the run, the lease is lost or the engine shuts down.
+    for (ClaimedRun &run : claimed) {
+        run.cancellation = std::make_shared<Cancellation>();
+        m_leases.hold(run.claim, run.cancellation);
+    }
+}
+
+Result<std::optional<Claim>> Worker::claimInPiece(std::vector<Event> *events,
+                                                  RunQueue::ClaimStart start)
 {
     events->clear();
     Result<std::optional<Claim>> claim
-        = RunQueue(m_database).claim(m_id, m_clock.now(), m_leases.leaseMs());
+        = RunQueue(m_database).claim(m_id, m_clock.now(), m_leases.leaseMs(), start);
     if (!claim || !claim->has_value())
         return claim;
     const Claim &got = **claim;
@@ -149,21 +221,42 @@ Result<std::optional<Claim>> Worker::claimInPiece(std::vector<Event> *events)
             return abandoned.error();
         events->push_back(*abandoned);
     }
-    Result<Event> started = log.append(
-        m_bus.make(QStringLiteral("run.started"),
-                   Json{{"run_id", got.runId}, {"task_id", got.taskId}, {"worker", m_id}}, m_id));
+    if (start == RunQueue::ClaimStart::Now) {
+        Result<Event> started = log.append(m_bus.make(
+            QStringLiteral("run.started"),
+            Json{{"run_id", got.runId}, {"task_id", got.taskId}, {"worker", m_id}}, m_id));
+        if (!started)
+            return started.error();
+        events->push_back(*started);
+    }
+    return claim;
+}
+
+Status Worker::startInPiece(const Claim &claim, std::vector<Event> *events)
+{
+    if (Status marked = RunQueue(m_database).markStarted(claim, m_clock.now()); !marked)
+        return marked;
+    Result<Event> started = EventLog(m_database)
+                                .append(m_bus.make(QStringLiteral("run.started"),
+                                                   Json{{"run_id", claim.runId},
+                                                        {"task_id", claim.taskId},
+                                                        {"worker", claim.workerId}},
+                                                   m_id));
     if (!started)
         return started.error();
     events->push_back(*started);
-    return claim;
+    return {};
 }
 
 void Worker::finish()
 {
     // Quitting the thread now would also end a tool's nested event loop and fail the run in
     // progress; a busy worker quits when drain() returns.
-    if (!m_busy)
-        QThread::currentThread()->quit();
+    if (m_busy)
+        return;
+    recordReturned();
+    settle();
+    QThread::currentThread()->quit();
 }
 
 void Worker::recordStep(const StepRecord &step)
@@ -176,7 +269,7 @@ void Worker::recordStep(const StepRecord &step)
     std::vector<Event> events;
     Status stored = m_database.writer().write(Durability::Relaxed, [&]() -> Status {
         events.clear();
-        return saveSteps(&events);
+        return saveSteps(m_unsavedSteps, &events);
     });
     if (!stored) {
         // Kept: they go with the outcome.
@@ -189,9 +282,9 @@ void Worker::recordStep(const StepRecord &step)
         m_bus.announce(event);
 }
 
-Status Worker::saveSteps(std::vector<Event> *events)
+Status Worker::saveSteps(const std::vector<StepRecord> &steps, std::vector<Event> *events)
 {
-    for (const StepRecord &step : m_unsavedSteps) {
+    for (const StepRecord &step : steps) {
         if (Status inserted = RunStore(m_database).insertStep(step); !inserted)
             return inserted;
         Result<Event> event = EventLog(m_database)
@@ -208,35 +301,41 @@ Status Worker::saveSteps(std::vector<Event> *events)
     return {};
 }
 
-void Worker::process(const Claim &claim, const Cancellation &cancellation)
+std::shared_ptr<Worker::Finished> Worker::process(const ClaimedRun &claimed)
 {
+    const Claim &claim = claimed.claim;
+    const Cancellation &cancellation = *claimed.cancellation;
     m_unsavedSteps.clear();
     m_runTimer.start();
     RunStore runs(m_database);
     TaskStore tasks(m_database);
     Result<Run> run = runs.get(claim.runId, false);
 
-    RunOutcome outcome;
+    auto finished = std::make_shared<Finished>();
+    finished->claimed = claimed;
+    RunOutcome &outcome = finished->outcome;
     if (!run) {
         outcome.status = RunStatus::Failed;
         outcome.error = run.error().describe();
     } else {
+        finished->run = *run;
         // Run the pipeline exactly as it was in the version the run was queued for.
-        Result<Json> document = tasks.versionDocument(claim.taskId, run->taskVersion);
-        Result<Pipeline> pipeline
-            = document ? Pipeline::fromJson((*document)["payload"], QStringLiteral("payload"))
-                       : Result<Pipeline>(document.error());
-        if (!pipeline) {
-            outcome.status = document ? RunStatus::Failed : RunStatus::Canceled;
-            outcome.error = document ? pipeline.error().describe()
-                                     : QStringLiteral("the task or its version %1 no longer exists")
-                                           .arg(run->taskVersion);
+        Result<const ParsedVersion *> version = parsedVersion(claim.taskId, run->taskVersion);
+        if (!version || !(*version)->document) {
+            outcome.status = RunStatus::Canceled;
+            outcome.error = QStringLiteral("the task or its version %1 no longer exists")
+                                .arg(run->taskVersion);
+        } else if (!(*version)->pipeline) {
+            outcome.status = RunStatus::Failed;
+            outcome.error = (*version)->pipeline.error().describe();
         } else {
+            const Json &document = *(*version)->document;
+            const Pipeline &pipeline = *(*version)->pipeline;
             RunContext context;
             context.runId = run->id;
             context.taskId = run->taskId;
-            context.taskTitle = qs((*document).value("title", std::string()));
-            context.taskTimezone = qs((*document).value("timezone", std::string("UTC")));
+            context.taskTitle = qs(document.value("title", std::string()));
+            context.taskTimezone = qs(document.value("timezone", std::string("UTC")));
             context.scheduledFor = run->scheduledFor;
             context.attempt = run->attempt;
             context.trigger = run->trigger;
@@ -246,7 +345,7 @@ void Worker::process(const Claim &claim, const Cancellation &cancellation)
                 run->taskId, QString::number(run->scheduledFor.toMSecsSinceEpoch()));
             context.cancellation = &cancellation;
             // The run's deadline counts from this start; a paused run's wait is not counted.
-            if (const Json timeout = (*document).value("timeout_seconds", Json());
+            if (const Json timeout = document.value("timeout_seconds", Json());
                 timeout.is_number() && timeout.get<double>() > 0)
                 context.deadline
                     = m_clock.now().addMSecs(static_cast<qint64>(timeout.get<double>() * 1000));
@@ -256,11 +355,12 @@ void Worker::process(const Claim &claim, const Cancellation &cancellation)
                 outcome.error = QStringLiteral("cannot resume: ") + resumable.error().describe();
             } else {
                 Executor executor(m_tools, m_clock);
-                outcome = executor.execute(*pipeline, context,
+                outcome = executor.execute(pipeline, context,
                                            [&](const StepRecord &step) { recordStep(step); });
             }
         }
     }
+    finished->steps = std::exchange(m_unsavedSteps, {});
 
     // Stopped because this engine shuts down (its lease is released: the next claim takes the
     // run over) or another worker owns it now: nothing to record here.
@@ -269,66 +369,167 @@ void Worker::process(const Claim &claim, const Cancellation &cancellation)
             || cancellation.reason() == Cancellation::Reason::LeaseLost)) {
         qInfo("run %s: stopped (%s); not recorded here", qPrintable(claim.runId),
               qPrintable(cancellation.message()));
-        return;
+        m_leases.release(claim.queueId);
+        return nullptr;
     }
-    // The outcome must not be lost to a busy database: retry with backoff (about a minute in
-    // all). Only a lost lease (Conflict) is final — another worker owns the run now.
     // A failed or timed-out attempt of a task that allows more is queued again after its
     // backoff; a canceled one is not.
-    std::optional<EnqueueRequest> retry;
     if ((outcome.status == RunStatus::Failed || outcome.status == RunStatus::TimedOut) && run) {
         if (Result<Task> task = tasks.get(claim.taskId);
             task && task->retry.allowsAnotherAfter(run->attempt)) {
             const qint64 delayMs = task->retry.delayMsAfter(
                 run->attempt, QRandomGenerator::global()->generateDouble());
-            retry = EnqueueRequest{claim.taskId,
-                                   run->taskVersion,
-                                   run->scheduledFor,
-                                   m_clock.now().addMSecs(delayMs),
-                                   task->priority,
-                                   run->attempt + 1,
-                                   RunTrigger::Retry,
-                                   0,
-                                   1};
+            finished->retry = EnqueueRequest{claim.taskId,
+                                             run->taskVersion,
+                                             run->scheduledFor,
+                                             m_clock.now().addMSecs(delayMs),
+                                             task->priority,
+                                             run->attempt + 1,
+                                             RunTrigger::Retry,
+                                             0,
+                                             1};
         }
     }
+    if (outcome.suspension) {
+        recordNow(*finished);
+        return nullptr;
+    }
+    // The count of processed runs goes with an outcome about once a second.
+    ++m_processedUnsaved;
+    if (!m_processedSaved.isValid() || m_processedSaved.elapsed() >= kProcessedSaveMs) {
+        finished->processed = std::exchange(m_processedUnsaved, 0);
+        m_processedSaved.start();
+    }
+    return finished;
+}
+
+void Worker::post(std::shared_ptr<Finished> finished, const ClaimedRun *starting)
+{
+    auto posted = std::make_shared<Posted>();
+    std::optional<Claim> start;
+    if (starting) {
+        start = starting->claim;
+        posted->startEvents = starting->events; // recorded with the claim (a takeover's)
+    }
+    ++m_posted;
+    // Durable when it records an outcome: that is acknowledged (announced, its lease released)
+    // once it survives power loss. Other workers' outcomes share the commit, and so do the
+    // pool's next claims.
+    m_database.writer().post(
+        finished ? Durability::Durable : Durability::Relaxed,
+        [this, finished, start, posted]() -> Status {
+            if (finished) {
+                const Claim &claim = finished->claimed.claim;
+                if (Status saved = saveSteps(finished->steps, &posted->stepEvents); !saved)
+                    return saved;
+                Result<Event> event
+                    = recordOutcome(claim, finished->outcome, finished->retry, &posted->more);
+                if (!event)
+                    return event.error();
+                posted->finished = *event;
+                if (finished->processed > 0)
+                    if (Status saved = saveProcessed(finished->processed); !saved)
+                        return saved;
+            }
+            // The next run's start, on its own: if it cannot be marked, the run still goes on
+            // and its outcome records it.
+            if (start) {
+                sql::Transaction marking(m_database.connection());
+                std::vector<Event> events;
+                if (startInPiece(*start, &events) && marking.commit())
+                    posted->startEvents.insert(posted->startEvents.end(), events.begin(),
+                                               events.end());
+            }
+            // Runs for the free places of the buffer, claimed in this commit; if that fails
+            // the outcome stands and idle workers claim for themselves.
+            if (!m_stopping.load()) {
+                posted->reserved = m_buffer.reserve(m_buffer.capacity());
+                if (posted->reserved > 0)
+                    (void)claimRuns(posted->reserved, &posted->claimed, false);
+            }
+            return {};
+        },
+        [this, finished, posted](const Status &written) {
+            if (written) {
+                for (const Event &event : posted->stepEvents)
+                    m_bus.announce(event);
+                if (posted->finished)
+                    m_bus.announce(*posted->finished);
+                for (const Event &event : posted->more)
+                    m_bus.announce(event);
+                for (const Event &event : posted->startEvents)
+                    m_bus.announce(event);
+                if (finished)
+                    m_leases.release(finished->claimed.claim.queueId);
+                const bool more = !posted->claimed.empty();
+                holdLeases(posted->claimed);
+                m_buffer.deliver(std::move(posted->claimed), posted->reserved);
+                if (more)
+                    m_wakePool();
+            } else {
+                m_buffer.forget(posted->reserved);
+                if (finished) {
+                    QMutexLocker lock(&m_returnedMutex);
+                    m_returned.push_back(finished);
+                }
+                wake();
+            }
+            --m_posted;
+        });
+}
+
+void Worker::recordReturned()
+{
+    std::vector<std::shared_ptr<Finished>> returned;
+    {
+        QMutexLocker lock(&m_returnedMutex);
+        returned.swap(m_returned);
+    }
+    for (const auto &finished : returned)
+        recordNow(*finished);
+}
+
+void Worker::settle()
+{
+    // The writer answers posted pieces in order, before waking the caller of a later piece.
+    while (m_posted.load() > 0) {
+        if (!m_database.writer().write(Durability::Relaxed, [] { return Status(); }))
+            QThread::msleep(1);
+        recordReturned();
+    }
+    recordReturned();
+}
+
+void Worker::recordNow(Finished &finished)
+{
+    const Claim &claim = finished.claimed.claim;
+    RunOutcome &outcome = finished.outcome;
+    // The outcome must not be lost to a busy database: retry with backoff (about a minute in
+    // all). Only a lost lease (Conflict) is final — another worker owns the run now.
     for (int attempt = 0;; ++attempt) {
         std::vector<Event> events;
-        Result<Event> event = Error::internal(QString());
-        // Durable: once this returns the outcome survives power loss. Other workers' outcomes
-        // share the commit.
         std::vector<Event> stepEvents;
-        std::optional<Claim> next;
-        std::vector<Event> nextEvents;
+        Result<Event> event = Error::internal(QString());
+        // Durable: once this returns the outcome survives power loss.
         if (Status written = m_database.writer().write(
                 Durability::Durable,
                 [&]() -> Status {
                     events.clear();
                     stepEvents.clear();
-                    next.reset();
-                    if (Status saved = saveSteps(&stepEvents); !saved)
+                    if (Status saved = saveSteps(finished.steps, &stepEvents); !saved)
                         return saved;
-                    event = outcome.suspension && run
-                                ? recordPause(claim, *run, outcome)
-                                : recordOutcome(claim, outcome, retry, &events);
+                    event = outcome.suspension && finished.run
+                                ? recordPause(claim, *finished.run, outcome)
+                                : recordOutcome(claim, outcome, finished.retry, &events);
                     if (!event)
                         return event.error();
-                    // The next run is claimed in the same commit (one writer round trip per
-                    // run); if that fails, the outcome stands and the loop claims again.
-                    if (!m_stopping.load()) {
-                        sql::Transaction claiming(m_database.connection());
-                        Result<std::optional<Claim>> more = claimInPiece(&nextEvents);
-                        if (more && more->has_value() && claiming.commit())
-                            next = **more;
-                    }
+                    if (finished.processed > 0 && !outcome.suspension)
+                        return saveProcessed(finished.processed);
                     return {};
                 });
             !written)
             event = written.error();
         if (event) {
-            m_unsavedSteps.clear();
-            m_next = std::move(next);
-            m_nextEvents = std::move(nextEvents);
             for (const Event &stepEvent : stepEvents)
                 m_bus.announce(stepEvent);
         }
@@ -337,22 +538,60 @@ void Worker::process(const Claim &claim, const Cancellation &cancellation)
             outcome.suspension.reset();
             outcome.status = RunStatus::Canceled;
             outcome.error = event.error().message;
-            retry.reset();
+            finished.retry.reset();
             continue;
         }
         if (event) {
             m_bus.announce(*event);
             for (const Event &more : events)
                 m_bus.announce(more);
-            return;
+            break;
         }
         if (event.error().code == ErrorCode::Conflict || attempt == kRecordAttempts - 1) {
             qWarning("run %s: result not recorded: %s", qPrintable(claim.runId),
                      qPrintable(event.error().describe()));
-            return;
+            break;
         }
         QThread::msleep(static_cast<unsigned long>(100) << std::min(attempt, 8));
     }
+    m_leases.release(claim.queueId);
+}
+
+Result<const Worker::ParsedVersion *> Worker::parsedVersion(const QString &taskId, int version)
+{
+    Result<QByteArray> text = TaskStore(m_database).versionText(taskId, version);
+    if (!text)
+        return text.error();
+    const auto known = std::find_if(m_parsed.begin(), m_parsed.end(), [&](const ParsedVersion &p) {
+        return p.version == version && p.taskId == taskId;
+    });
+    if (known != m_parsed.end() && known->text == *text) {
+        std::rotate(m_parsed.begin(), known, known + 1);
+        return &m_parsed.front();
+    }
+    if (known != m_parsed.end())
+        m_parsed.erase(known);
+    ParsedVersion parsed;
+    parsed.taskId = taskId;
+    parsed.version = version;
+    parsed.text = *text;
+    if (std::optional<Json> document = parseJson(*text))
+        parsed.document = std::move(*document);
+    else
+        parsed.document = Error::internal(
+            QStringLiteral("task %1 version %2 is unreadable").arg(taskId).arg(version));
+    parsed.pipeline = parsed.document ? Pipeline::fromJson((*parsed.document)["payload"],
+                                                           QStringLiteral("payload"))
+                                      : Result<Pipeline>(parsed.document.error());
+    m_parsed.push_front(std::move(parsed));
+    if (m_parsed.size() > kParsedVersions)
+        m_parsed.pop_back();
+    return &m_parsed.front();
+}
+
+Status Worker::saveProcessed(qint64 count)
+{
+    return WorkerStore(m_database).recordProcessed(m_id, count, m_clock.now());
 }
 
 Status Worker::prepareResume(const Run &run, RunContext &context)
@@ -468,8 +707,6 @@ Result<Event> Worker::recordOutcome(const Claim &claim, const RunOutcome &outcom
         = RunStore(m_database)
               .finish(claim.runId, outcome.status, outcome.error, outcome.output, finishedAt);
         !done)
-        return done.error();
-    if (Status done = WorkerStore(m_database).recordProcessed(m_id, finishedAt); !done)
         return done.error();
     Result<Event> event
         = EventLog(m_database)

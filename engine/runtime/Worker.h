@@ -1,18 +1,31 @@
-// Worker: lives on its own thread with its own database connection; claims ready queue rows
-// one at a time, runs their pipelines and records the results.
+// Worker: lives on its own thread with its own database connection; takes claimed runs one at a
+// time, runs their pipelines and records the results.
+//
+// A run's outcome is handed to the group-commit writer without waiting: the worker goes on to
+// the next run (claimed for the pool in the same commit as an earlier outcome, see ClaimBuffer)
+// while the outcome is committed. The run's lease is held until its outcome is durable, and its
+// run.finished is announced only then. An outcome the writer could not record comes back to the
+// worker, which records it again (with backoff) before anything else.
 #pragma once
 
+#include "ClaimBuffer.h"
+
 #include "core/Event.h"
+#include "core/Pipeline.h"
 #include "core/Result.h"
 #include "core/StepRecord.h"
 #include "store/RunQueue.h"
 
 #include <QElapsedTimer>
+#include <QMutex>
 #include <QObject>
 
 #include <nlohmann/json.hpp>
 
 #include <atomic>
+#include <deque>
+#include <functional>
+#include <memory>
 
 namespace ordinaut {
 
@@ -31,14 +44,21 @@ class Worker final : public QObject
 {
     Q_OBJECT
 public:
+    // `wakePool` wakes every worker of the pool (runs were claimed into `buffer`).
     Worker(QString id, const Database &database, const Clock &clock, const ToolRegistry &tools,
-           EventBus &bus, LeaseKeeper &leases, const std::atomic_bool &stopping);
+           EventBus &bus, LeaseKeeper &leases, ClaimBuffer &buffer, std::function<void()> wakePool,
+           const std::atomic_bool &stopping);
     Q_DISABLE_COPY_MOVE(Worker)
 
     static constexpr int kRecordAttempts = 10;
     // A run going on longer than this has its steps written as they finish; a shorter one has
     // them written with its outcome.
     static constexpr qint64 kLiveProgressAfterMs = 20;
+    // The worker's count of processed runs is added to the workers table at most this often
+    // (and when it runs out of work), not with every run.
+    static constexpr qint64 kProcessedSaveMs = 1000;
+    // Task versions whose parsed documents the worker keeps.
+    static constexpr std::size_t kParsedVersions = 8;
 
     // Any thread: makes the worker look for ready work (queues drain() unless one is queued).
     void wake();
@@ -52,15 +72,39 @@ public slots:
     void finish();
 
 private:
-    // Claims the next ready run through the writer, with its run.started event (and the
-    // run.finished of an attempt it took over) for `events`, to announce after the commit.
-    Result<std::optional<Claim>> claimNext(std::vector<Event> *events);
-    // The claim itself, inside a writer piece.
-    Result<std::optional<Claim>> claimInPiece(std::vector<Event> *events);
-    // Writes the steps not yet written (inside a writer piece); their events go to `events`.
-    Status saveSteps(std::vector<Event> *events);
-    void process(const Claim &claim, const Cancellation &cancellation);
+    // A run that ended, with everything needed to record it (now or again later).
+    struct Finished;
+    // What a posted outcome's commit produced, for its completion.
+    struct Posted;
+
+    // Claims the next ready run through the writer (and, in the same commit, runs for the
+    // buffer's free places). The claimed runs' leases are held.
+    Result<std::optional<ClaimedRun>> claimNext();
+    // Inside a writer piece: claims up to `most` runs, each with its run.started event (and the
+    // run.finished of an attempt it took over). Stops at the first that cannot be claimed; the
+    // error only when none was.
+    Status claimRuns(int most, std::vector<ClaimedRun> *claimed, bool startFirst);
+    Result<std::optional<Claim>> claimInPiece(std::vector<Event> *events,
+                                              RunQueue::ClaimStart start);
+    // Marks a run claimed ahead running, with its run.started event (inside a writer piece).
+    Status startInPiece(const Claim &claim, std::vector<Event> *events);
+    // Holds the leases of freshly committed claims.
+    void holdLeases(std::vector<ClaimedRun> &claimed);
+    // Writes `steps` (inside a writer piece); their events go to `events`.
+    Status saveSteps(const std::vector<StepRecord> &steps, std::vector<Event> *events);
+    // Runs the pipeline. Returns the outcome to record, or null when there is none to record
+    // (the run was stopped for another engine) or it was recorded already (a pause).
+    std::shared_ptr<Finished> process(const ClaimedRun &claimed);
     void recordStep(const StepRecord &step);
+    // Hands the last run's outcome (if any) and the start of the next run (if claimed ahead)
+    // to the writer, in one piece, and returns at once.
+    void post(std::shared_ptr<Finished> finished, const ClaimedRun *starting);
+    // Records the outcome (or pause) now, retrying with backoff, then releases the lease.
+    void recordNow(Finished &finished);
+    // Records again the outcomes whose posted write failed.
+    void recordReturned();
+    // Waits until every posted outcome is recorded (before the worker ends).
+    void settle();
     // Records the outcome, and queues `retry` (a failed attempt's next one) with it; the
     // retry's own event goes to `more`.
     Result<Event> recordOutcome(const Claim &claim, const RunOutcome &outcome,
@@ -72,21 +116,42 @@ private:
     // what the paused step waited for (an approval's decision, or its timing out).
     Status prepareResume(const Run &run, RunContext &context);
 
+    // A task version as stored and as parsed. Versions never change, so a worker parses each
+    // once; it still reads the stored text for every run (a removed task or version shows).
+    struct ParsedVersion
+    {
+        QString taskId;
+        int version = 0;
+        QByteArray text;
+        Result<Json> document = Json();
+        Result<Pipeline> pipeline = Pipeline();
+    };
+    // The version's parsed document and pipeline (either may hold the parse error); an error
+    // when the stored text cannot be read.
+    Result<const ParsedVersion *> parsedVersion(const QString &taskId, int version);
+    // Adds runs processed to the workers table (inside a writer piece).
+    Status saveProcessed(qint64 count);
+
     QString m_id;
     const Database &m_database;
     const Clock &m_clock;
     const ToolRegistry &m_tools;
     EventBus &m_bus;
     LeaseKeeper &m_leases;
+    ClaimBuffer &m_buffer;
+    std::function<void()> m_wakePool;
     const std::atomic_bool &m_stopping;
     bool m_busy = false;
     bool m_wakePending = false;
     std::atomic_bool m_wakeQueued{false};
     std::vector<StepRecord> m_unsavedSteps;
     QElapsedTimer m_runTimer;
-    // Claimed together with the previous run's outcome, with its events to announce.
-    std::optional<Claim> m_next;
-    std::vector<Event> m_nextEvents;
+    std::deque<ParsedVersion> m_parsed; // most recently used first
+    qint64 m_processedUnsaved = 0;
+    QElapsedTimer m_processedSaved;
+    std::atomic_int m_posted{0}; // outcomes handed to the writer, not yet answered
+    QMutex m_returnedMutex;
+    std::vector<std::shared_ptr<Finished>> m_returned; // posted, not recorded: to do again
 };
 
 } // namespace ordinaut

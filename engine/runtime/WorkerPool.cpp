@@ -1,8 +1,13 @@
 // WorkerPool: thread ownership and wake-ups.
 #include "WorkerPool.h"
 
+#include "ClaimBuffer.h"
 #include "LeaseKeeper.h"
 #include "Worker.h"
+
+#include "store/Database.h"
+#include "store/Sql.h"
+#include "store/WriteQueue.h"
 
 #include <QDeadlineTimer>
 #include <QThread>
@@ -15,6 +20,9 @@ WorkerPool::WorkerPool(int size, const QString &engineId, const Database &databa
                        const Clock &clock, const ToolRegistry &tools, EventBus &bus, qint64 leaseMs,
                        QObject *parent)
     : QObject(parent)
+    , m_database(database)
+    // One waiting run per worker: enough that none waits for a commit between runs.
+    , m_buffer(std::make_unique<ClaimBuffer>(std::max(1, size)))
     , m_leaseThread(std::make_unique<QThread>())
     , m_leases(new LeaseKeeper(database, clock, leaseMs))
 {
@@ -24,8 +32,9 @@ WorkerPool::WorkerPool(int size, const QString &engineId, const Database &databa
     for (int i = 0; i < std::max(1, size); ++i) {
         auto thread = std::make_unique<QThread>();
         thread->setObjectName(QStringLiteral("ordinaut-worker-%1").arg(i + 1));
-        auto *worker = new Worker(QStringLiteral("%1/w%2").arg(engineId).arg(i + 1), database,
-                                  clock, tools, bus, *m_leases, m_stopping);
+        auto *worker = new Worker(
+            QStringLiteral("%1/w%2").arg(engineId).arg(i + 1), database, clock, tools, bus,
+            *m_leases, *m_buffer, [this] { wake(); }, m_stopping);
         worker->moveToThread(thread.get());
         connect(thread.get(), &QThread::started, worker, &Worker::start);
         connect(thread.get(), &QThread::finished, worker, &QObject::deleteLater);
@@ -70,6 +79,7 @@ void WorkerPool::stop(qint64 graceMs)
     for (const auto &thread : m_threads)
         finished = thread->wait(grace) && finished;
     if (!finished) {
+        handBackBuffered();
         const int released
             = m_leases->abandonAll(QStringLiteral("the engine shut down before the run finished"));
         if (released > 0)
@@ -79,9 +89,33 @@ void WorkerPool::stop(qint64 graceMs)
     }
     for (const auto &thread : m_threads)
         thread->wait();
+    // What outcomes recorded while stopping claimed for the buffer.
+    handBackBuffered();
     // Renewals go on until every worker has recorded its run.
     m_leaseThread->quit();
     m_leaseThread->wait();
+}
+
+void WorkerPool::handBackBuffered()
+{
+    const std::vector<ClaimedRun> waiting = m_buffer->takeAll();
+    if (waiting.empty())
+        return;
+    Status back = m_database.writer().write(Durability::Relaxed, [&]() -> Status {
+        for (const ClaimedRun &run : waiting) {
+            // One whose lease was lost meanwhile is another engine's now; the rest go back.
+            sql::Transaction one(m_database.connection());
+            if (RunQueue(m_database).unclaim(run.claim))
+                (void)one.commit();
+        }
+        return {};
+    });
+    if (!back)
+        qWarning("shutdown: cannot hand back %zu claimed run(s) (taken over when their leases "
+                 "end): %s",
+                 waiting.size(), qPrintable(back.error().describe()));
+    for (const ClaimedRun &run : waiting)
+        m_leases->release(run.claim.queueId);
 }
 
 bool WorkerPool::cancel(const QString &runId, const QString &message)

@@ -15,6 +15,7 @@ class Clock;
 class Database;
 class EventBus;
 class LeaseKeeper;
+class ClaimBuffer;
 class ToolRegistry;
 class Worker;
 
@@ -42,7 +43,12 @@ public slots:
     void wake();
 
 private:
+    // Hands the claimed runs no worker started back to the queue, as they were.
+    void handBackBuffered();
+
+    const Database &m_database;
     std::atomic_bool m_stopping{false};
+    std::unique_ptr<ClaimBuffer> m_buffer;
     std::unique_ptr<QThread> m_leaseThread;
     LeaseKeeper *m_leases; // lives on m_leaseThread, deleted when it finishes
     std::vector<std::unique_ptr<QThread>> m_threads;

@@ -13,7 +13,10 @@
 #include <QThread>
 #include <QUuid>
 
+#include <sqlite3.h>
+
 #include <atomic>
+#include <mutex>
 #include <vector>
 
 namespace ordinaut {
@@ -53,6 +56,19 @@ QString migrationPath(int version)
     return {};
 }
 
+// Before SQLite's first use in the process: no allocation statistics. They are kept under one
+// process-wide mutex that every allocation of every connection takes, and with a worker pool,
+// a writer thread and the API's threads all busy in SQLite that mutex is the hottest lock of
+// the engine. (Where Qt's driver carries its own copy of SQLite this configures ours, unused.)
+void configureSqliteOnce()
+{
+    static std::once_flag once;
+    std::call_once(once, [] {
+        if (sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0) != SQLITE_OK)
+            qInfo("database: SQLite was already in use; its allocation statistics stay on");
+    });
+}
+
 } // namespace
 
 Database::Database(QString filePath)
@@ -60,7 +76,9 @@ Database::Database(QString filePath)
     , m_connectionPrefix(QStringLiteral("ordinaut-")
                          + QUuid::createUuid().toString(QUuid::WithoutBraces))
     , m_serial(g_nextSerial++)
-{}
+{
+    configureSqliteOnce();
+}
 
 Database::~Database()
 {

@@ -230,40 +230,46 @@ Result<std::optional<std::optional<Run>>> RunQueue::admit(const EnqueueRequest &
 }
 
 Result<std::optional<Claim>> RunQueue::claim(const QString &workerId, const QDateTime &now,
-                                             qint64 leaseMs)
+                                             qint64 leaseMs, ClaimStart start)
 {
     const QSqlDatabase db = m_database.connection();
     // A read first: idle polls (and polls while every ready row waits for its turn) then never
-    // take the write lock.
+    // take the write lock; and only when a lease ran out is there anything to take over. (In a
+    // writer piece the read and the writes share one snapshot.)
+    bool expired = false;
     {
         static const QString anyReady
             = QStringLiteral("SELECT EXISTS (SELECT 1 FROM run_queue WHERE state IN ('leased', "
-                             "'canceling') AND lease_expires_at <= ?) OR EXISTS (SELECT 1 FROM "
+                             "'canceling') AND lease_expires_at <= ?), EXISTS (SELECT 1 FROM "
                              "run_queue q WHERE ")
               + kStartable + QStringLiteral(")");
         Result<QSqlQuery> ready = sql::exec(db, anyReady, {sql::ms(now), sql::ms(now)});
         if (!ready)
             return ready.error();
-        const bool any = ready->next() && ready->value(0).toBool();
+        const bool read = ready->next();
+        expired = read && ready->value(0).toBool();
+        const bool startable = read && ready->value(1).toBool();
         ready->finish();
-        if (!any)
+        if (!expired && !startable)
             return std::optional<Claim>();
     }
     sql::Transaction tx(db, sql::TransactionMode::Immediate);
     if (!tx.isOpen())
         return tx.error();
-    // A run canceled while its worker died is simply canceled.
-    if (Status closed = closeExpiredCancels(now); !closed)
-        return closed.error();
-    // A lease that ran out means its worker died or hangs: that attempt is abandoned and this
-    // worker takes the run over as the next attempt.
-    Result<std::optional<Claim>> takenOver = takeOverExpired(workerId, now, leaseMs);
-    if (!takenOver)
-        return takenOver.error();
-    if (takenOver->has_value()) {
-        if (Status committed = tx.commit(); !committed)
-            return committed.error();
-        return takenOver;
+    if (expired) {
+        // A run canceled while its worker died is simply canceled.
+        if (Status closed = closeExpiredCancels(now); !closed)
+            return closed.error();
+        // A lease that ran out means its worker died or hangs: that attempt is abandoned and
+        // this worker takes the run over as the next attempt.
+        Result<std::optional<Claim>> takenOver = takeOverExpired(workerId, now, leaseMs, start);
+        if (!takenOver)
+            return takenOver.error();
+        if (takenOver->has_value()) {
+            if (Status committed = tx.commit(); !committed)
+                return committed.error();
+            return takenOver;
+        }
     }
     static const QString lease
         = QStringLiteral("UPDATE run_queue SET state='leased', lease_owner=?, lease_expires_at=?, "
@@ -291,16 +297,24 @@ Result<std::optional<Claim>> RunQueue::claim(const QString &workerId, const QDat
     claim.workerId = workerId;
     leased->finish();
 
-    Result<QSqlQuery> running
-        = sql::exec(db,
-                    QStringLiteral("UPDATE runs SET status='running', "
-                                   "started_at=COALESCE(started_at, ?), worker=? WHERE id=?"),
-                    {sql::ms(now), workerId, claim.runId});
-    if (!running)
-        return running.error();
+    if (start == ClaimStart::Now)
+        if (Status started = markStarted(claim, now); !started)
+            return started.error();
     if (Status committed = tx.commit(); !committed)
         return committed.error();
     return std::optional<Claim>(std::move(claim));
+}
+
+Status RunQueue::markStarted(const Claim &claim, const QDateTime &now)
+{
+    Result<QSqlQuery> running
+        = sql::exec(m_database.connection(),
+                    QStringLiteral("UPDATE runs SET status='running', "
+                                   "started_at=COALESCE(started_at, ?), worker=? WHERE id=?"),
+                    {sql::ms(now), claim.workerId, claim.runId});
+    if (!running)
+        return running.error();
+    return {};
 }
 
 Status RunQueue::closeExpiredCancels(const QDateTime &now)
@@ -330,7 +344,8 @@ Status RunQueue::closeExpiredCancels(const QDateTime &now)
 }
 
 Result<std::optional<Claim>> RunQueue::takeOverExpired(const QString &workerId,
-                                                       const QDateTime &now, qint64 leaseMs)
+                                                       const QDateTime &now, qint64 leaseMs,
+                                                       ClaimStart start)
 {
     const QSqlDatabase db = m_database.connection();
     Result<QSqlQuery> expired
@@ -352,13 +367,16 @@ Result<std::optional<Claim>> RunQueue::takeOverExpired(const QString &workerId,
     claim.workerId = workerId;
     expired->finish();
 
+    const bool startNow = start == ClaimStart::Now;
     Result<QSqlQuery> inserted = sql::exec(
         db,
         QStringLiteral("INSERT INTO runs (id, task_id, task_version, attempt, trigger, status, "
                        "scheduled_for, queued_at, started_at, worker, late_ms, coalesced) SELECT "
-                       "?, task_id, task_version, attempt + 1, trigger, 'running', scheduled_for, "
+                       "?, task_id, task_version, attempt + 1, trigger, ?, scheduled_for, "
                        "?, ?, ?, late_ms, coalesced FROM runs WHERE id=?"),
-        {claim.runId, sql::ms(now), sql::ms(now), workerId, oldRun});
+        {claim.runId, startNow ? QStringLiteral("running") : QStringLiteral("queued"), sql::ms(now),
+         startNow ? sql::ms(now) : sql::ms(QDateTime()),
+         startNow ? QVariant(workerId) : sql::text(QString()), oldRun});
     if (!inserted)
         return inserted.error();
     Result<QSqlQuery> abandoned = sql::exec(

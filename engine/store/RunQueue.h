@@ -92,8 +92,13 @@ public:
     // row that has not started) paused. A row whose lease ran out comes first: its run is
     // recorded `abandoned` and a new run (the next attempt) takes its place. nullopt when
     // nothing is ready. Unavailable when the database stayed busy past its timeout.
+    // With ClaimStart::Later the run keeps its status (queued, or waiting for a resumed one)
+    // until markStarted(): a claim taken ahead for a worker that is still busy.
+    enum class ClaimStart { Now, Later };
     Result<std::optional<Claim>> claim(const QString &workerId, const QDateTime &now,
-                                       qint64 leaseMs);
+                                       qint64 leaseMs, ClaimStart start = ClaimStart::Now);
+    // Marks the run of a claim taken with ClaimStart::Later `running`, as of `now`.
+    Status markStarted(const Claim &claim, const QDateTime &now);
 
     // Extends the leases of runs still in progress, in one transaction (the heartbeat). Claims
     // whose lease was lost meanwhile (taken over) are added to `lost`; those whose run was
@@ -145,7 +150,7 @@ private:
     // Rows canceled while their worker went away (lease expired): their runs end `canceled`.
     Status closeExpiredCancels(const QDateTime &now);
     Result<std::optional<Claim>> takeOverExpired(const QString &workerId, const QDateTime &now,
-                                                 qint64 leaseMs);
+                                                 qint64 leaseMs, ClaimStart start);
     // How enqueue() admits a request under its task's dedupe_key and overlap_policy.
     struct Admission;
     // The answer when dedupe or overlap_policy answers the request without a new queued row (a

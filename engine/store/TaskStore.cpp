@@ -277,7 +277,7 @@ Status TaskStore::insertVersion(const QString &taskId, int version, const Json &
     return {};
 }
 
-Result<Json> TaskStore::versionDocument(const QString &taskId, int version) const
+Result<QByteArray> TaskStore::versionText(const QString &taskId, int version) const
 {
     Result<QSqlQuery> q = sql::exec(
         m_database.connection(),
@@ -288,7 +288,17 @@ Result<Json> TaskStore::versionDocument(const QString &taskId, int version) cons
     if (!q->next())
         return Error::notFound(
             QStringLiteral("task %1 has no version %2").arg(taskId).arg(version));
-    auto document = parseJson(q->value(0).toByteArray());
+    QByteArray text = q->value(0).toByteArray();
+    q->finish();
+    return text;
+}
+
+Result<Json> TaskStore::versionDocument(const QString &taskId, int version) const
+{
+    Result<QByteArray> text = versionText(taskId, version);
+    if (!text)
+        return text.error();
+    auto document = parseJson(*text);
     if (!document)
         return Error::internal(
             QStringLiteral("task %1 version %2 is unreadable").arg(taskId).arg(version));

@@ -37,6 +37,8 @@ public:
     Status setNextRunAt(const QString &id, const QDateTime &nextRunAt);
     // The task document saved as `version` (the shape of Task::toJson). NotFound if absent.
     Result<Json> versionDocument(const QString &taskId, int version) const;
+    // The same document as stored text, unparsed (for callers that cache what they parse).
+    Result<QByteArray> versionText(const QString &taskId, int version) const;
     Status insertVersion(const QString &taskId, int version, const Json &document,
                          const QString &actor, const QDateTime &at);
 

@@ -24,12 +24,12 @@ Status WorkerStore::upsert(const QString &id, const QString &host, qint64 pid, c
     return {};
 }
 
-Status WorkerStore::recordProcessed(const QString &id, const QDateTime &now)
+Status WorkerStore::recordProcessed(const QString &id, qint64 count, const QDateTime &now)
 {
     Result<QSqlQuery> q = sql::exec(
         m_database.connection(),
-        QStringLiteral("UPDATE workers SET processed=processed+1, last_seen_at=? WHERE id=?"),
-        {sql::ms(now), id});
+        QStringLiteral("UPDATE workers SET processed=processed+?, last_seen_at=? WHERE id=?"),
+        {count, sql::ms(now), id});
     if (!q)
         return q.error();
     return {};

@@ -17,7 +17,8 @@ public:
 
     Status upsert(const QString &id, const QString &host, qint64 pid, const QDateTime &now);
     // Counts one processed run and refreshes last_seen_at. Runs inside the caller's transaction.
-    Status recordProcessed(const QString &id, const QDateTime &now);
+    // Adds `count` runs to the worker's processed total.
+    Status recordProcessed(const QString &id, qint64 count, const QDateTime &now);
     // Refreshes last_seen_at (the lease heartbeat). Runs inside the caller's transaction.
     Status touch(const QString &id, const QDateTime &now);
     // Every worker row, most recently seen first:

@@ -19,6 +19,9 @@ struct WriteQueue::Piece
     Status result = {};
     bool done = false;
     QWaitCondition finished; // its caller waits on it: a commit wakes only its own callers
+    // A posted piece owns its work and is answered through `onDone` instead.
+    std::function<Status()> ownWork;
+    std::function<void(const Status &)> onDone;
 };
 
 WriteQueue::WriteQueue(const Database &database)
@@ -88,6 +91,26 @@ Status WriteQueue::write(Durability durability, const std::function<Status()> &w
     return piece->result;
 }
 
+void WriteQueue::post(Durability durability, std::function<Status()> work,
+                      std::function<void(const Status &)> done)
+{
+    auto piece = std::make_shared<Piece>();
+    piece->durability = durability;
+    piece->ownWork = std::move(work);
+    piece->work = &piece->ownWork;
+    piece->onDone = std::move(done);
+    {
+        QMutexLocker lock(&m_mutex);
+        if (!m_stopping) {
+            m_pending.push_back(piece);
+            m_wake.wakeOne();
+            return;
+        }
+    }
+    piece->onDone(
+        Error{ErrorCode::Unavailable, QStringLiteral("the database writer has stopped"), {}});
+}
+
 WriteQueue::Stats WriteQueue::stats() const
 {
     QMutexLocker lock(&m_mutex);
@@ -125,6 +148,11 @@ void WriteQueue::loop()
             }
         }
         commitBatch(batch);
+        // Posted pieces hear first: a caller that waits on a later piece of its own (a
+        // barrier) then knows that its earlier posts were answered.
+        for (const auto &piece : batch)
+            if (piece->onDone)
+                piece->onDone(piece->result);
         QMutexLocker lock(&m_mutex);
         for (const auto &piece : batch) {
             piece->done = true;

@@ -46,6 +46,12 @@ public:
     // the commit's (then nothing of `work` is kept). Called on the writer thread itself (from
     // inside a piece), runs `work` at once as part of the current piece.
     Status write(Durability durability, const std::function<Status()> &work);
+    // Queues `work` like write() but returns at once; `done` is then called on the writer
+    // thread with what write() would have returned, right after the commit (or the failure)
+    // and before any later piece's caller is woken. It must be quick and must not write().
+    // For callers with more to do than wait, e.g. a worker whose next run is already claimed.
+    void post(Durability durability, std::function<Status()> work,
+              std::function<void(const Status &)> done);
 
     // Pieces committed and commits made so far (for benchmarks and health).
     struct Stats

@@ -1,9 +1,13 @@
 // Stopping the engine lets a run in progress finish and be recorded: a worker blocked in a slow
-// http.request is not cut off (its nested event loop must survive the shutdown request).
+// http.request is not cut off (its nested event loop must survive the shutdown request). Runs
+// the pool claimed ahead for busy workers are not shown running, and go back to the queue as
+// they were when the engine stops.
 #include "support/TempDataDir.h"
 
 #include "runtime/Engine.h"
 #include "service/Services.h"
+#include "store/Database.h"
+#include "store/Sql.h"
 
 #include <QTcpServer>
 #include <QTcpSocket>
@@ -54,35 +58,69 @@ class tst_WorkerShutdown final : public QObject
     Q_OBJECT
 
 private slots:
+    void init();
+    void cleanup();
     void stopWaitsForRunInProgress();
+    void runsClaimedAheadGoBackAtStop();
+
+private:
+    quint16 m_port = 0;
+    QThread m_serverThread;
 };
+
+void tst_WorkerShutdown::init()
+{
+    auto *server = new SlowServer(800); // deleted on its own thread when that thread ends
+    server->moveToThread(&m_serverThread);
+    connect(&m_serverThread, &QThread::finished, server, &QObject::deleteLater);
+    m_serverThread.start();
+    QMetaObject::invokeMethod(
+        server, [&] { m_port = server->start(); }, Qt::BlockingQueuedConnection);
+    QVERIFY(m_port != 0);
+}
+
+void tst_WorkerShutdown::cleanup()
+{
+    m_serverThread.quit();
+    m_serverThread.wait();
+}
+
+namespace {
+
+Json slowTask(quint16 port, const char *overlap)
+{
+    return Json{
+        {"title", "slow"},
+        {"overlap_policy", overlap},
+        {"payload",
+         {{"pipeline",
+           {{{"id", "call"},
+             {"uses", "http.request"},
+             {"with",
+              {{"url", QStringLiteral("http://127.0.0.1:%1/").arg(port).toStdString()}}}}}}}}};
+}
+
+// One integer from the engine's database, read on this thread's connection.
+qint64 number(const Engine &engine, const QString &select)
+{
+    Result<QSqlQuery> q = sql::exec(engine.database().connection(), select);
+    if (!q || !q->next())
+        return -1;
+    const qint64 value = q->value(0).toLongLong();
+    q->finish();
+    return value;
+}
+
+} // namespace
 
 void tst_WorkerShutdown::stopWaitsForRunInProgress()
 {
-    QThread serverThread;
-    auto *server = new SlowServer(800); // deleted on its own thread when that thread ends
-    server->moveToThread(&serverThread);
-    connect(&serverThread, &QThread::finished, server, &QObject::deleteLater);
-    serverThread.start();
-    quint16 port = 0;
-    QMetaObject::invokeMethod(
-        server, [&] { port = server->start(); }, Qt::BlockingQueuedConnection);
-    QVERIFY(port != 0);
-
     test::TempDataDir dir;
     Result<std::unique_ptr<Engine>> engine = Engine::create(EngineOptions{dir.path(), 2, nullptr});
     QVERIFY(engine);
     Services services(**engine);
     (*engine)->start();
-    Result<Task> task = services.tasks.create(
-        Json{{"title", "slow"},
-             {"payload",
-              {{"pipeline",
-                {{{"id", "call"},
-                  {"uses", "http.request"},
-                  {"with",
-                   {{"url", QStringLiteral("http://127.0.0.1:%1/").arg(port).toStdString()}}}}}}}}},
-        QStringLiteral("t"));
+    Result<Task> task = services.tasks.create(slowTask(m_port, "queue_one"), QStringLiteral("t"));
     QVERIFY(task);
     Result<Run> run = services.runs.runNow(task->id, RunTrigger::Manual, QStringLiteral("t"));
     QVERIFY(run);
@@ -95,9 +133,59 @@ void tst_WorkerShutdown::stopWaitsForRunInProgress()
     QVERIFY2(after->status == RunStatus::Succeeded, qPrintable(after->error));
     QCOMPARE(int(after->steps.size()), 1);
     QVERIFY(after->steps[0].output["body"]["slow"] == 1);
+}
 
-    serverThread.quit();
-    serverThread.wait();
+void tst_WorkerShutdown::runsClaimedAheadGoBackAtStop()
+{
+    constexpr int kRuns = 6;
+    test::TempDataDir dir;
+    QString taskId;
+    {
+        Result<std::unique_ptr<Engine>> engine
+            = Engine::create(EngineOptions{dir.path(), 2, nullptr});
+        QVERIFY(engine);
+        Services services(**engine);
+        Result<Task> task = services.tasks.create(slowTask(m_port, "allow"), QStringLiteral("t"));
+        QVERIFY(task);
+        taskId = task->id;
+        for (int i = 0; i < kRuns; ++i)
+            QVERIFY(services.runs.runNow(taskId, RunTrigger::Manual, QStringLiteral("t")));
+        (*engine)->start();
+        // Two workers, each in an 800 ms request; the pool claimed runs ahead for them.
+        QTRY_COMPARE_WITH_TIMEOUT(
+            number(**engine, QStringLiteral("SELECT COUNT(*) FROM runs WHERE status='running'")),
+            qint64(2), 5000);
+        const qint64 ahead = number(
+            **engine, QStringLiteral("SELECT COUNT(*) FROM run_queue q JOIN runs r ON r.id = "
+                                     "q.run_id WHERE q.state='leased' AND r.status='queued'"));
+        QVERIFY2(ahead >= 1, qPrintable(QStringLiteral("%1 runs claimed ahead").arg(ahead)));
+
+        (*engine)->stop();
+
+        // The two that ran are recorded; the others are queued again, not attempts.
+        QCOMPARE(
+            number(**engine, QStringLiteral("SELECT COUNT(*) FROM runs WHERE status='succeeded'")),
+            qint64(2));
+        QCOMPARE(number(**engine, QStringLiteral("SELECT COUNT(*) FROM run_queue WHERE "
+                                                 "state IN ('leased', 'canceling')")),
+                 qint64(0));
+        QCOMPARE(number(**engine, QStringLiteral("SELECT COUNT(*) FROM runs WHERE status NOT IN "
+                                                 "('succeeded', 'queued')")),
+                 qint64(0));
+        QCOMPARE(number(**engine, QStringLiteral("SELECT COUNT(*) FROM runs WHERE started_at "
+                                                 "IS NOT NULL AND status='queued'")),
+                 qint64(0));
+    }
+    // The next start runs them, each once, as its first attempt.
+    Result<std::unique_ptr<Engine>> again = Engine::create(EngineOptions{dir.path(), 2, nullptr});
+    QVERIFY(again);
+    (*again)->start();
+    QTRY_COMPARE_WITH_TIMEOUT(
+        number(**again, QStringLiteral("SELECT COUNT(*) FROM runs WHERE status='succeeded'")),
+        qint64(kRuns), 15000);
+    QCOMPARE(number(**again, QStringLiteral("SELECT COUNT(*) FROM runs")), qint64(kRuns));
+    QCOMPARE(number(**again, QStringLiteral("SELECT MAX(attempt) FROM runs")), qint64(1));
+    (*again)->stop();
 }
 
 QTEST_GUILESS_MAIN(tst_WorkerShutdown)

@@ -28,6 +28,7 @@ private slots:
     void nestedTransactionsBecomeSavepoints();
     void durabilityFollowsThePieces();
     void writeFromInsideAPieceRunsAtOnce();
+    void postedPiecesAreAnsweredBeforeLaterCallers();
 
 private:
     int count(const QString &where = QStringLiteral("1=1")) const;
@@ -179,6 +180,38 @@ void tst_WriteQueue::writeFromInsideAPieceRunsAtOnce()
     });
     QVERIFY(outer);
     QCOMPARE(count(QStringLiteral("key = 'nested'")), 1);
+}
+
+void tst_WriteQueue::postedPiecesAreAnsweredBeforeLaterCallers()
+{
+    // Answers arrive on the writer thread; the test thread only reads them after its barrier.
+    struct Answer
+    {
+        bool called = false;
+        Status status;
+        int visible = -1; // rows with the key, seen from the writer thread once committed
+    };
+    std::vector<Answer> answers(3);
+    const QStringList keys{QStringLiteral("p0"), QStringLiteral("p1"), QStringLiteral("p1")};
+    for (int i = 0; i < 3; ++i)
+        m_db->writer().post(
+            Durability::Durable, [this, key = keys[i]] { return insert(key); },
+            [&, i](const Status &status) {
+                answers[i].called = true;
+                answers[i].status = status;
+                answers[i].visible = count(QStringLiteral("key = '%1'").arg(keys[i]));
+            });
+    // A later piece's caller wakes only after the posted pieces before it were answered.
+    QVERIFY(m_db->writer().write(Durability::Relaxed, [] { return Status(); }));
+    for (const Answer &answer : answers)
+        QVERIFY(answer.called);
+    QVERIFY(answers[0].status);
+    QCOMPARE(answers[0].visible, 1);
+    QVERIFY(answers[1].status);
+    // The third repeats the second's key: it alone fails, with the constraint's error.
+    QVERIFY(!answers[2].status);
+    QVERIFY(answers[2].status.error().code == ErrorCode::Conflict);
+    QCOMPARE(count(), 2);
 }
 
 QTEST_GUILESS_MAIN(tst_WriteQueue)
