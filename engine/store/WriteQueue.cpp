@@ -172,12 +172,15 @@ void WriteQueue::commitBatch(std::deque<std::shared_ptr<Piece>> &batch)
         for (const auto &piece : batch)
             piece->result = error;
     };
-    // The safety level can only change between transactions.
-    if (Result<QSqlQuery> level
-        = sql::exec(db, durable ? QStringLiteral("PRAGMA synchronous=FULL")
-                                : QStringLiteral("PRAGMA synchronous=NORMAL"));
-        !level)
-        return failAll(level.error());
+    // The safety level can only change between transactions; it is set when it changes.
+    if (m_synchronousFull != int(durable)) {
+        if (Result<QSqlQuery> level
+            = sql::exec(db, durable ? QStringLiteral("PRAGMA synchronous=FULL")
+                                    : QStringLiteral("PRAGMA synchronous=NORMAL"));
+            !level)
+            return failAll(level.error());
+        m_synchronousFull = int(durable);
+    }
     if (Result<QSqlQuery> begun = sql::exec(db, QStringLiteral("BEGIN IMMEDIATE")); !begun)
         return failAll(begun.error());
     cache.setInTransaction(true);

@@ -81,6 +81,7 @@ private:
     std::deque<std::shared_ptr<Piece>> m_pending;
     bool m_stopping = false;
     Stats m_stats;
+    int m_synchronousFull = -1; // the writer connection's level: 1 FULL, 0 NORMAL, -1 unknown
     std::unique_ptr<QThread> m_thread;
 };
 
