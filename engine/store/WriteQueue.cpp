@@ -153,6 +153,9 @@ void WriteQueue::loop()
         for (const auto &piece : batch)
             if (piece->onDone)
                 piece->onDone(piece->result);
+        // What the answers read on this thread (an event's listeners) must not keep a read
+        // transaction open: its snapshot would go stale and the next BEGIN IMMEDIATE fail.
+        sql::StatementCache::current()->finishAll();
         QMutexLocker lock(&m_mutex);
         for (const auto &piece : batch) {
             piece->done = true;
@@ -181,6 +184,7 @@ void WriteQueue::commitBatch(std::deque<std::shared_ptr<Piece>> &batch)
             return failAll(level.error());
         m_synchronousFull = int(durable);
     }
+    cache.finishAll(); // no statement left open since: nothing holds an old snapshot
     if (Result<QSqlQuery> begun = sql::exec(db, QStringLiteral("BEGIN IMMEDIATE")); !begun)
         return failAll(begun.error());
     cache.setInTransaction(true);

@@ -29,6 +29,7 @@ private slots:
     void durabilityFollowsThePieces();
     void writeFromInsideAPieceRunsAtOnce();
     void postedPiecesAreAnsweredBeforeLaterCallers();
+    void anAnswerThatReadsLeavesNoStaleSnapshot();
 
 private:
     int count(const QString &where = QStringLiteral("1=1")) const;
@@ -212,6 +213,31 @@ void tst_WriteQueue::postedPiecesAreAnsweredBeforeLaterCallers()
     QVERIFY(!answers[2].status);
     QVERIFY(answers[2].status.error().code == ErrorCode::Conflict);
     QCOMPARE(count(), 2);
+}
+
+void tst_WriteQueue::anAnswerThatReadsLeavesNoStaleSnapshot()
+{
+    QVERIFY(insert(QStringLiteral("r1")));
+    QVERIFY(insert(QStringLiteral("r2")));
+    // An answer's listener reads on the writer thread, one row of two: left alone, its
+    // statement would keep a read transaction (and its snapshot) open there.
+    std::atomic_bool answered{false};
+    m_db->writer().post(
+        Durability::Relaxed, [] { return Status(); },
+        [&](const Status &) {
+            Result<QSqlQuery> q = sql::exec(
+                m_db->connection(), QStringLiteral("SELECT key FROM side_effects ORDER BY key"));
+            if (q)
+                q->next();
+            answered = true;
+        });
+    QTRY_VERIFY(answered.load());
+    // Another connection commits; the writer's next transaction must still begin.
+    QVERIFY(insert(QStringLiteral("r3")));
+    Status written
+        = m_db->writer().write(Durability::Relaxed, [&] { return insert(QStringLiteral("r4")); });
+    QVERIFY2(written, written ? "" : qPrintable(written.error().describe()));
+    QCOMPARE(count(), 4);
 }
 
 QTEST_GUILESS_MAIN(tst_WriteQueue)
