@@ -23,6 +23,7 @@
 #include <QHostInfo>
 #include <QRandomGenerator>
 #include <QThread>
+#include <QTimer>
 
 #include <algorithm>
 
@@ -124,17 +125,23 @@ void Worker::drain()
             post(std::exchange(last, nullptr), nullptr);
     } while (m_wakePending && !m_stopping.load());
     recordReturned();
-    // Out of work (or stopping): the runs processed since the last save are added now.
+    m_busy = false;
+    // Out of work: the runs processed since the last save are added once the interval since
+    // that save is over (at once when stopping), not with every run of a quiet period.
     if (m_processedUnsaved > 0) {
-        const qint64 count = m_processedUnsaved;
-        if (Status saved
-            = m_database.writer().write(Durability::Relaxed, [&] { return saveProcessed(count); });
-            saved) {
-            m_processedUnsaved = 0;
-            m_processedSaved.start();
+        const qint64 waited
+            = m_processedSaved.isValid() ? m_processedSaved.elapsed() : kProcessedSaveMs;
+        if (m_stopping.load() || waited >= kProcessedSaveMs) {
+            saveProcessedNow();
+        } else {
+            if (!m_processedTimer) {
+                m_processedTimer = new QTimer(this);
+                m_processedTimer->setSingleShot(true);
+                connect(m_processedTimer, &QTimer::timeout, this, &Worker::saveProcessedNow);
+            }
+            m_processedTimer->start(static_cast<int>(kProcessedSaveMs - waited));
         }
     }
-    m_busy = false;
     if (m_stopping.load()) {
         settle();
         QThread::currentThread()->quit();
@@ -256,6 +263,7 @@ void Worker::finish()
         return;
     recordReturned();
     settle();
+    saveProcessedNow();
     QThread::currentThread()->quit();
 }
 
@@ -587,6 +595,20 @@ Result<const Worker::ParsedVersion *> Worker::parsedVersion(const QString &taskI
     if (m_parsed.size() > kParsedVersions)
         m_parsed.pop_back();
     return &m_parsed.front();
+}
+
+void Worker::saveProcessedNow()
+{
+    // A run going on (a tool's nested event loop let the timer in) saves it with its outcome.
+    if (m_busy || m_processedUnsaved == 0)
+        return;
+    const qint64 count = m_processedUnsaved;
+    if (Status saved
+        = m_database.writer().write(Durability::Relaxed, [&] { return saveProcessed(count); });
+        saved) {
+        m_processedUnsaved = 0;
+        m_processedSaved.start();
+    }
 }
 
 Status Worker::saveProcessed(qint64 count)

@@ -27,6 +27,8 @@
 #include <functional>
 #include <memory>
 
+class QTimer;
+
 namespace ordinaut {
 
 class Cancellation;
@@ -131,6 +133,8 @@ private:
     Result<const ParsedVersion *> parsedVersion(const QString &taskId, int version);
     // Adds runs processed to the workers table (inside a writer piece).
     Status saveProcessed(qint64 count);
+    // Adds the runs processed since the last save, through the writer (the worker is idle).
+    void saveProcessedNow();
 
     QString m_id;
     const Database &m_database;
@@ -149,7 +153,8 @@ private:
     std::deque<ParsedVersion> m_parsed; // most recently used first
     qint64 m_processedUnsaved = 0;
     QElapsedTimer m_processedSaved;
-    std::atomic_int m_posted{0}; // outcomes handed to the writer, not yet answered
+    QTimer *m_processedTimer = nullptr; // saves the count once an idle interval is over
+    std::atomic_int m_posted{0};        // outcomes handed to the writer, not yet answered
     QMutex m_returnedMutex;
     std::vector<std::shared_ptr<Finished>> m_returned; // posted, not recorded: to do again
 };

@@ -62,6 +62,7 @@ private slots:
     void cleanup();
     void stopWaitsForRunInProgress();
     void runsClaimedAheadGoBackAtStop();
+    void processedCountsAreSavedWhenIdleAndAtStop();
 
 private:
     quint16 m_port = 0;
@@ -186,6 +187,35 @@ void tst_WorkerShutdown::runsClaimedAheadGoBackAtStop()
     QCOMPARE(number(**again, QStringLiteral("SELECT COUNT(*) FROM runs")), qint64(kRuns));
     QCOMPARE(number(**again, QStringLiteral("SELECT MAX(attempt) FROM runs")), qint64(1));
     (*again)->stop();
+}
+
+void tst_WorkerShutdown::processedCountsAreSavedWhenIdleAndAtStop()
+{
+    test::TempDataDir dir;
+    Result<std::unique_ptr<Engine>> engine = Engine::create(EngineOptions{dir.path(), 1, nullptr});
+    QVERIFY(engine);
+    Services services(**engine);
+    Result<Task> task = services.tasks.create(
+        Json{{"title", "quick"},
+             {"payload",
+              {{"pipeline", {{{"id", "e"}, {"uses", "debug.echo"}, {"with", Json::object()}}}}}}},
+        QStringLiteral("t"));
+    QVERIFY2(task, task ? "" : qPrintable(task.error().describe()));
+    (*engine)->start();
+    const QString processed = QStringLiteral("SELECT COALESCE(SUM(processed), 0) FROM workers");
+    const QString succeeded = QStringLiteral("SELECT COUNT(*) FROM runs WHERE status='succeeded'");
+    // One at a time: the worker goes idle after each. The first is saved with its outcome, the
+    // others together once the save interval is over.
+    for (int i = 1; i <= 3; ++i) {
+        QVERIFY(services.runs.runNow(task->id, RunTrigger::Manual, QStringLiteral("t")));
+        QTRY_COMPARE_WITH_TIMEOUT(number(**engine, succeeded), qint64(i), 5000);
+    }
+    QTRY_COMPARE_WITH_TIMEOUT(number(**engine, processed), qint64(3), 5000);
+    // Stopping saves what is left at once.
+    QVERIFY(services.runs.runNow(task->id, RunTrigger::Manual, QStringLiteral("t")));
+    QTRY_COMPARE_WITH_TIMEOUT(number(**engine, succeeded), qint64(4), 5000);
+    (*engine)->stop();
+    QCOMPARE(number(**engine, processed), qint64(4));
 }
 
 QTEST_GUILESS_MAIN(tst_WorkerShutdown)
