@@ -82,6 +82,16 @@ QString FinishedRuns::firstFailure() const
     return m_state->firstFailure;
 }
 
+int FinishedRuns::succeededBy(TimePoint instant) const
+{
+    const std::lock_guard lock(m_state->mutex);
+    int count = 0;
+    for (const Finish &finish : std::as_const(m_state->finishes))
+        if (finish.status == QLatin1String("succeeded") && finish.seenAt <= instant)
+            ++count;
+    return count;
+}
+
 std::optional<FinishedRuns::TimePoint> FinishedRuns::completedAt() const
 {
     const std::lock_guard lock(m_state->mutex);

@@ -37,6 +37,8 @@ public:
     // firstFailure().
     int failed() const;
     QString firstFailure() const;
+    // Runs that had succeeded by `instant`.
+    int succeededBy(TimePoint instant) const;
     // When the expected number of runs had succeeded; nullopt before.
     std::optional<TimePoint> completedAt() const;
 

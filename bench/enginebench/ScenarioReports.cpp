@@ -56,12 +56,14 @@ struct WriterSeries
 {
     Series commitsPerRun{3};
     Series durableCommitsPerRun{3};
+    Series flushesPerRun{3};
     Series piecesPerCommit{2};
 
     void add(const ThroughputResult &result, int runs)
     {
         commitsPerRun.add(double(result.writerCommits) / runs);
         durableCommitsPerRun.add(double(result.writerDurableCommits) / runs);
+        flushesPerRun.add(double(result.writerFlushes) / runs);
         piecesPerCommit.add(result.writerCommits > 0
                                 ? double(result.writerPieces) / double(result.writerCommits)
                                 : 0.0);
@@ -70,12 +72,14 @@ struct WriterSeries
     {
         commitsPerRun.skip();
         durableCommitsPerRun.skip();
+        flushesPerRun.skip();
         piecesPerCommit.skip();
     }
     Report report() const
     {
         return Report{{"commits_per_run", commitsPerRun.report()},
                       {"durable_commits_per_run", durableCommitsPerRun.report()},
+                      {"flushes_per_run", flushesPerRun.report()},
                       {"pieces_per_commit", piecesPerCommit.report()}};
     }
 };
@@ -123,7 +127,8 @@ Report latencySummary(const std::vector<double> &ms)
 Report serviceReport(const BenchOptions &options, const ScenarioLimits &limits, int workers,
                      Problems *problems)
 {
-    Series rates(1), enqueueRates(1), seconds(3), coresBusy(2);
+    Series rates(1), enqueueRates(1), whileEnqueueing(1), afterEnqueueing(1), seconds(3),
+        coresBusy(2);
     WriterSeries writer;
     Report missingSteps = Report::array();
     QStringList failed;
@@ -136,7 +141,8 @@ Report serviceReport(const BenchOptions &options, const ScenarioLimits &limits, 
             = measureService(workers, options.runs, options.producers, limits);
         if (!result) {
             noteFailure(what, result.error(), &failed, problems);
-            for (Series *series : {&rates, &enqueueRates, &seconds, &coresBusy})
+            for (Series *series :
+                 {&rates, &enqueueRates, &whileEnqueueing, &afterEnqueueing, &seconds, &coresBusy})
                 series->skip();
             writer.skip();
             missingSteps.push_back(nullptr);
@@ -144,16 +150,25 @@ Report serviceReport(const BenchOptions &options, const ScenarioLimits &limits, 
         }
         rates.add(options.runs / result->seconds);
         enqueueRates.add(options.runs / result->enqueueSeconds);
+        // Processing alongside the producers, then on its own (the queue draining).
+        whileEnqueueing.add(result->succeededWhileEnqueueing / result->enqueueSeconds);
+        afterEnqueueing.add(result->seconds > result->enqueueSeconds
+                                ? (options.runs - result->succeededWhileEnqueueing)
+                                      / (result->seconds - result->enqueueSeconds)
+                                : 0.0);
         seconds.add(result->seconds);
         coresBusy.add(result->processCpuSeconds / result->seconds);
         writer.add(*result, options.runs);
         noteMissingSteps(what, result->runsMissingStep, &missingSteps, problems);
-        progress(QStringLiteral("%1: %2 runs in %3 s = %4 runs/s (enqueue %5/s), %6 cores busy")
+        progress(QStringLiteral("%1: %2 runs in %3 s = %4 runs/s (enqueue %5/s; processed %6/s "
+                                "while enqueueing, %7/s after), %8 cores busy")
                      .arg(what)
                      .arg(options.runs)
                      .arg(result->seconds, 0, 'f', 2)
                      .arg(rates.last(), 0, 'f', 1)
                      .arg(enqueueRates.last(), 0, 'f', 1)
+                     .arg(whileEnqueueing.last(), 0, 'f', 1)
+                     .arg(afterEnqueueing.last(), 0, 'f', 1)
                      .arg(coresBusy.last(), 0, 'f', 2));
     }
     return Report{{"runs_per_s", rates.values()},
@@ -161,6 +176,8 @@ Report serviceReport(const BenchOptions &options, const ScenarioLimits &limits, 
                   {"failures", failureList(failed)},
                   {"runs_missing_step_record", missingSteps},
                   {"enqueue_runs_per_s", enqueueRates.report()},
+                  {"processed_runs_per_s_while_enqueueing", whileEnqueueing.report()},
+                  {"processed_runs_per_s_after_enqueueing", afterEnqueueing.report()},
                   {"seconds", seconds.report()},
                   {"process_cores_busy", coresBusy.report()},
                   {"writer", writer.report()}};

@@ -99,6 +99,7 @@ void addWriterWork(ThroughputResult &result, const WriteQueue::Stats &before,
     result.writerPieces = after.pieces - before.pieces;
     result.writerCommits = after.commits - before.commits;
     result.writerDurableCommits = after.durableCommits - before.durableCommits;
+    result.writerFlushes = after.flushes - before.flushes;
 }
 
 } // namespace
@@ -180,8 +181,10 @@ Result<ThroughputResult> measureService(int workers, int runs, int producers,
     ThroughputResult result;
     result.runsMissingStep = *missingSteps;
     result.seconds = secondsBetween(startedAt, *finished.completedAt());
-    result.enqueueSeconds
-        = secondsBetween(startedAt, *std::max_element(lastReturned.begin(), lastReturned.end()));
+    const Clock::time_point lastReturn
+        = *std::max_element(lastReturned.begin(), lastReturned.end());
+    result.enqueueSeconds = secondsBetween(startedAt, lastReturn);
+    result.succeededWhileEnqueueing = finished.succeededBy(lastReturn);
     result.processCpuSeconds = cpuAfter - cpuBefore;
     addWriterWork(result, writerBefore, writerAfter);
     return result;

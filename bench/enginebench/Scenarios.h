@@ -18,14 +18,16 @@ struct ScenarioLimits
 // Runs queued through RunService::runNow by `producers` threads, each call awaited.
 struct ThroughputResult
 {
-    double seconds = 0.0;        // first runNow called → last run.finished(succeeded) seen
-    double enqueueSeconds = 0.0; // first runNow called → last runNow returned
+    double seconds = 0.0;             // first runNow called → last run.finished(succeeded) seen
+    double enqueueSeconds = 0.0;      // first runNow called → last runNow returned
+    int succeededWhileEnqueueing = 0; // runs succeeded by the last runNow return
     double processCpuSeconds = 0.0;
     int runsMissingStep = 0; // see BenchEngine::countRunsMissingStep
     // The group-commit writer's work in that span (WriteQueue::stats()).
     qint64 writerPieces = 0;
     qint64 writerCommits = 0;
     qint64 writerDurableCommits = 0;
+    qint64 writerFlushes = 0;
     // HTTP only: the client's side (see HttpLoadClient).
     double requestSeconds = 0.0;
     double clientCpuSeconds = 0.0;

@@ -2,6 +2,7 @@
 #include "AuditLog.h"
 
 #include "Database.h"
+#include "Prepared.h"
 #include "Sql.h"
 
 namespace ordinaut {
@@ -12,14 +13,14 @@ AuditLog::AuditLog(const Database &database)
 
 Status AuditLog::append(const AuditEntry &entry)
 {
-    Result<QSqlQuery> q
-        = sql::exec(m_database.connection(),
-                    QStringLiteral("INSERT INTO audit_log (actor, action, subject, details, "
-                                   "created_at) VALUES (?,?,?,?,?)"),
-                    {sql::text(entry.actor), entry.action, sql::text(entry.subject),
-                     QString::fromUtf8(dumpJson(entry.details)), sql::ms(entry.at)});
-    if (!q)
-        return q.error();
+    const QByteArray details = dumpJson(entry.details);
+    Result<sql::Rows> inserted
+        = sql::query(m_database.connection(),
+                     "INSERT INTO audit_log (actor, action, subject, details, created_at) VALUES "
+                     "(?,?,?,?,?)",
+                     {entry.actor, entry.action, entry.subject, details, entry.at});
+    if (!inserted)
+        return inserted.error();
     return {};
 }
 

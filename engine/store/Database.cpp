@@ -1,6 +1,7 @@
 // Database: per-thread connections and numbered migrations.
 #include "Database.h"
 
+#include "Prepared.h"
 #include "Sql.h"
 #include "WriteQueue.h"
 
@@ -89,6 +90,7 @@ Database::~Database()
         writer = std::move(m_writer);
     }
     writer.reset();
+    sql::releaseThreadStatements();
     if (t_connections.lastSerial == m_serial) {
         t_connections.last = QSqlDatabase();
         t_connections.lastSerial = 0;
@@ -100,6 +102,8 @@ Database::~Database()
 
 void Database::closeThreadConnections() const
 {
+    // Statements prepared straight on SQLite keep a connection from closing.
+    sql::releaseThreadStatements();
     t_connections.last = QSqlDatabase();
     t_connections.lastSerial = 0;
     for (const QString &name : t_connections.names) {

@@ -2,6 +2,7 @@
 #include "EventLog.h"
 
 #include "Database.h"
+#include "Prepared.h"
 #include "Sql.h"
 
 namespace ordinaut {
@@ -12,14 +13,14 @@ EventLog::EventLog(const Database &database)
 
 Result<Event> EventLog::append(Event event)
 {
-    Result<QSqlQuery> q = sql::exec(
+    const QByteArray payload = dumpJson(event.payload);
+    Result<sql::Rows> inserted = sql::query(
         m_database.connection(),
-        QStringLiteral("INSERT INTO events (topic, payload, source, created_at) VALUES (?,?,?,?)"),
-        {event.topic, QString::fromUtf8(dumpJson(event.payload)), sql::text(event.source),
-         sql::ms(event.createdAt)});
-    if (!q)
-        return q.error();
-    event.id = q->lastInsertId().toLongLong();
+        "INSERT INTO events (topic, payload, source, created_at) VALUES (?,?,?,?) RETURNING id",
+        {event.topic, payload, event.source, event.createdAt});
+    if (!inserted)
+        return inserted.error();
+    event.id = inserted->integer(0, 0);
     return event;
 }
 

@@ -2,6 +2,7 @@
 #include "RunQueue.h"
 
 #include "Database.h"
+#include "Prepared.h"
 #include "RunStore.h"
 #include "Sql.h"
 
@@ -75,36 +76,35 @@ Result<std::optional<Run>> RunQueue::enqueue(const EnqueueRequest &request, cons
 
     // The task's flow control travels with the row, so a claim needs no join: no tasks row
     // (a task deleted meanwhile) means none.
-    Result<QSqlQuery> inserted = sql::exec(
+    const QString trigger = toString(request.trigger);
+    const QString state = skipped ? QStringLiteral("done") : QStringLiteral("pending");
+    const QString dedupeKey = skipped ? QString() : admission.dedupeKey;
+    Result<sql::Rows> inserted = sql::query(
         db,
-        QStringLiteral(
-            "INSERT INTO run_queue (task_id, run_id, scheduled_for, run_at, priority, attempt, "
-            "trigger, state, created_at, dedupe_key, concurrency_key, concurrency_limit, serial) "
-            "SELECT ?,?,?,?,?,?,?,?,?,?, t.concurrency_key, CASE WHEN t.concurrency_key IS NOT "
-            "NULL THEN COALESCE(t.concurrency_limit, ?) END, COALESCE(t.overlap_policy <> "
-            "'allow', 0) FROM (SELECT ? AS id) AS wanted LEFT JOIN tasks t ON t.id = wanted.id "
-            "WHERE true ON CONFLICT (task_id, scheduled_for, attempt) DO NOTHING"),
-        {request.taskId, run.id, sql::ms(request.scheduledFor), sql::ms(request.runAt),
-         request.priority, request.attempt, toString(request.trigger),
-         skipped ? QStringLiteral("done") : QStringLiteral("pending"), sql::ms(now),
-         sql::text(skipped ? QString() : admission.dedupeKey), Task::kDefaultConcurrencyLimit,
+        "INSERT INTO run_queue (task_id, run_id, scheduled_for, run_at, priority, attempt, "
+        "trigger, state, created_at, dedupe_key, concurrency_key, concurrency_limit, serial) "
+        "SELECT ?,?,?,?,?,?,?,?,?,?, t.concurrency_key, CASE WHEN t.concurrency_key IS NOT "
+        "NULL THEN COALESCE(t.concurrency_limit, ?) END, COALESCE(t.overlap_policy <> "
+        "'allow', 0) FROM (SELECT ? AS id) AS wanted LEFT JOIN tasks t ON t.id = wanted.id "
+        "WHERE true ON CONFLICT (task_id, scheduled_for, attempt) DO NOTHING",
+        {request.taskId, run.id, request.scheduledFor, request.runAt, request.priority,
+         request.attempt, trigger, state, now, dedupeKey, Task::kDefaultConcurrencyLimit,
          request.taskId});
     if (!inserted)
         return inserted.error();
-    if (inserted->numRowsAffected() == 0) {
+    if (inserted->changes() == 0) {
         done = EnqueueReport{};
         done.effect = EnqueueEffect::Duplicate;
         return std::optional<Run>();
     }
 
-    Result<QSqlQuery> runRow = sql::exec(
+    const QString status = toString(run.status);
+    Result<sql::Rows> runRow = sql::query(
         db,
-        QStringLiteral("INSERT INTO runs (id, task_id, task_version, attempt, trigger, status, "
-                       "scheduled_for, queued_at, finished_at, error, late_ms, coalesced) "
-                       "VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"),
-        {run.id, run.taskId, run.taskVersion, run.attempt, toString(run.trigger),
-         toString(run.status), sql::ms(run.scheduledFor), sql::ms(now), sql::ms(run.finishedAt),
-         sql::text(run.error), request.lateMs, request.coalesced});
+        "INSERT INTO runs (id, task_id, task_version, attempt, trigger, status, scheduled_for, "
+        "queued_at, finished_at, error, late_ms, coalesced) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+        {run.id, run.taskId, run.taskVersion, run.attempt, trigger, status, run.scheduledFor, now,
+         run.finishedAt, run.error, request.lateMs, request.coalesced});
     if (!runRow)
         return runRow.error();
 
@@ -148,23 +148,21 @@ Result<std::optional<std::optional<Run>>> RunQueue::admit(const EnqueueRequest &
     if (!dedupes && !overlaps)
         return Answer();
     const QSqlDatabase db = m_database.connection();
-    Result<QSqlQuery> task = sql::exec(
+    Result<sql::Rows> task = sql::query(
         db,
-        QStringLiteral("SELECT overlap_policy, dedupe_key, COALESCE(dedupe_window_seconds, ?), "
-                       "EXISTS (SELECT 1 FROM run_queue WHERE task_id=t.id AND scheduled_for=? "
-                       "AND attempt=?) FROM tasks t WHERE id=?"),
-        {Task::kDefaultDedupeWindowSeconds, sql::ms(request.scheduledFor), request.attempt,
-         request.taskId});
+        "SELECT overlap_policy, dedupe_key, COALESCE(dedupe_window_seconds, ?), EXISTS (SELECT 1 "
+        "FROM run_queue WHERE task_id=t.id AND scheduled_for=? AND attempt=?) FROM tasks t "
+        "WHERE id=?",
+        {Task::kDefaultDedupeWindowSeconds, request.scheduledFor, request.attempt, request.taskId});
     if (!task)
         return task.error();
-    if (!task->next())
+    if (task->empty())
         return Answer(); // no such task: nothing to apply
     const OverlapPolicy policy
-        = overlapPolicyFromString(task->value(0).toString()).value_or(OverlapPolicy::QueueOne);
-    const QString key = task->value(1).toString();
-    const qint64 windowMs = task->value(2).toLongLong() * 1000;
-    const bool materialized = task->value(3).toBool();
-    task->finish();
+        = overlapPolicyFromString(task->text(0, 0)).value_or(OverlapPolicy::QueueOne);
+    const QString key = task->text(0, 1);
+    const qint64 windowMs = task->integer(0, 2) * 1000;
+    const bool materialized = task->integer(0, 3) != 0;
     // The same occurrence again (a second scheduler, a restart): it changes nothing.
     if (materialized) {
         report.effect = EnqueueEffect::Duplicate;
@@ -238,18 +236,15 @@ Result<std::optional<Claim>> RunQueue::claim(const QString &workerId, const QDat
     // writer piece the read and the writes share one snapshot.)
     bool expired = false;
     {
-        static const QString anyReady
-            = QStringLiteral("SELECT EXISTS (SELECT 1 FROM run_queue WHERE state IN ('leased', "
-                             "'canceling') AND lease_expires_at <= ?), EXISTS (SELECT 1 FROM "
-                             "run_queue q WHERE ")
-              + kStartable + QStringLiteral(")");
-        Result<QSqlQuery> ready = sql::exec(db, anyReady, {sql::ms(now), sql::ms(now)});
+        static const QByteArray anyReady
+            = "SELECT EXISTS (SELECT 1 FROM run_queue WHERE state IN ('leased', 'canceling') AND "
+              "lease_expires_at <= ?), EXISTS (SELECT 1 FROM run_queue q WHERE "
+              + kStartable.toUtf8() + ")";
+        Result<sql::Rows> ready = sql::query(db, anyReady.constData(), {now, now});
         if (!ready)
             return ready.error();
-        const bool read = ready->next();
-        expired = read && ready->value(0).toBool();
-        const bool startable = read && ready->value(1).toBool();
-        ready->finish();
+        expired = ready->integer(0, 0) != 0;
+        const bool startable = ready->integer(0, 1) != 0;
         if (!expired && !startable)
             return std::optional<Claim>();
     }
@@ -271,31 +266,28 @@ Result<std::optional<Claim>> RunQueue::claim(const QString &workerId, const QDat
             return takenOver;
         }
     }
-    static const QString lease
-        = QStringLiteral("UPDATE run_queue SET state='leased', lease_owner=?, lease_expires_at=?, "
-                         "lease_epoch=lease_epoch+1 WHERE id = (SELECT q.id FROM run_queue q "
-                         "WHERE ")
-          + kStartable
-          + QStringLiteral(" ORDER BY q.priority DESC, q.run_at, q.id LIMIT 1) "
-                           "RETURNING id, lease_epoch, run_id, task_id");
-    Result<QSqlQuery> leased
-        = sql::exec(db, lease, {workerId, sql::ms(now.addMSecs(leaseMs)), sql::ms(now)});
+    static const QByteArray lease
+        = "UPDATE run_queue SET state='leased', lease_owner=?, lease_expires_at=?, "
+          "lease_epoch=lease_epoch+1 WHERE id = (SELECT q.id FROM run_queue q WHERE "
+          + kStartable.toUtf8()
+          + " ORDER BY q.priority DESC, q.run_at, q.id LIMIT 1) RETURNING id, lease_epoch, "
+            "run_id, task_id";
+    Result<sql::Rows> leased
+        = sql::query(db, lease.constData(), {workerId, now.addMSecs(leaseMs), now});
     if (!leased)
         return leased.error();
-    if (!leased->next()) {
+    if (leased->empty()) {
         // Nothing to lease, but canceled runs of dead workers may have been closed above.
-        leased->finish();
         if (Status committed = tx.commit(); !committed)
             return committed.error();
         return std::optional<Claim>();
     }
     Claim claim;
-    claim.queueId = leased->value(0).toLongLong();
-    claim.leaseEpoch = leased->value(1).toLongLong();
-    claim.runId = leased->value(2).toString();
-    claim.taskId = leased->value(3).toString();
+    claim.queueId = leased->integer(0, 0);
+    claim.leaseEpoch = leased->integer(0, 1);
+    claim.runId = leased->text(0, 2);
+    claim.taskId = leased->text(0, 3);
     claim.workerId = workerId;
-    leased->finish();
 
     if (start == ClaimStart::Now)
         if (Status started = markStarted(claim, now); !started)
@@ -307,11 +299,10 @@ Result<std::optional<Claim>> RunQueue::claim(const QString &workerId, const QDat
 
 Status RunQueue::markStarted(const Claim &claim, const QDateTime &now)
 {
-    Result<QSqlQuery> running
-        = sql::exec(m_database.connection(),
-                    QStringLiteral("UPDATE runs SET status='running', "
-                                   "started_at=COALESCE(started_at, ?), worker=? WHERE id=?"),
-                    {sql::ms(now), claim.workerId, claim.runId});
+    Result<sql::Rows> running = sql::query(
+        m_database.connection(),
+        "UPDATE runs SET status='running', started_at=COALESCE(started_at, ?), worker=? WHERE id=?",
+        {now, claim.workerId, claim.runId});
     if (!running)
         return running.error();
     return {};
@@ -444,14 +435,14 @@ Status RunQueue::renew(const std::vector<Claim> &claims, const QDateTime &now, q
 
 Status RunQueue::complete(const Claim &claim)
 {
-    Result<QSqlQuery> done = sql::exec(
-        m_database.connection(),
-        QStringLiteral("UPDATE run_queue SET state='done', lease_expires_at=NULL WHERE id=? AND "
-                       "lease_epoch=? AND lease_owner=? AND state IN ('leased', 'canceling')"),
-        {claim.queueId, claim.leaseEpoch, claim.workerId});
+    Result<sql::Rows> done
+        = sql::query(m_database.connection(),
+                     "UPDATE run_queue SET state='done', lease_expires_at=NULL WHERE id=? AND "
+                     "lease_epoch=? AND lease_owner=? AND state IN ('leased', 'canceling')",
+                     {claim.queueId, claim.leaseEpoch, claim.workerId});
     if (!done)
         return done.error();
-    if (done->numRowsAffected() == 0)
+    if (done->changes() == 0)
         return Error{ErrorCode::Conflict,
                      QStringLiteral("the lease on run %1 was lost; its result is not recorded")
                          .arg(claim.runId),
@@ -621,15 +612,13 @@ Result<Json> RunQueue::health(const QDateTime &now) const
 
 Result<QDateTime> RunQueue::nextFreeOccurrence(const QString &taskId, const QDateTime &at) const
 {
-    Result<QSqlQuery> q
-        = sql::exec(m_database.connection(),
-                    QStringLiteral("SELECT MAX(scheduled_for) FROM run_queue WHERE task_id=? AND "
-                                   "scheduled_for >= ?"),
-                    {taskId, sql::ms(at)});
+    Result<sql::Rows> q = sql::query(
+        m_database.connection(),
+        "SELECT MAX(scheduled_for) FROM run_queue WHERE task_id=? AND scheduled_for >= ?",
+        {taskId, at});
     if (!q)
         return q.error();
-    const QDateTime latest = q->next() ? sql::instant(q->value(0)) : QDateTime();
-    q->finish();
+    const QDateTime latest = q->instant(0, 0);
     return latest.isValid() ? latest.addMSecs(1) : at;
 }
 

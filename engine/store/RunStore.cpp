@@ -2,6 +2,7 @@
 #include "RunStore.h"
 
 #include "Database.h"
+#include "Prepared.h"
 #include "Sql.h"
 
 namespace ordinaut {
@@ -37,11 +38,6 @@ Run runFromRow(const QSqlQuery &q)
     run.resume
         = q.value(16).isNull() ? Json() : parseJson(q.value(16).toByteArray()).value_or(Json());
     return run;
-}
-
-QVariant jsonText(const Json &value)
-{
-    return QString::fromUtf8(dumpJson(value));
 }
 
 } // namespace
@@ -103,18 +99,19 @@ Result<RunPage> RunStore::list(const RunFilter &filter) const
 
 Status RunStore::insertStep(const StepRecord &step)
 {
-    Result<QSqlQuery> q = sql::exec(
+    const QString status = toString(step.status);
+    const QByteArray input = dumpJson(step.input);
+    const QByteArray output = dumpJson(step.output);
+    const QString error = step.error.isEmpty() ? QString() : step.error;
+    Result<sql::Rows> q = sql::query(
         m_database.connection(),
         // A step that paused its run is recorded twice: waiting, then as it ended on resume.
-        QStringLiteral("INSERT INTO run_steps (run_id, idx, step_id, uses, status, input, output, "
-                       "error, started_at, finished_at) VALUES (?,?,?,?,?,?,?,?,?,?) "
-                       "ON CONFLICT (run_id, idx) DO UPDATE SET status=excluded.status, "
-                       "input=excluded.input, output=excluded.output, error=excluded.error, "
-                       "finished_at=excluded.finished_at"),
-        {step.runId, step.index, step.stepId, step.uses, toString(step.status),
-         jsonText(step.input), jsonText(step.output),
-         sql::text(step.error.isEmpty() ? QString() : step.error), sql::ms(step.startedAt),
-         sql::ms(step.finishedAt)});
+        "INSERT INTO run_steps (run_id, idx, step_id, uses, status, input, output, error, "
+        "started_at, finished_at) VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT (run_id, idx) DO "
+        "UPDATE SET status=excluded.status, input=excluded.input, output=excluded.output, "
+        "error=excluded.error, finished_at=excluded.finished_at",
+        {step.runId, step.index, step.stepId, step.uses, status, input, output, error,
+         step.startedAt, step.finishedAt});
     if (!q)
         return q.error();
     return {};
@@ -123,15 +120,16 @@ Status RunStore::insertStep(const StepRecord &step)
 Status RunStore::finish(const QString &runId, RunStatus status, const QString &error,
                         const Json &output, const QDateTime &finishedAt)
 {
-    Result<QSqlQuery> q = sql::exec(
+    const QString statusText = toString(status);
+    const QString errorText = error.isEmpty() ? QString() : error;
+    const QByteArray outputText = dumpJson(output);
+    Result<sql::Rows> q = sql::query(
         m_database.connection(),
-        QStringLiteral("UPDATE runs SET status=?, error=?, output=?, finished_at=?, resume=NULL "
-                       "WHERE id=?"),
-        {toString(status), sql::text(error.isEmpty() ? QString() : error), jsonText(output),
-         sql::ms(finishedAt), runId});
+        "UPDATE runs SET status=?, error=?, output=?, finished_at=?, resume=NULL WHERE id=?",
+        {statusText, errorText, outputText, finishedAt, runId});
     if (!q)
         return q.error();
-    if (q->numRowsAffected() == 0)
+    if (q->changes() == 0)
         return Error::notFound(QStringLiteral("no run with id %1").arg(runId));
     return {};
 }

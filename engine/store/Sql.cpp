@@ -1,7 +1,11 @@
 // QSqlQuery helpers with Error reporting.
 #include "Sql.h"
 
+#include "Prepared.h"
+
 #include <QSqlError>
+
+#include <array>
 
 namespace ordinaut::sql {
 
@@ -23,6 +27,38 @@ Error errorFrom(const QSqlError &error, const QString &statement)
 
 thread_local StatementCache *t_cache = nullptr;
 
+// The savepoint statements by depth, with static storage (they key prepared statements).
+struct SavepointStatements
+{
+    QByteArray begin, release, rollbackTo;
+};
+constexpr int kSavepointDepths = 16;
+const SavepointStatements *savepointStatements(int depth)
+{
+    static const std::array<SavepointStatements, kSavepointDepths> statements = [] {
+        std::array<SavepointStatements, kSavepointDepths> all;
+        for (int i = 0; i < kSavepointDepths; ++i) {
+            const QByteArray name = "tx" + QByteArray::number(i + 1);
+            all[size_t(i)] = {"SAVEPOINT " + name, "RELEASE " + name, "ROLLBACK TO " + name};
+        }
+        return all;
+    }();
+    return depth >= 1 && depth <= kSavepointDepths ? &statements[size_t(depth - 1)] : nullptr;
+}
+
+// Runs one of the savepoint statements: prepared and kept when the depth has one.
+Status savepointStatement(const QSqlDatabase &db, int depth, QByteArray SavepointStatements::*which,
+                          const char *verb)
+{
+    if (const SavepointStatements *statements = savepointStatements(depth)) {
+        Result<Rows> done = query(db, (statements->*which).constData());
+        return done ? Status() : Status(done.error());
+    }
+    Result<QSqlQuery> done
+        = exec(db, QString::fromLatin1(verb) + QStringLiteral(" tx") + QString::number(depth));
+    return done ? Status() : Status(done.error());
+}
+
 } // namespace
 
 StatementCache::StatementCache()
@@ -32,7 +68,8 @@ StatementCache::StatementCache()
 
 StatementCache::~StatementCache()
 {
-    qDeleteAll(m_queries);
+    for (const QHash<QString, QSqlQuery *> &queries : std::as_const(m_queries))
+        qDeleteAll(queries);
     if (t_cache == this)
         t_cache = nullptr;
 }
@@ -44,9 +81,10 @@ StatementCache *StatementCache::current()
 
 void StatementCache::finishAll()
 {
-    for (QSqlQuery *query : std::as_const(m_queries))
-        if (query->isActive())
-            query->finish();
+    for (const QHash<QString, QSqlQuery *> &queries : std::as_const(m_queries))
+        for (QSqlQuery *query : queries)
+            if (query->isActive())
+                query->finish();
 }
 
 void StatementCache::finishWrites()
@@ -58,8 +96,8 @@ void StatementCache::finishWrites()
 
 QSqlQuery *StatementCache::find(const QSqlDatabase &db, const QString &statement)
 {
-    const QString key = db.connectionName() + QLatin1Char('\n') + statement;
-    if (QSqlQuery *cached = m_queries.value(key))
+    QHash<QString, QSqlQuery *> &queries = m_queries[db.connectionName()];
+    if (QSqlQuery *cached = queries.value(statement))
         return cached;
     auto query = std::make_unique<QSqlQuery>(db);
     query->setForwardOnly(true);
@@ -73,7 +111,7 @@ QSqlQuery *StatementCache::find(const QSqlDatabase &db, const QString &statement
                 || statement.contains(QLatin1String("INSERT "), Qt::CaseInsensitive)
                 || statement.contains(QLatin1String("DELETE "), Qt::CaseInsensitive))))
         m_writes.push_back(query.get());
-    return m_queries.insert(key, query.release()).value();
+    return queries.insert(statement, query.release()).value();
 }
 
 namespace {
@@ -147,8 +185,9 @@ Transaction::Transaction(QSqlDatabase db, TransactionMode mode)
 {
     if (StatementCache *cache = t_cache; cache && cache->inTransaction()) {
         // Named by depth: nested transactions end in reverse order.
-        m_savepoint = QStringLiteral("tx%1").arg(++cache->m_savepoints);
-        Result<QSqlQuery> begun = exec(m_db, QStringLiteral("SAVEPOINT ") + m_savepoint);
+        m_savepoint = ++cache->m_savepoints;
+        Status begun
+            = savepointStatement(m_db, m_savepoint, &SavepointStatements::begin, "SAVEPOINT");
         m_open = bool(begun);
         if (!m_open)
             m_error = begun.error();
@@ -163,12 +202,13 @@ Transaction::Transaction(QSqlDatabase db, TransactionMode mode)
 
 Transaction::~Transaction()
 {
-    if (!m_savepoint.isEmpty()) {
+    if (m_savepoint > 0) {
         if (m_open) {
             if (StatementCache *cache = t_cache)
                 cache->finishWrites();
-            (void)exec(m_db, QStringLiteral("ROLLBACK TO ") + m_savepoint);
-            (void)exec(m_db, QStringLiteral("RELEASE ") + m_savepoint);
+            (void)savepointStatement(m_db, m_savepoint, &SavepointStatements::rollbackTo,
+                                     "ROLLBACK TO");
+            (void)savepointStatement(m_db, m_savepoint, &SavepointStatements::release, "RELEASE");
         }
         if (StatementCache *cache = t_cache)
             --cache->m_savepoints;
@@ -184,12 +224,13 @@ Status Transaction::commit()
 {
     if (!m_open)
         return m_error;
-    if (!m_savepoint.isEmpty()) {
+    if (m_savepoint > 0) {
         if (StatementCache *cache = t_cache)
             cache->finishWrites();
-        Result<QSqlQuery> released = exec(m_db, QStringLiteral("RELEASE ") + m_savepoint);
-        if (!released)
-            return released.error();
+        if (Status released
+            = savepointStatement(m_db, m_savepoint, &SavepointStatements::release, "RELEASE");
+            !released)
+            return released;
         m_open = false;
         return {};
     }

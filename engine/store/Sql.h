@@ -45,7 +45,7 @@ public:
 
 private:
     QSqlDatabase m_db;
-    QString m_savepoint; // empty for a real transaction
+    int m_savepoint = 0; // its depth; 0 for a real transaction
     bool m_open = false;
     Error m_error;
 };
@@ -73,8 +73,8 @@ public:
     static StatementCache *current();
 
 private:
-    QHash<QString, QSqlQuery *> m_queries;
-    std::vector<QSqlQuery *> m_writes; // those of m_queries that change rows
+    QHash<QString, QHash<QString, QSqlQuery *>> m_queries; // by connection, then statement
+    std::vector<QSqlQuery *> m_writes;                     // those of m_queries that change rows
     bool m_inTransaction = false;
     int m_savepoints = 0;
     friend class Transaction;

@@ -2,6 +2,7 @@
 #include "TaskStore.h"
 
 #include "Database.h"
+#include "Prepared.h"
 #include "Sql.h"
 
 #include <QSqlRecord>
@@ -173,26 +174,24 @@ Result<Task> TaskStore::get(const QString &id) const
 
 Result<Task> TaskStore::header(const QString &id) const
 {
-    Result<QSqlQuery> q = sql::exec(
+    Result<sql::Rows> q = sql::query(
         m_database.connection(),
-        QStringLiteral("SELECT title, status, priority, version, dedupe_key FROM tasks WHERE id=?"),
-        {id});
+        "SELECT title, status, priority, version, dedupe_key FROM tasks WHERE id=?", {id});
     if (!q)
         return q.error();
-    if (!q->next())
+    if (q->empty())
         return Error::notFound(QStringLiteral("no task with id %1").arg(id));
     Task task;
     task.id = id;
-    task.title = q->value(0).toString();
-    const std::optional<TaskStatus> status = taskStatusFromString(q->value(1).toString());
+    task.title = q->text(0, 0);
+    const std::optional<TaskStatus> status = taskStatusFromString(q->text(0, 1));
     if (!status)
         return Error::internal(
-            QStringLiteral("task %1 has an unknown status '%2'").arg(id, q->value(1).toString()));
+            QStringLiteral("task %1 has an unknown status '%2'").arg(id, q->text(0, 1)));
     task.status = *status;
-    task.priority = q->value(2).toInt();
-    task.version = q->value(3).toInt();
-    task.dedupeKey = q->value(4).toString();
-    q->finish();
+    task.priority = int(q->integer(0, 2));
+    task.version = int(q->integer(0, 3));
+    task.dedupeKey = q->text(0, 4);
     return task;
 }
 

@@ -3,6 +3,7 @@
 
 #include "Database.h"
 #include "Sql.h"
+#include "WalFlusher.h"
 
 #include <QThread>
 
@@ -26,10 +27,14 @@ struct WriteQueue::Piece
 
 WriteQueue::WriteQueue(const Database &database)
     : m_database(database)
+    , m_wal(std::make_unique<WalFlusher>(database.filePath()))
     , m_thread(QThread::create([this] { run(); }))
+    , m_flusher(QThread::create([this] { flushLoop(); }))
 {
     m_thread->setObjectName(QStringLiteral("ordinaut-writer"));
     m_thread->start();
+    m_flusher->setObjectName(QStringLiteral("ordinaut-flusher"));
+    m_flusher->start();
     m_checkpointer.reset(QThread::create([this] { checkpointLoop(); }));
     m_checkpointer->setObjectName(QStringLiteral("ordinaut-checkpoint"));
     m_checkpointer->start();
@@ -43,7 +48,8 @@ WriteQueue::~WriteQueue()
         m_wake.wakeAll();
         m_committed.wakeAll();
     }
-    m_thread->wait();
+    m_thread->wait(); // the writer tells the flusher when it is done
+    m_flusher->wait();
     m_checkpointer->wait();
 }
 
@@ -121,21 +127,27 @@ void WriteQueue::run()
 {
     t_isWriter = true;
     {
-        // Checkpoints are the checkpointer's: a commit never waits for one.
-        Result<QSqlQuery> manual
-            = sql::exec(m_database.connection(), QStringLiteral("PRAGMA wal_autocheckpoint=0"));
-        if (manual)
-            manual->finish();
+        // Checkpoints are the checkpointer's: a commit never waits for one. The writer does not
+        // wait for the disk either: durable commits are made so by the flusher.
+        for (const QString &pragma : {QStringLiteral("PRAGMA wal_autocheckpoint=0"),
+                                      QStringLiteral("PRAGMA synchronous=NORMAL")}) {
+            Result<QSqlQuery> set = sql::exec(m_database.connection(), pragma);
+            if (set)
+                set->finish();
+        }
         sql::StatementCache cache;
         loop();
     }
     m_database.closeThreadConnections();
+    QMutexLocker lock(&m_mutex);
+    m_writerDone = true;
+    m_flushWake.wakeOne();
 }
 
 void WriteQueue::loop()
 {
     for (;;) {
-        std::deque<std::shared_ptr<Piece>> batch;
+        Batch batch;
         {
             QMutexLocker lock(&m_mutex);
             while (m_pending.empty() && !m_stopping)
@@ -147,24 +159,77 @@ void WriteQueue::loop()
                 m_pending.pop_front();
             }
         }
-        commitBatch(batch);
-        // Posted pieces hear first: a caller that waits on a later piece of its own (a
-        // barrier) then knows that its earlier posts were answered.
-        for (const auto &piece : batch)
-            if (piece->onDone)
-                piece->onDone(piece->result);
-        // What the answers read on this thread (an event's listeners) must not keep a read
-        // transaction open: its snapshot would go stale and the next BEGIN IMMEDIATE fail.
-        sql::StatementCache::current()->finishAll();
-        QMutexLocker lock(&m_mutex);
-        for (const auto &piece : batch) {
-            piece->done = true;
-            piece->finished.wakeOne();
+        const bool flush = commitBatch(batch);
+        {
+            // To the flusher when it must flush, or when earlier batches still wait there
+            // (answers keep commit order); otherwise answered here at once.
+            QMutexLocker lock(&m_mutex);
+            if (flush || !m_committedBatches.empty() || m_flusherAnswering) {
+                m_committedBatches.push_back(Committed{std::move(batch), flush});
+                m_flushWake.wakeOne();
+                continue;
+            }
         }
+        answer(batch);
     }
 }
 
-void WriteQueue::commitBatch(std::deque<std::shared_ptr<Piece>> &batch)
+void WriteQueue::answer(const Batch &batch)
+{
+    // Posted pieces hear first: a caller that waits on a later piece of its own (a barrier)
+    // then knows that its earlier posts were answered.
+    for (const auto &piece : batch)
+        if (piece->onDone)
+            piece->onDone(piece->result);
+    // What the answers read on the writer thread (an event's listeners) must not keep a read
+    // transaction open: its snapshot would go stale and the next BEGIN IMMEDIATE fail.
+    if (sql::StatementCache *cache = sql::StatementCache::current())
+        cache->finishAll();
+    QMutexLocker lock(&m_mutex);
+    for (const auto &piece : batch) {
+        piece->done = true;
+        piece->finished.wakeOne();
+    }
+}
+
+void WriteQueue::flushLoop()
+{
+    for (;;) {
+        std::deque<Committed> ready;
+        {
+            QMutexLocker lock(&m_mutex);
+            while (m_committedBatches.empty() && !m_writerDone)
+                m_flushWake.wait(&m_mutex);
+            if (m_committedBatches.empty())
+                break; // the writer is done and everything is answered
+            ready.swap(m_committedBatches);
+            m_flusherAnswering = true;
+        }
+        bool flush = false;
+        for (const Committed &committed : ready)
+            flush = flush || committed.flush;
+        // One flush for every commit written before it: they were all written when it starts.
+        const Status flushed = flush ? m_wal->flush() : Status();
+        if (!flushed)
+            qCritical("database: %s", qPrintable(flushed.error().describe()));
+        if (flush) {
+            QMutexLocker lock(&m_mutex);
+            ++m_stats.flushes;
+        }
+        for (Committed &committed : ready) {
+            if (committed.flush && !flushed)
+                for (const auto &piece : committed.batch)
+                    if (piece->result)
+                        piece->result = flushed.error();
+            answer(committed.batch);
+        }
+        QMutexLocker lock(&m_mutex);
+        m_flusherAnswering = false;
+    }
+    m_database.closeThreadConnections();
+}
+
+bool WriteQueue::commitBatch(Batch &batch)
 {
     sql::StatementCache &cache = *sql::StatementCache::current();
     const QSqlDatabase db = m_database.connection();
@@ -174,16 +239,8 @@ void WriteQueue::commitBatch(std::deque<std::shared_ptr<Piece>> &batch)
     auto failAll = [&batch](const Error &error) {
         for (const auto &piece : batch)
             piece->result = error;
+        return false;
     };
-    // The safety level can only change between transactions; it is set when it changes.
-    if (m_synchronousFull != int(durable)) {
-        if (Result<QSqlQuery> level
-            = sql::exec(db, durable ? QStringLiteral("PRAGMA synchronous=FULL")
-                                    : QStringLiteral("PRAGMA synchronous=NORMAL"));
-            !level)
-            return failAll(level.error());
-        m_synchronousFull = int(durable);
-    }
     cache.finishAll(); // no statement left open since: nothing holds an old snapshot
     if (Result<QSqlQuery> begun = sql::exec(db, QStringLiteral("BEGIN IMMEDIATE")); !begun)
         return failAll(begun.error());
@@ -205,7 +262,7 @@ void WriteQueue::commitBatch(std::deque<std::shared_ptr<Piece>> &batch)
         for (const auto &piece : batch)
             if (piece->result)
                 piece->result = committed.error();
-        return;
+        return false;
     }
     QMutexLocker lock(&m_mutex);
     m_stats.pieces += qint64(batch.size());
@@ -214,6 +271,7 @@ void WriteQueue::commitBatch(std::deque<std::shared_ptr<Piece>> &batch)
         m_committed.wakeOne();
     if (durable)
         ++m_stats.durableCommits;
+    return durable;
 }
 
 } // namespace ordinaut

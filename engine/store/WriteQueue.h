@@ -1,14 +1,18 @@
 // WriteQueue: group commit. The hot writes of this process (claims, step records, outcomes,
 // enqueues) are handed to one writer thread, which takes everything waiting, runs it in one
 // transaction — each piece in its own savepoint, so one piece's failure undoes only that piece
-// — and commits once. Under load many pieces share one commit, and so one fsync; a lone piece
-// waits for no one. The writer keeps its statements prepared (sql::StatementCache).
+// — and commits once. Under load many pieces share one commit; a lone piece waits for no one.
+// The writer keeps its statements prepared (sql::StatementCache).
 //
-// Durable pieces (an acknowledged enqueue or completion) commit with synchronous=FULL: the
-// commit survives power loss once write() returns. Relaxed pieces (a claim, a lease renewal, a
-// step's progress record) commit with synchronous=NORMAL: at once visible to every connection
-// and process and atomic, but made durable by the next FULL commit; a power cut may lose the
-// last of them, which the engine recovers from (an unrecorded claim is claimed again).
+// Durable pieces (an acknowledged enqueue or completion) are answered once their commit is on
+// stable storage, and so survive power loss. The writer does not wait for the disk: it commits
+// (synchronous=NORMAL) and hands the batch to the flusher thread, which makes the log durable
+// once for every commit written meanwhile (WalFlusher) and then answers; the writer runs the
+// next batch during the flush. Relaxed pieces (a claim, a lease renewal, a step's progress
+// record) need no flush: visible at once to every connection and process and atomic, made
+// durable by the next flush; a power cut may lose the last of them, which the engine recovers
+// from (an unrecorded claim is claimed again). Answers go out in commit order: a relaxed batch
+// committed after a durable one is answered after that one's flush.
 #pragma once
 
 #include "core/Result.h"
@@ -25,6 +29,7 @@ class QThread;
 namespace ordinaut {
 
 class Database;
+class WalFlusher;
 
 enum class Durability { Durable, Relaxed };
 
@@ -42,31 +47,44 @@ public:
     static constexpr int kCheckpointDelayMs = 200;
 
     // Runs `work` on the writer thread inside the shared transaction (sql::Transaction in it
-    // becomes a savepoint) and returns once that transaction is committed: work's own error, or
-    // the commit's (then nothing of `work` is kept). Called on the writer thread itself (from
-    // inside a piece), runs `work` at once as part of the current piece.
+    // becomes a savepoint) and returns once that transaction is committed — and, for a durable
+    // piece, flushed: work's own error, the commit's (then nothing of `work` is kept), or the
+    // flush's (Unavailable: committed, but not known to be on disk). Called on the writer thread
+    // itself (from inside a piece), runs `work` at once as part of the current piece.
     Status write(Durability durability, const std::function<Status()> &work);
-    // Queues `work` like write() but returns at once; `done` is then called on the writer
-    // thread with what write() would have returned, right after the commit (or the failure)
-    // and before any later piece's caller is woken. It must be quick and must not write().
+    // Queues `work` like write() but returns at once; `done` is then called on the writer or
+    // the flusher thread with what write() would have returned, once write() would have
+    // returned and before any later piece's caller is woken. It must be quick and must not
+    // write().
     // For callers with more to do than wait, e.g. a worker whose next run is already claimed.
     void post(Durability durability, std::function<Status()> work,
               std::function<void(const Status &)> done);
 
-    // Pieces committed and commits made so far (for benchmarks and health).
+    // Pieces committed, commits made and log flushes so far (for benchmarks and health).
     struct Stats
     {
         qint64 pieces = 0;
         qint64 commits = 0;
-        qint64 durableCommits = 0;
+        qint64 durableCommits = 0; // commits with a durable piece
+        qint64 flushes = 0;        // one flush covers the durable commits written before it
     };
     Stats stats() const;
 
 private:
     struct Piece;
+    using Batch = std::deque<std::shared_ptr<Piece>>;
+    struct Committed
+    {
+        Batch batch;
+        bool flush = false; // holds a committed durable piece
+    };
     void run();
     void loop();
-    void commitBatch(std::deque<std::shared_ptr<Piece>> &batch);
+    // True when the batch was committed with a durable piece in it.
+    bool commitBatch(Batch &batch);
+    // Calls the posted pieces' `done`, then wakes the waiting callers.
+    void answer(const Batch &batch);
+    void flushLoop();
 
     // Checkpoints the WAL into the database file on its own thread and connection, a moment
     // after commits happened (never when idle), so the writer never stalls on one.
@@ -81,8 +99,13 @@ private:
     std::deque<std::shared_ptr<Piece>> m_pending;
     bool m_stopping = false;
     Stats m_stats;
-    int m_synchronousFull = -1; // the writer connection's level: 1 FULL, 0 NORMAL, -1 unknown
+    std::deque<Committed> m_committedBatches; // for the flusher, in commit order
+    QWaitCondition m_flushWake;
+    bool m_flusherAnswering = false; // the flusher holds batches it has not answered yet
+    bool m_writerDone = false;
+    std::unique_ptr<WalFlusher> m_wal; // the flusher thread's
     std::unique_ptr<QThread> m_thread;
+    std::unique_ptr<QThread> m_flusher;
 };
 
 } // namespace ordinaut

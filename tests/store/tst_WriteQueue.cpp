@@ -10,6 +10,7 @@
 
 #include <QTest>
 
+#include <algorithm>
 #include <atomic>
 #include <thread>
 #include <vector>
@@ -27,6 +28,7 @@ private slots:
     void aFailingPieceLeavesNoTraceAndSparesTheOthers();
     void nestedTransactionsBecomeSavepoints();
     void durabilityFollowsThePieces();
+    void answersKeepCommitOrder();
     void writeFromInsideAPieceRunsAtOnce();
     void postedPiecesAreAnsweredBeforeLaterCallers();
     void anAnswerThatReadsLeavesNoStaleSnapshot();
@@ -155,21 +157,63 @@ void tst_WriteQueue::durabilityFollowsThePieces()
     WriteQueue::Stats after = m_db->writer().stats();
     QCOMPARE(after.commits - before.commits, qint64(1));
     QCOMPARE(after.durableCommits - before.durableCommits, qint64(0));
+    QCOMPARE(after.flushes - before.flushes, qint64(0));
+    // A durable piece is answered only after the log was flushed.
     QVERIFY(m_db->writer().write(Durability::Durable, [&] { return insert(QStringLiteral("d")); }));
     after = m_db->writer().stats();
     QCOMPARE(after.durableCommits - before.durableCommits, qint64(1));
-    // Inside a durable batch the writer's connection is at FULL (2); in a relaxed one at
-    // NORMAL (1).
+    QCOMPARE(after.flushes - before.flushes, qint64(1));
+    // The writer itself commits without waiting for the disk (NORMAL, 1): the flusher does.
     int level = -1;
-    auto readLevel = [&]() -> Status {
+    QVERIFY(m_db->writer().write(Durability::Durable, [&]() -> Status {
         Result<QSqlQuery> q = sql::exec(m_db->connection(), QStringLiteral("PRAGMA synchronous"));
         level = q && q->next() ? q->value(0).toInt() : -1;
         return {};
-    };
-    QVERIFY(m_db->writer().write(Durability::Durable, readLevel));
-    QCOMPARE(level, 2);
-    QVERIFY(m_db->writer().write(Durability::Relaxed, readLevel));
+    }));
     QCOMPARE(level, 1);
+}
+
+void tst_WriteQueue::answersKeepCommitOrder()
+{
+    // One thread posts durable pieces, the others relaxed ones; each piece takes a number when
+    // it runs (commit order). The answers must arrive in that order, although relaxed batches
+    // need no flush and could otherwise overtake a durable batch that waits for one.
+    constexpr int kThreads = 8;
+    constexpr int kEach = 150;
+    QMutex mutex;
+    int taken = 0;                  // writer thread only
+    std::vector<int> answeredOrder; // under mutex
+    std::atomic_int failures{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t)
+        threads.emplace_back([&, t] {
+            for (int i = 0; i < kEach; ++i) {
+                auto number = std::make_shared<int>(-1);
+                const QString key = QStringLiteral("o%1-%2").arg(t).arg(i);
+                m_db->writer().post(
+                    t == 0 ? Durability::Durable : Durability::Relaxed,
+                    [&, number, key]() -> Status {
+                        *number = taken++;
+                        return insert(key);
+                    },
+                    [&, number](const Status &status) {
+                        if (!status)
+                            ++failures;
+                        QMutexLocker lock(&mutex);
+                        answeredOrder.push_back(*number);
+                    });
+                // A barrier, answered after the post: batches stay small, and many hold no
+                // durable piece.
+                if (!m_db->writer().write(Durability::Relaxed, [] { return Status(); }))
+                    ++failures;
+            }
+        });
+    for (std::thread &thread : threads)
+        thread.join();
+    QCOMPARE(failures.load(), 0);
+    QCOMPARE(int(answeredOrder.size()), kThreads * kEach);
+    QVERIFY(std::is_sorted(answeredOrder.begin(), answeredOrder.end()));
+    QVERIFY(m_db->writer().stats().flushes > 0);
 }
 
 void tst_WriteQueue::writeFromInsideAPieceRunsAtOnce()
