@@ -57,6 +57,8 @@ struct WriterSeries
     Series commitsPerRun{3};
     Series durableCommitsPerRun{3};
     Series flushesPerRun{3};
+    Series flushMs{3};
+    Series logRestarts{0};
     Series piecesPerCommit{2};
 
     void add(const ThroughputResult &result, int runs)
@@ -64,6 +66,10 @@ struct WriterSeries
         commitsPerRun.add(double(result.writerCommits) / runs);
         durableCommitsPerRun.add(double(result.writerDurableCommits) / runs);
         flushesPerRun.add(double(result.writerFlushes) / runs);
+        logRestarts.add(double(result.writerLogRestarts));
+        flushMs.add(result.writerFlushes > 0 ? double(result.writerFlushMicroseconds) / 1000.0
+                                                   / double(result.writerFlushes)
+                                             : 0.0);
         piecesPerCommit.add(result.writerCommits > 0
                                 ? double(result.writerPieces) / double(result.writerCommits)
                                 : 0.0);
@@ -73,6 +79,8 @@ struct WriterSeries
         commitsPerRun.skip();
         durableCommitsPerRun.skip();
         flushesPerRun.skip();
+        flushMs.skip();
+        logRestarts.skip();
         piecesPerCommit.skip();
     }
     Report report() const
@@ -80,6 +88,8 @@ struct WriterSeries
         return Report{{"commits_per_run", commitsPerRun.report()},
                       {"durable_commits_per_run", durableCommitsPerRun.report()},
                       {"flushes_per_run", flushesPerRun.report()},
+                      {"mean_flush_ms", flushMs.report()},
+                      {"log_restarts", logRestarts.report()},
                       {"pieces_per_commit", piecesPerCommit.report()}};
     }
 };

@@ -100,6 +100,8 @@ void addWriterWork(ThroughputResult &result, const WriteQueue::Stats &before,
     result.writerCommits = after.commits - before.commits;
     result.writerDurableCommits = after.durableCommits - before.durableCommits;
     result.writerFlushes = after.flushes - before.flushes;
+    result.writerFlushMicroseconds = after.flushMicroseconds - before.flushMicroseconds;
+    result.writerLogRestarts = after.logRestarts - before.logRestarts;
 }
 
 } // namespace

@@ -28,6 +28,8 @@ struct ThroughputResult
     qint64 writerCommits = 0;
     qint64 writerDurableCommits = 0;
     qint64 writerFlushes = 0;
+    qint64 writerFlushMicroseconds = 0;
+    qint64 writerLogRestarts = 0;
     // HTTP only: the client's side (see HttpLoadClient).
     double requestSeconds = 0.0;
     double clientCpuSeconds = 0.0;

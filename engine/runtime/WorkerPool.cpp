@@ -22,7 +22,7 @@ WorkerPool::WorkerPool(int size, const QString &engineId, const Database &databa
     : QObject(parent)
     , m_database(database)
     // One waiting run per worker: enough that none waits for a commit between runs.
-    , m_buffer(std::make_unique<ClaimBuffer>(std::max(1, size)))
+    , m_buffer(std::make_unique<ClaimBuffer>(std::max(16, 4 * size)))
     , m_leaseThread(std::make_unique<QThread>())
     , m_leases(new LeaseKeeper(database, clock, leaseMs))
 {

@@ -150,7 +150,7 @@ QSqlDatabase Database::openConnection() const
 
     QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), name);
     db.setDatabaseName(m_filePath);
-    db.setConnectOptions(QStringLiteral("QSQLITE_BUSY_TIMEOUT=10000"));
+    db.setConnectOptions(QStringLiteral("QSQLITE_BUSY_TIMEOUT=") + QString::number(kBusyTimeoutMs));
     if (db.open()) {
         QSqlQuery pragma(db);
         // FULL makes an acknowledged commit survive power loss; foreign keys keep steps tied to

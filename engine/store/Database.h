@@ -39,6 +39,8 @@ public:
     WriteQueue &writer() const;
 
     QString filePath() const { return m_filePath; }
+    // How long a connection waits for a lock another one holds before it reports busy.
+    static constexpr int kBusyTimeoutMs = 10000;
     int schemaVersion() const;
     static int latestSchemaVersion();
 

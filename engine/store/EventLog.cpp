@@ -14,13 +14,13 @@ EventLog::EventLog(const Database &database)
 Result<Event> EventLog::append(Event event)
 {
     const QByteArray payload = dumpJson(event.payload);
-    Result<sql::Rows> inserted = sql::query(
-        m_database.connection(),
-        "INSERT INTO events (topic, payload, source, created_at) VALUES (?,?,?,?) RETURNING id",
-        {event.topic, payload, event.source, event.createdAt});
+    Result<sql::Rows> inserted
+        = sql::query(m_database.connection(),
+                     "INSERT INTO events (topic, payload, source, created_at) VALUES (?,?,?,?)",
+                     {event.topic, payload, event.source, event.createdAt});
     if (!inserted)
         return inserted.error();
-    event.id = inserted->integer(0, 0);
+    event.id = inserted->insertedRowId();
     return event;
 }
 

@@ -46,11 +46,19 @@ public:
             connection->statements.erase(found);
         }
         sqlite3_stmt *handle = nullptr;
-        if (sqlite3_prepare_v3(db, text, -1, SQLITE_PREPARE_PERSISTENT, &handle, nullptr)
+        const char *rest = nullptr;
+        if (sqlite3_prepare_v3(db, text, -1, SQLITE_PREPARE_PERSISTENT, &handle, &rest)
             != SQLITE_OK)
             return Error::internal(
                 QStringLiteral("database error: %1 (in: %2)")
                     .arg(QString::fromUtf8(sqlite3_errmsg(db)), QString::fromUtf8(text).left(80)));
+        // One statement exactly: nothing (a comment) or a second one would be ignored quietly.
+        if (!handle || !QByteArray(rest).trimmed().isEmpty()) {
+            sqlite3_finalize(handle);
+            return Error::internal(
+                QStringLiteral("database error: not exactly one statement (in: %1)")
+                    .arg(QString::fromUtf8(text).left(80)));
+        }
         Statement statement{handle, text, sqlite3_bind_parameter_count(handle),
                             sqlite3_stmt_readonly(handle) != 0};
         return &connection->statements.emplace(text, std::move(statement)).first->second;
@@ -75,7 +83,9 @@ private:
 
 thread_local ThreadStatements t_statements;
 
-sqlite3 *handleOf(const QSqlDatabase &db)
+} // namespace
+
+sqlite3 *sqliteHandle(const QSqlDatabase &db)
 {
     const QSqlDriver *driver = db.driver();
     if (!driver)
@@ -85,6 +95,8 @@ sqlite3 *handleOf(const QSqlDatabase &db)
         return nullptr;
     return *static_cast<sqlite3 *const *>(handle.constData());
 }
+
+namespace {
 
 Error errorOf(sqlite3 *db, int code, const char *statement)
 {
@@ -161,7 +173,7 @@ QDateTime Rows::instant(int row, int column) const
 Result<Rows> Rows::run(const QSqlDatabase &db, const char *statement,
                        std::initializer_list<Bind> binds)
 {
-    sqlite3 *connection = handleOf(db);
+    sqlite3 *connection = sqliteHandle(db);
     if (!connection)
         return Error::internal(QStringLiteral("database error: no open SQLite connection"));
     Result<Statement *> found = t_statements.find(connection, statement);
@@ -240,7 +252,10 @@ Result<Rows> Rows::run(const QSqlDatabase &db, const char *statement,
             }
         }
     }
-    rows.m_changes = prepared.readOnly ? 0 : sqlite3_changes(connection);
+    if (!prepared.readOnly) {
+        rows.m_changes = sqlite3_changes(connection);
+        rows.m_insertedRowId = rows.m_changes > 0 ? sqlite3_last_insert_rowid(connection) : 0;
+    }
     sqlite3_reset(stmt);
     return rows;
 }

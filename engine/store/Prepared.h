@@ -16,6 +16,7 @@
 #include <vector>
 
 class QSqlDatabase;
+struct sqlite3;
 
 namespace ordinaut::sql {
 
@@ -80,6 +81,9 @@ public:
     bool empty() const { return m_rows.empty(); }
     // Rows inserted, updated or deleted by the statement (sqlite3_changes).
     qint64 changes() const { return m_changes; }
+    // The rowid of the row an INSERT added (cheaper than RETURNING, which fills a temporary
+    // table); 0 when it changed none. Only meaningful for an INSERT.
+    qint64 insertedRowId() const { return m_insertedRowId; }
 
     bool isNull(int row, int column) const;
     qint64 integer(int row, int column) const; // 0 for NULL
@@ -90,7 +94,8 @@ public:
     // Runs `statement` (UTF-8; a string with static storage, which keys the prepared statement)
     // on `db` with `binds` for its `?` parameters. Errors: Unavailable when the database is
     // busy past its timeout, Conflict on a constraint violation, Internal otherwise (with
-    // SQLite's message and the statement's start).
+    // SQLite's message and the statement's start; also for a text that is not exactly one
+    // statement, or binds that do not match its parameters).
     static Result<Rows> run(const QSqlDatabase &db, const char *statement,
                             std::initializer_list<Bind> binds = {});
 
@@ -106,6 +111,7 @@ private:
 
     std::vector<std::vector<Cell>> m_rows;
     qint64 m_changes = 0;
+    qint64 m_insertedRowId = 0;
 };
 
 // Shorthand for Rows::run.
@@ -114,6 +120,9 @@ inline Result<Rows> query(const QSqlDatabase &db, const char *statement,
 {
     return Rows::run(db, statement, binds);
 }
+
+// The SQLite connection under a Qt one; nullptr when it is not open or not SQLite.
+sqlite3 *sqliteHandle(const QSqlDatabase &db);
 
 // Finalizes this thread's prepared statements (all connections): before its connections
 // close, or they could not.

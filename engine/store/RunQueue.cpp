@@ -266,28 +266,36 @@ Result<std::optional<Claim>> RunQueue::claim(const QString &workerId, const QDat
             return takenOver;
         }
     }
-    static const QByteArray lease
-        = "UPDATE run_queue SET state='leased', lease_owner=?, lease_expires_at=?, "
-          "lease_epoch=lease_epoch+1 WHERE id = (SELECT q.id FROM run_queue q WHERE "
-          + kStartable.toUtf8()
-          + " ORDER BY q.priority DESC, q.run_at, q.id LIMIT 1) RETURNING id, lease_epoch, "
-            "run_id, task_id";
-    Result<sql::Rows> leased
-        = sql::query(db, lease.constData(), {workerId, now.addMSecs(leaseMs), now});
-    if (!leased)
-        return leased.error();
-    if (leased->empty()) {
+    // The pick, then its lease by id (in the same transaction): an UPDATE … RETURNING would
+    // fill a temporary table on every claim.
+    static const QByteArray pick
+        = "SELECT q.id, q.lease_epoch, q.run_id, q.task_id FROM run_queue q WHERE "
+          + kStartable.toUtf8() + " ORDER BY q.priority DESC, q.run_at, q.id LIMIT 1";
+    Result<sql::Rows> picked = sql::query(db, pick.constData(), {now});
+    if (!picked)
+        return picked.error();
+    if (picked->empty()) {
         // Nothing to lease, but canceled runs of dead workers may have been closed above.
         if (Status committed = tx.commit(); !committed)
             return committed.error();
         return std::optional<Claim>();
     }
     Claim claim;
-    claim.queueId = leased->integer(0, 0);
-    claim.leaseEpoch = leased->integer(0, 1);
-    claim.runId = leased->text(0, 2);
-    claim.taskId = leased->text(0, 3);
+    claim.queueId = picked->integer(0, 0);
+    claim.leaseEpoch = picked->integer(0, 1) + 1;
+    claim.runId = picked->text(0, 2);
+    claim.taskId = picked->text(0, 3);
     claim.workerId = workerId;
+    Result<sql::Rows> leased = sql::query(
+        db,
+        "UPDATE run_queue SET state='leased', lease_owner=?, lease_expires_at=?, lease_epoch=? "
+        "WHERE id=? AND state='pending' AND lease_epoch=?",
+        {workerId, now.addMSecs(leaseMs), claim.leaseEpoch, claim.queueId, claim.leaseEpoch - 1});
+    if (!leased)
+        return leased.error();
+    if (leased->changes() != 1)
+        return Error::internal(
+            QStringLiteral("run %1 changed while it was being claimed").arg(claim.runId));
 
     if (start == ClaimStart::Now)
         if (Status started = markStarted(claim, now); !started)

@@ -2,10 +2,14 @@
 #include "WriteQueue.h"
 
 #include "Database.h"
+#include "Prepared.h"
 #include "Sql.h"
 #include "WalFlusher.h"
 
+#include <QElapsedTimer>
 #include <QThread>
+
+#include <sqlite3.h>
 
 namespace ordinaut {
 
@@ -63,11 +67,17 @@ void WriteQueue::checkpointLoop()
             if (m_stopping)
                 break;
         }
-        // Let commits gather: one checkpoint copies many of them.
-        QThread::msleep(kCheckpointDelayMs);
         {
+            // Let commits gather: one checkpoint copies many of them. A long log goes at once.
             QMutexLocker lock(&m_mutex);
+            if (!m_checkpointSoon && !m_stopping)
+                m_committed.wait(&m_mutex, kCheckpointDelayMs);
+            // Not while the writer restarts the log (both need the checkpoint lock).
+            while (m_restartingLog && !m_stopping)
+                m_committed.wait(&m_mutex);
             m_uncheckpointedCommits = 0;
+            m_checkpointSoon = false;
+            m_checkpointing = true;
         }
         // PASSIVE: copies what no reader still needs, without blocking the writer or readers.
         Result<QSqlQuery> done
@@ -76,6 +86,8 @@ void WriteQueue::checkpointLoop()
             qWarning("database: checkpoint failed: %s", qPrintable(done.error().describe()));
         else
             done->finish();
+        QMutexLocker lock(&m_mutex);
+        m_checkpointing = false;
     }
     m_database.closeThreadConnections();
 }
@@ -135,6 +147,9 @@ void WriteQueue::run()
             if (set)
                 set->finish();
         }
+        // The log's length after each commit (this replaces SQLite's automatic checkpoint).
+        if (sqlite3 *handle = sql::sqliteHandle(m_database.connection()))
+            sqlite3_wal_hook(handle, &WriteQueue::walHook, this);
         sql::StatementCache cache;
         loop();
     }
@@ -147,30 +162,93 @@ void WriteQueue::run()
 void WriteQueue::loop()
 {
     for (;;) {
-        Batch batch;
         {
             QMutexLocker lock(&m_mutex);
             while (m_pending.empty() && !m_stopping)
                 m_wake.wait(&m_mutex);
             if (m_pending.empty())
                 return; // stopping, and everything queued is done
-            while (!m_pending.empty() && batch.size() < size_t(kMaxBatch)) {
-                batch.push_back(std::move(m_pending.front()));
-                m_pending.pop_front();
-            }
         }
+        Batch batch;
         const bool flush = commitBatch(batch);
+        bool handedOver = false;
         {
             // To the flusher when it must flush, or when earlier batches still wait there
             // (answers keep commit order); otherwise answered here at once.
             QMutexLocker lock(&m_mutex);
-            if (flush || !m_committedBatches.empty() || m_flusherAnswering) {
+            if (flush || !flusherIdle()) {
                 m_committedBatches.push_back(Committed{std::move(batch), flush});
                 m_flushWake.wakeOne();
-                continue;
+                handedOver = true;
             }
         }
-        answer(batch);
+        if (!handedOver)
+            answer(batch);
+        restartLogIfLong();
+    }
+}
+
+int WriteQueue::walHook(void *queue, sqlite3 *, const char *, int pages)
+{
+    auto *self = static_cast<WriteQueue *>(queue);
+    self->m_logPages = pages;
+    if (pages >= kRestartLogPages / 2) {
+        QMutexLocker lock(&self->m_mutex);
+        self->m_checkpointSoon = true;
+        self->m_committed.wakeOne();
+    }
+    return SQLITE_OK;
+}
+
+void WriteQueue::restartLogIfLong()
+{
+    if (m_logPages < m_restartLogAt)
+        return;
+    sqlite3 *handle = sql::sqliteHandle(m_database.connection());
+    if (!handle)
+        return;
+    {
+        // After the checkpointer's run, which copies most of the log without holding anyone up.
+        QMutexLocker lock(&m_mutex);
+        if (m_checkpointing)
+            return;
+        m_restartingLog = true;
+    }
+    // No transaction is open here, and no statement: the checkpoint can take the write lock.
+    sqlite3_busy_timeout(handle, kRestartWaitMs);
+    const int done
+        = sqlite3_wal_checkpoint_v2(handle, nullptr, SQLITE_CHECKPOINT_RESTART, nullptr, nullptr);
+    sqlite3_busy_timeout(handle, Database::kBusyTimeoutMs);
+    {
+        QMutexLocker lock(&m_mutex);
+        m_restartingLog = false;
+        m_committed.wakeOne();
+    }
+    if (done == SQLITE_OK) {
+        m_logPages = 0;
+        m_restartLogAt = kRestartLogPages;
+        QMutexLocker lock(&m_mutex);
+        ++m_stats.logRestarts;
+        return;
+    }
+    // Readers stayed on the old log, or the checkpointer was busy: again once the log has
+    // grown some more, so a long reader does not make every commit wait.
+    m_restartLogAt = m_logPages + kRestartLogPages / 4;
+    if (done != SQLITE_BUSY && done != SQLITE_LOCKED)
+        qWarning("database: restarting the log failed: %s", sqlite3_errmsg(handle));
+}
+
+bool WriteQueue::flusherIdle() const
+{
+    return m_committedBatches.empty() && !m_flusherAnswering;
+}
+
+void WriteQueue::takePending(Batch &batch)
+{
+    QMutexLocker lock(&m_mutex);
+    while (!m_pending.empty() && batch.size() < size_t(kMaxBatch)) {
+        batch.push_back(std::move(m_pending.front()));
+        m_pending.pop_front();
     }
 }
 
@@ -209,12 +287,16 @@ void WriteQueue::flushLoop()
         for (const Committed &committed : ready)
             flush = flush || committed.flush;
         // One flush for every commit written before it: they were all written when it starts.
+        QElapsedTimer flushing;
+        flushing.start();
         const Status flushed = flush ? m_wal->flush() : Status();
         if (!flushed)
             qCritical("database: %s", qPrintable(flushed.error().describe()));
         if (flush) {
+            const qint64 tookUs = flushing.nsecsElapsed() / 1000;
             QMutexLocker lock(&m_mutex);
             ++m_stats.flushes;
+            m_stats.flushMicroseconds += tookUs;
         }
         for (Committed &committed : ready) {
             if (committed.flush && !flushed)
@@ -225,6 +307,8 @@ void WriteQueue::flushLoop()
         }
         QMutexLocker lock(&m_mutex);
         m_flusherAnswering = false;
+        if (m_committedBatches.empty())
+            m_wake.wakeOne(); // the writer may be holding its batch open until now
     }
     m_database.closeThreadConnections();
 }
@@ -233,26 +317,37 @@ bool WriteQueue::commitBatch(Batch &batch)
 {
     sql::StatementCache &cache = *sql::StatementCache::current();
     const QSqlDatabase db = m_database.connection();
-    bool durable = false;
-    for (const auto &piece : batch)
-        durable = durable || piece->durability == Durability::Durable;
-    auto failAll = [&batch](const Error &error) {
-        for (const auto &piece : batch)
-            piece->result = error;
-        return false;
-    };
     cache.finishAll(); // no statement left open since: nothing holds an old snapshot
-    if (Result<QSqlQuery> begun = sql::exec(db, QStringLiteral("BEGIN IMMEDIATE")); !begun)
-        return failAll(begun.error());
+    if (Result<QSqlQuery> begun = sql::exec(db, QStringLiteral("BEGIN IMMEDIATE")); !begun) {
+        takePending(batch);
+        for (const auto &piece : batch)
+            piece->result = begun.error();
+        return false;
+    }
     cache.setInTransaction(true);
-    for (const auto &piece : batch) {
-        // Each piece in its own savepoint: a failed one leaves no trace, the others stay.
-        sql::Transaction savepoint(db);
-        piece->result = savepoint.isOpen() ? (*piece->work)() : Status(savepoint.error());
-        if (piece->result) {
-            if (Status released = savepoint.commit(); !released)
-                piece->result = released;
+    bool durable = false;
+    for (;;) {
+        const size_t first = batch.size();
+        takePending(batch);
+        for (size_t i = first; i < batch.size(); ++i) {
+            Piece &piece = *batch[i];
+            durable = durable || piece.durability == Durability::Durable;
+            // Each piece in its own savepoint: a failed one leaves no trace, the others stay.
+            sql::Transaction savepoint(db);
+            piece.result = savepoint.isOpen() ? (*piece.work)() : Status(savepoint.error());
+            if (piece.result) {
+                if (Status released = savepoint.commit(); !released)
+                    piece.result = released;
+            }
         }
+        // While the flusher is busy, this batch could be answered after its next flush at the
+        // earliest: pieces arriving meanwhile join the open transaction and share the commit
+        // (fewer, larger commits write fewer pages per piece). Commit once it is idle.
+        QMutexLocker lock(&m_mutex);
+        while (m_pending.empty() && !flusherIdle() && !m_stopping)
+            m_wake.wait(&m_mutex);
+        if (m_pending.empty() || flusherIdle() || m_stopping || batch.size() >= size_t(kMaxBatch))
+            break;
     }
     cache.setInTransaction(false);
     cache.finishAll();

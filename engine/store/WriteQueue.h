@@ -25,6 +25,7 @@
 #include <memory>
 
 class QThread;
+struct sqlite3;
 
 namespace ordinaut {
 
@@ -45,6 +46,13 @@ public:
     static constexpr int kMaxBatch = 512;
     // How long the checkpointer lets commits gather before it copies them into the file.
     static constexpr int kCheckpointDelayMs = 200;
+    // Under steady load the log would only grow (a checkpoint running beside the writer never
+    // catches up with it, and only a fully copied log starts over): past this many pages, the
+    // writer restarts it between two commits, once the checkpointer has copied most of it. A
+    // log that stays this size is rewritten in place, which flushes faster than one that grows.
+    static constexpr int kRestartLogPages = 4096;
+    // How long that restart waits for readers still on the old log before it tries again later.
+    static constexpr int kRestartWaitMs = 20;
 
     // Runs `work` on the writer thread inside the shared transaction (sql::Transaction in it
     // becomes a savepoint) and returns once that transaction is committed — and, for a durable
@@ -65,8 +73,10 @@ public:
     {
         qint64 pieces = 0;
         qint64 commits = 0;
-        qint64 durableCommits = 0; // commits with a durable piece
-        qint64 flushes = 0;        // one flush covers the durable commits written before it
+        qint64 durableCommits = 0;    // commits with a durable piece
+        qint64 flushes = 0;           // one flush covers the durable commits written before it
+        qint64 flushMicroseconds = 0; // the time those flushes took
+        qint64 logRestarts = 0;       // the writer started the log over (kRestartLogPages)
     };
     Stats stats() const;
 
@@ -80,11 +90,18 @@ private:
     };
     void run();
     void loop();
-    // True when the batch was committed with a durable piece in it.
+    // Takes the waiting pieces into `batch` and commits them, with those that arrive while the
+    // flusher is busy. True when committed with a durable piece in it.
     bool commitBatch(Batch &batch);
+    void takePending(Batch &batch);
+    bool flusherIdle() const; // under m_mutex
     // Calls the posted pieces' `done`, then wakes the waiting callers.
     void answer(const Batch &batch);
     void flushLoop();
+    // Copies the rest of the log into the database file and has the next commit start it over
+    // (checkpoint RESTART), when it has grown past kRestartLogPages. Writer thread only.
+    void restartLogIfLong();
+    static int walHook(void *queue, sqlite3 *db, const char *name, int pages);
 
     // Checkpoints the WAL into the database file on its own thread and connection, a moment
     // after commits happened (never when idle), so the writer never stalls on one.
@@ -94,8 +111,13 @@ private:
     mutable QMutex m_mutex;
     QWaitCondition m_committed; // the checkpointer: there is something to checkpoint
     qint64 m_uncheckpointedCommits = 0;
+    bool m_checkpointSoon = false;         // the log is long: no delay before the next checkpoint
+    bool m_checkpointing = false;          // the checkpointer is copying
+    bool m_restartingLog = false;          // the writer is restarting the log
+    int m_logPages = 0;                    // the writer's: pages in the log after its last commit
+    int m_restartLogAt = kRestartLogPages; // the writer's: when to try a restart next
     std::unique_ptr<QThread> m_checkpointer;
-    QWaitCondition m_wake; // the writer: work is waiting
+    QWaitCondition m_wake; // the writer: work is waiting, or the flusher became idle
     std::deque<std::shared_ptr<Piece>> m_pending;
     bool m_stopping = false;
     Stats m_stats;

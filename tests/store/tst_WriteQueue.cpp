@@ -8,6 +8,7 @@
 #include "store/Sql.h"
 #include "store/WriteQueue.h"
 
+#include <QFileInfo>
 #include <QTest>
 
 #include <algorithm>
@@ -32,6 +33,7 @@ private slots:
     void writeFromInsideAPieceRunsAtOnce();
     void postedPiecesAreAnsweredBeforeLaterCallers();
     void anAnswerThatReadsLeavesNoStaleSnapshot();
+    void theLogStaysBoundedUnderSteadyWritesAndReads();
 
 private:
     int count(const QString &where = QStringLiteral("1=1")) const;
@@ -282,6 +284,59 @@ void tst_WriteQueue::anAnswerThatReadsLeavesNoStaleSnapshot()
         = m_db->writer().write(Durability::Relaxed, [&] { return insert(QStringLiteral("r4")); });
     QVERIFY2(written, written ? "" : qPrintable(written.error().describe()));
     QCOMPARE(count(), 4);
+}
+
+void tst_WriteQueue::theLogStaysBoundedUnderSteadyWritesAndReads()
+{
+    // Writers that never pause and readers that never stop: a checkpoint beside them never
+    // copies the whole log, so without the writer's restart the log would grow by every page
+    // written (here a page per piece: some 48 MiB).
+    constexpr int kWriters = 4;
+    constexpr int kEach = 3000;
+    const QByteArray filler(3500, 'x');
+    std::atomic_bool writing{true};
+    std::atomic_int failures{0};
+    std::vector<std::thread> readers;
+    for (int r = 0; r < 2; ++r)
+        readers.emplace_back([&] {
+            while (writing.load()) {
+                Result<QSqlQuery> q = sql::exec(
+                    m_db->connection(), QStringLiteral("SELECT COUNT(*) FROM side_effects"));
+                if (!q)
+                    ++failures;
+            }
+            m_db->closeThreadConnections();
+        });
+    std::vector<std::thread> writers;
+    for (int w = 0; w < kWriters; ++w)
+        writers.emplace_back([&, w] {
+            for (int i = 0; i < kEach; ++i) {
+                const QString key = QStringLiteral("w%1-%2").arg(w).arg(i);
+                const Status written = m_db->writer().write(Durability::Durable, [&]() -> Status {
+                    Result<QSqlQuery> q = sql::exec(
+                        m_db->connection(),
+                        QStringLiteral("INSERT INTO side_effects (key, result, created_at) "
+                                       "VALUES (?, ?, 0)"),
+                        {key, QString::fromLatin1(filler)});
+                    return q ? Status() : Status(q.error());
+                });
+                if (!written)
+                    ++failures;
+            }
+        });
+    for (std::thread &thread : writers)
+        thread.join();
+    writing = false;
+    for (std::thread &thread : readers)
+        thread.join();
+    QCOMPARE(failures.load(), 0);
+    QCOMPARE(count(), kWriters * kEach);
+    // The restart threshold plus what piles up while the checkpointer copies: well under the
+    // whole volume written.
+    const qint64 logBytes = QFileInfo(m_db->filePath() + QStringLiteral("-wal")).size();
+    const qint64 limit = qint64(WriteQueue::kRestartLogPages) * 4096 * 2;
+    QVERIFY2(logBytes < limit,
+             qPrintable(QStringLiteral("log of %1 bytes, limit %2").arg(logBytes).arg(limit)));
 }
 
 QTEST_GUILESS_MAIN(tst_WriteQueue)
