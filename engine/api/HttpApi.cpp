@@ -40,7 +40,10 @@ HttpApi::~HttpApi()
 int HttpApi::serverThreadCount()
 {
 #ifdef Q_OS_UNIX
-    return std::clamp(2 * QThread::idealThreadCount(), 4, 16);
+    // A request that changes something waits for its durable commit (about a millisecond)
+    // without using the processor: many threads, so that waiting requests do not hold up
+    // the others, and the writer gathers theirs into shared commits.
+    return std::clamp(16 * QThread::idealThreadCount(), 16, 64);
 #else
     return 1; // the listening socket is shared by duplicating it, a POSIX facility
 #endif

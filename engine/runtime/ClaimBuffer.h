@@ -1,9 +1,9 @@
 // ClaimBuffer: runs the worker pool has claimed that no worker has started yet. The commit that
 // records a worker's outcome also claims the pool's next runs; they wait here, their leases held
 // and renewed like any other, for the first free worker. A worker then goes from one run to the
-// next without waiting for the commit of the last one. At most one run per worker waits, so a
-// busy engine holds back little from other engines, and a stopping pool hands them back as
-// they were (never started, not an attempt).
+// next without waiting for the commit of the last one. A few runs per worker wait (enough to
+// cover a commit and its flush), so a busy engine holds back little from other engines, and a
+// stopping pool hands them back as they were (never started, not an attempt).
 #pragma once
 
 #include "core/Cancellation.h"

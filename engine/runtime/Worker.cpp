@@ -176,21 +176,54 @@ Result<std::optional<ClaimedRun>> Worker::claimNext()
 
 Status Worker::claimRuns(int most, std::vector<ClaimedRun> *claimed, bool startFirst)
 {
-    for (int i = 0; i < most; ++i) {
-        // Each claim in its own savepoint: one that fails leaves the others.
+    // One claim in its own savepoint: one that fails leaves the others.
+    auto claimOne = [&](bool start) -> Result<bool> {
         sql::Transaction claiming(m_database.connection());
         ClaimedRun run;
-        run.started = startFirst && i == 0;
+        run.started = start;
         Result<std::optional<Claim>> claim = claimInPiece(
-            &run.events, run.started ? RunQueue::ClaimStart::Now : RunQueue::ClaimStart::Later);
+            &run.events, start ? RunQueue::ClaimStart::Now : RunQueue::ClaimStart::Later);
         if (!claim)
-            return claimed->empty() ? Status(claim.error()) : Status();
+            return claim.error();
         if (!claim->has_value())
-            return {};
+            return false;
         if (Status committed = claiming.commit(); !committed)
-            return claimed->empty() ? committed : Status();
+            return committed.error();
         run.claim = std::move(**claim);
         claimed->push_back(std::move(run));
+        return true;
+    };
+    auto failed = [&](const Error &error) { return claimed->empty() ? Status(error) : Status(); };
+    if (startFirst && most > 0) {
+        Result<bool> first = claimOne(true);
+        if (!first)
+            return failed(first.error());
+        if (!*first)
+            return {};
+        --most;
+    }
+    if (most <= 0)
+        return {};
+    // The claims taken ahead, many at once; a lease that ran out is taken over one by one.
+    Result<RunQueue::ClaimedAhead> ahead
+        = RunQueue(m_database).claimAhead(m_id, m_clock.now(), m_leases.leaseMs(), most);
+    if (!ahead)
+        return failed(ahead.error());
+    if (!ahead->leaseExpired) {
+        for (Claim &claim : ahead->claims) {
+            ClaimedRun run;
+            run.started = false;
+            run.claim = std::move(claim);
+            claimed->push_back(std::move(run));
+        }
+        return {};
+    }
+    for (int i = 0; i < most; ++i) {
+        Result<bool> next = claimOne(false);
+        if (!next)
+            return failed(next.error());
+        if (!*next)
+            return {};
     }
     return {};
 }

@@ -21,7 +21,8 @@ WorkerPool::WorkerPool(int size, const QString &engineId, const Database &databa
                        QObject *parent)
     : QObject(parent)
     , m_database(database)
-    // One waiting run per worker: enough that none waits for a commit between runs.
+    // Runs wait for a worker while the next commit and flush go on: a worker goes from one run
+    // to the next without waiting for them.
     , m_buffer(std::make_unique<ClaimBuffer>(std::max(16, 4 * size)))
     , m_leaseThread(std::make_unique<QThread>())
     , m_leases(new LeaseKeeper(database, clock, leaseMs))

@@ -160,6 +160,22 @@ QString Rows::text(int row, int column) const
     case Cell::Type::Text:
         break;
     }
+    return QString::fromUtf8(value.text);
+}
+
+QByteArray Rows::utf8(int row, int column) const
+{
+    const Cell &value = cell(row, column);
+    switch (value.type) {
+    case Cell::Type::Null:
+        return {};
+    case Cell::Type::Integer:
+        return QByteArray::number(value.integer);
+    case Cell::Type::Real:
+        return QByteArray::number(value.real);
+    case Cell::Type::Text:
+        break;
+    }
     return value.text;
 }
 
@@ -246,7 +262,7 @@ Result<Rows> Rows::run(const QSqlDatabase &db, const char *statement,
                 value.type = Cell::Type::Text;
                 const auto *text
                     = reinterpret_cast<const char *>(sqlite3_column_text(stmt, column));
-                value.text = QString::fromUtf8(text, sqlite3_column_bytes(stmt, column));
+                value.text = QByteArray(text, sqlite3_column_bytes(stmt, column));
                 break;
             }
             }

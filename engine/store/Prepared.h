@@ -89,6 +89,7 @@ public:
     qint64 integer(int row, int column) const; // 0 for NULL
     double real(int row, int column) const;
     QString text(int row, int column) const;      // a null QString for NULL
+    QByteArray utf8(int row, int column) const;   // the text as stored; null for NULL
     QDateTime instant(int row, int column) const; // invalid for NULL
 
     // Runs `statement` (UTF-8; a string with static storage, which keys the prepared statement)
@@ -105,7 +106,7 @@ private:
         enum class Type : quint8 { Null, Integer, Real, Text } type = Type::Null;
         qint64 integer = 0;
         double real = 0.0;
-        QString text;
+        QByteArray text; // UTF-8, as SQLite keeps it
     };
     const Cell &cell(int row, int column) const;
 

@@ -305,6 +305,75 @@ Result<std::optional<Claim>> RunQueue::claim(const QString &workerId, const QDat
     return std::optional<Claim>(std::move(claim));
 }
 
+Result<RunQueue::ClaimedAhead> RunQueue::claimAhead(const QString &workerId, const QDateTime &now,
+                                                    qint64 leaseMs, int most)
+{
+    const QSqlDatabase db = m_database.connection();
+    ClaimedAhead ahead;
+    Result<sql::Rows> expired
+        = sql::query(db,
+                     "SELECT EXISTS (SELECT 1 FROM run_queue WHERE state IN ('leased', "
+                     "'canceling') AND lease_expires_at <= ?)",
+                     {now});
+    if (!expired)
+        return expired.error();
+    if (expired->integer(0, 0) != 0) {
+        ahead.leaseExpired = true;
+        return ahead;
+    }
+    // The candidates in claim order, as things stand before any of them is leased. A row with
+    // a concurrency key or of a task whose runs go one at a time may stop being startable once
+    // another row is leased: such a row is leased only first in its round, and ends the round.
+    static const QByteArray pick
+        = "SELECT q.id, q.lease_epoch, q.run_id, q.task_id, q.serial <> 0 OR q.concurrency_key "
+          "IS NOT NULL FROM run_queue q WHERE "
+          + kStartable.toUtf8() + " ORDER BY q.priority DESC, q.run_at, q.id LIMIT ?";
+    sql::Transaction tx(db, sql::TransactionMode::Immediate);
+    if (!tx.isOpen())
+        return tx.error();
+    const QDateTime expiresAt = now.addMSecs(leaseMs);
+    for (int round = 0; round < most && int(ahead.claims.size()) < most; ++round) {
+        Result<sql::Rows> picked
+            = sql::query(db, pick.constData(), {now, most - int(ahead.claims.size())});
+        if (!picked)
+            return picked.error();
+        bool again = false; // a limited row ended the round: the rest is read again
+        for (int row = 0; row < picked->size(); ++row) {
+            const bool limited = picked->integer(row, 4) != 0;
+            if (limited && row > 0) {
+                again = true;
+                break;
+            }
+            Claim claim;
+            claim.queueId = picked->integer(row, 0);
+            claim.leaseEpoch = picked->integer(row, 1) + 1;
+            claim.runId = picked->text(row, 2);
+            claim.taskId = picked->text(row, 3);
+            claim.workerId = workerId;
+            Result<sql::Rows> leased = sql::query(
+                db,
+                "UPDATE run_queue SET state='leased', lease_owner=?, lease_expires_at=?, "
+                "lease_epoch=? WHERE id=? AND state='pending' AND lease_epoch=?",
+                {workerId, expiresAt, claim.leaseEpoch, claim.queueId, claim.leaseEpoch - 1});
+            if (!leased)
+                return leased.error();
+            if (leased->changes() != 1)
+                return Error::internal(
+                    QStringLiteral("run %1 changed while it was being claimed").arg(claim.runId));
+            ahead.claims.push_back(std::move(claim));
+            if (limited) {
+                again = true;
+                break;
+            }
+        }
+        if (!again)
+            break; // it took every candidate it read, or there was none
+    }
+    if (Status committed = tx.commit(); !committed)
+        return committed.error();
+    return ahead;
+}
+
 Status RunQueue::markStarted(const Claim &claim, const QDateTime &now)
 {
     Result<sql::Rows> running = sql::query(

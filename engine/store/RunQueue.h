@@ -97,6 +97,17 @@ public:
     enum class ClaimStart { Now, Later };
     Result<std::optional<Claim>> claim(const QString &workerId, const QDateTime &now,
                                        qint64 leaseMs, ClaimStart start = ClaimStart::Now);
+    // Leases up to `most` ready rows at once, as claim() with ClaimStart::Later would one after
+    // another (same order, same limits), in one transaction and a few statements: for the
+    // claims a worker takes ahead. Runs whose lease ran out are claim()'s to take over: when
+    // one did, nothing is leased here and `leaseExpired` says so.
+    struct ClaimedAhead
+    {
+        std::vector<Claim> claims;
+        bool leaseExpired = false;
+    };
+    Result<ClaimedAhead> claimAhead(const QString &workerId, const QDateTime &now, qint64 leaseMs,
+                                    int most);
     // Marks the run of a claim taken with ClaimStart::Later `running`, as of `now`.
     Status markStarted(const Claim &claim, const QDateTime &now);
 

@@ -15,6 +15,31 @@ const QString kSelect = QStringLiteral(
     "r.scheduled_for, r.queued_at, r.started_at, r.finished_at, r.error, r.output, r.worker, "
     "r.late_ms, r.coalesced, r.resume FROM runs r LEFT JOIN tasks t ON t.id = r.task_id");
 
+const QByteArray kSelectUtf8 = kSelect.toUtf8();
+
+Run runFromRows(const sql::Rows &rows, int row)
+{
+    Run run;
+    run.id = rows.text(row, 0);
+    run.taskId = rows.text(row, 1);
+    run.taskTitle = rows.text(row, 2);
+    run.taskVersion = int(rows.integer(row, 3));
+    run.attempt = int(rows.integer(row, 4));
+    run.trigger = runTriggerFromString(rows.text(row, 5)).value_or(RunTrigger::Schedule);
+    run.status = runStatusFromString(rows.text(row, 6)).value_or(RunStatus::Failed);
+    run.scheduledFor = rows.instant(row, 7);
+    run.queuedAt = rows.instant(row, 8);
+    run.startedAt = rows.instant(row, 9);
+    run.finishedAt = rows.instant(row, 10);
+    run.error = rows.text(row, 11);
+    run.output = rows.isNull(row, 12) ? Json() : parseJson(rows.utf8(row, 12)).value_or(Json());
+    run.worker = rows.text(row, 13);
+    run.lateMs = rows.integer(row, 14);
+    run.coalesced = int(rows.integer(row, 15));
+    run.resume = rows.isNull(row, 16) ? Json() : parseJson(rows.utf8(row, 16)).value_or(Json());
+    return run;
+}
+
 Run runFromRow(const QSqlQuery &q)
 {
     Run run;
@@ -48,13 +73,13 @@ RunStore::RunStore(const Database &database)
 
 Result<Run> RunStore::get(const QString &id, bool withSteps) const
 {
-    Result<QSqlQuery> q
-        = sql::exec(m_database.connection(), kSelect + QStringLiteral(" WHERE r.id=?"), {id});
+    static const QByteArray byId = kSelectUtf8 + " WHERE r.id=?";
+    Result<sql::Rows> q = sql::query(m_database.connection(), byId.constData(), {id});
     if (!q)
         return q.error();
-    if (!q->next())
+    if (q->empty())
         return Error::notFound(QStringLiteral("no run with id %1").arg(id));
-    Run run = runFromRow(*q);
+    Run run = runFromRows(*q, 0);
     if (withSteps) {
         Result<std::vector<StepRecord>> list = steps(id);
         if (!list)

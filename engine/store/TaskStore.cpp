@@ -278,18 +278,15 @@ Status TaskStore::insertVersion(const QString &taskId, int version, const Json &
 
 Result<QByteArray> TaskStore::versionText(const QString &taskId, int version) const
 {
-    Result<QSqlQuery> q = sql::exec(
-        m_database.connection(),
-        QStringLiteral("SELECT document FROM task_versions WHERE task_id=? AND version=?"),
+    Result<sql::Rows> q = sql::query(
+        m_database.connection(), "SELECT document FROM task_versions WHERE task_id=? AND version=?",
         {taskId, version});
     if (!q)
         return q.error();
-    if (!q->next())
+    if (q->empty())
         return Error::notFound(
             QStringLiteral("task %1 has no version %2").arg(taskId).arg(version));
-    QByteArray text = q->value(0).toByteArray();
-    q->finish();
-    return text;
+    return q->utf8(0, 0);
 }
 
 Result<Json> TaskStore::versionDocument(const QString &taskId, int version) const
