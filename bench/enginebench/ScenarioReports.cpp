@@ -59,6 +59,7 @@ struct WriterSeries
     Series flushesPerRun{3};
     Series flushMs{3};
     Series logRestarts{0};
+    Series logPagesPerRun{2};
     Series piecesPerCommit{2};
 
     void add(const ThroughputResult &result, int runs)
@@ -67,6 +68,7 @@ struct WriterSeries
         durableCommitsPerRun.add(double(result.writerDurableCommits) / runs);
         flushesPerRun.add(double(result.writerFlushes) / runs);
         logRestarts.add(double(result.writerLogRestarts));
+        logPagesPerRun.add(double(result.writerLogPages) / runs);
         flushMs.add(result.writerFlushes > 0 ? double(result.writerFlushMicroseconds) / 1000.0
                                                    / double(result.writerFlushes)
                                              : 0.0);
@@ -81,6 +83,7 @@ struct WriterSeries
         flushesPerRun.skip();
         flushMs.skip();
         logRestarts.skip();
+        logPagesPerRun.skip();
         piecesPerCommit.skip();
     }
     Report report() const
@@ -90,6 +93,7 @@ struct WriterSeries
                       {"flushes_per_run", flushesPerRun.report()},
                       {"mean_flush_ms", flushMs.report()},
                       {"log_restarts", logRestarts.report()},
+                      {"log_pages_per_run", logPagesPerRun.report()},
                       {"pieces_per_commit", piecesPerCommit.report()}};
     }
 };

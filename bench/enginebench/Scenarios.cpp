@@ -102,6 +102,7 @@ void addWriterWork(ThroughputResult &result, const WriteQueue::Stats &before,
     result.writerFlushes = after.flushes - before.flushes;
     result.writerFlushMicroseconds = after.flushMicroseconds - before.flushMicroseconds;
     result.writerLogRestarts = after.logRestarts - before.logRestarts;
+    result.writerLogPages = after.logPagesWritten - before.logPagesWritten;
 }
 
 } // namespace

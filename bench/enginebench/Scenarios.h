@@ -30,6 +30,7 @@ struct ThroughputResult
     qint64 writerFlushes = 0;
     qint64 writerFlushMicroseconds = 0;
     qint64 writerLogRestarts = 0;
+    qint64 writerLogPages = 0;
     // HTTP only: the client's side (see HttpLoadClient).
     double requestSeconds = 0.0;
     double clientCpuSeconds = 0.0;

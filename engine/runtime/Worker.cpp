@@ -91,6 +91,7 @@ void Worker::drain()
         return;
     }
     m_busy = true;
+    m_draining = true;
     do {
         m_wakePending = false;
         // The last run's outcome, posted with the next run's start (one writer piece).
@@ -103,11 +104,12 @@ void Worker::drain()
             // Usually claimed for the pool with an earlier outcome; otherwise claimed now.
             std::optional<ClaimedRun> next = m_buffer.take();
             if (next) {
+                // More waiting than this worker takes: another one helps.
+                if (m_buffer.size() > 0)
+                    m_wakePool();
                 post(std::exchange(last, nullptr), &*next);
             } else {
-                if (last)
-                    post(std::exchange(last, nullptr), nullptr);
-                Result<std::optional<ClaimedRun>> claimed = claimNext();
+                Result<std::optional<ClaimedRun>> claimed = claimNext(std::exchange(last, nullptr));
                 if (!claimed) {
                     qWarning("worker %s: cannot claim work: %s", qPrintable(m_id),
                              qPrintable(claimed.error().describe()));
@@ -126,6 +128,7 @@ void Worker::drain()
     } while (m_wakePending && !m_stopping.load());
     recordReturned();
     m_busy = false;
+    m_draining = false;
     // Out of work: the runs processed since the last save are added once the interval since
     // that save is over (at once when stopping), not with every run of a quiet period.
     if (m_processedUnsaved > 0) {
@@ -148,16 +151,28 @@ void Worker::drain()
     }
 }
 
-Result<std::optional<ClaimedRun>> Worker::claimNext()
+Result<std::optional<ClaimedRun>> Worker::claimNext(std::shared_ptr<Finished> last)
 {
     // Claims share the writer's commits with other workers' claims and results (group
-    // commit); a claim needs no fsync — one lost to a power cut is claimed again.
+    // commit); a claim needs no fsync — one lost to a power cut is claimed again. The last
+    // run's outcome goes in the same piece (then durable): one piece, not two.
     const int reserved = m_buffer.reserve(m_buffer.capacity());
     std::vector<ClaimedRun> claimed;
-    Status written = m_database.writer().write(Durability::Relaxed, [&]() -> Status {
-        claimed.clear();
-        return claimRuns(1 + reserved, &claimed, true);
-    });
+    Posted recorded;
+    Status written = m_database.writer().write(
+        last ? Durability::Durable : Durability::Relaxed, [&]() -> Status {
+            claimed.clear();
+            recorded = Posted{};
+            if (!last)
+                return claimRuns(1 + reserved, &claimed, true);
+            if (Status done = recordInPiece(last, std::nullopt, recorded); !done)
+                return done;
+            // The outcome stands even when nothing can be claimed.
+            (void)claimRuns(1 + reserved, &claimed, true);
+            return {};
+        });
+    if (last)
+        completeRecorded(written, last, recorded);
     if (!written || claimed.empty()) {
         m_buffer.forget(reserved);
         if (!written)
@@ -459,28 +474,8 @@ void Worker::post(std::shared_ptr<Finished> finished, const ClaimedRun *starting
     m_database.writer().post(
         finished ? Durability::Durable : Durability::Relaxed,
         [this, finished, start, posted]() -> Status {
-            if (finished) {
-                const Claim &claim = finished->claimed.claim;
-                if (Status saved = saveSteps(finished->steps, &posted->stepEvents); !saved)
-                    return saved;
-                Result<Event> event
-                    = recordOutcome(claim, finished->outcome, finished->retry, &posted->more);
-                if (!event)
-                    return event.error();
-                posted->finished = *event;
-                if (finished->processed > 0)
-                    if (Status saved = saveProcessed(finished->processed); !saved)
-                        return saved;
-            }
-            // The next run's start, on its own: if it cannot be marked, the run still goes on
-            // and its outcome records it.
-            if (start) {
-                sql::Transaction marking(m_database.connection());
-                std::vector<Event> events;
-                if (startInPiece(*start, &events) && marking.commit())
-                    posted->startEvents.insert(posted->startEvents.end(), events.begin(),
-                                               events.end());
-            }
+            if (Status recorded = recordInPiece(finished, start, *posted); !recorded)
+                return recorded;
             // Runs for the free places of the buffer, claimed in this commit; if that fails
             // the outcome stands and idle workers claim for themselves.
             if (!m_stopping.load()) {
@@ -491,32 +486,65 @@ void Worker::post(std::shared_ptr<Finished> finished, const ClaimedRun *starting
             return {};
         },
         [this, finished, posted](const Status &written) {
-            if (written) {
-                for (const Event &event : posted->stepEvents)
-                    m_bus.announce(event);
-                if (posted->finished)
-                    m_bus.announce(*posted->finished);
-                for (const Event &event : posted->more)
-                    m_bus.announce(event);
-                for (const Event &event : posted->startEvents)
-                    m_bus.announce(event);
-                if (finished)
-                    m_leases.release(finished->claimed.claim.queueId);
-                const bool more = !posted->claimed.empty();
-                holdLeases(posted->claimed);
-                m_buffer.deliver(std::move(posted->claimed), posted->reserved);
-                if (more)
-                    m_wakePool();
-            } else {
-                m_buffer.forget(posted->reserved);
-                if (finished) {
-                    QMutexLocker lock(&m_returnedMutex);
-                    m_returned.push_back(finished);
-                }
-                wake();
-            }
+            completeRecorded(written, finished, *posted);
             --m_posted;
         });
+}
+
+Status Worker::recordInPiece(const std::shared_ptr<Finished> &finished,
+                             const std::optional<Claim> &start, Posted &posted)
+{
+    if (finished) {
+        const Claim &claim = finished->claimed.claim;
+        if (Status saved = saveSteps(finished->steps, &posted.stepEvents); !saved)
+            return saved;
+        Result<Event> event
+            = recordOutcome(claim, finished->outcome, finished->retry, &posted.more);
+        if (!event)
+            return event.error();
+        posted.finished = *event;
+        if (finished->processed > 0)
+            if (Status saved = saveProcessed(finished->processed); !saved)
+                return saved;
+    }
+    // The next run's start, on its own: if it cannot be marked, the run still goes on and its
+    // outcome records it.
+    if (start) {
+        sql::Transaction marking(m_database.connection());
+        std::vector<Event> events;
+        if (startInPiece(*start, &events) && marking.commit())
+            posted.startEvents.insert(posted.startEvents.end(), events.begin(), events.end());
+    }
+    return {};
+}
+
+void Worker::completeRecorded(const Status &written, const std::shared_ptr<Finished> &finished,
+                              Posted &posted)
+{
+    if (written) {
+        for (const Event &event : posted.stepEvents)
+            m_bus.announce(event);
+        if (posted.finished)
+            m_bus.announce(*posted.finished);
+        for (const Event &event : posted.more)
+            m_bus.announce(event);
+        for (const Event &event : posted.startEvents)
+            m_bus.announce(event);
+        if (finished)
+            m_leases.release(finished->claimed.claim.queueId);
+        const bool more = !posted.claimed.empty();
+        holdLeases(posted.claimed);
+        m_buffer.deliver(std::move(posted.claimed), posted.reserved);
+        if (more)
+            m_wakePool();
+        return;
+    }
+    m_buffer.forget(posted.reserved);
+    if (finished) {
+        QMutexLocker lock(&m_returnedMutex);
+        m_returned.push_back(finished);
+    }
+    wake();
 }
 
 void Worker::recordReturned()

@@ -64,6 +64,9 @@ public:
 
     // Any thread: makes the worker look for ready work (queues drain() unless one is queued).
     void wake();
+    // Neither running nor about to look for work (no wake-up queued): waking it starts a drain
+    // at once. Any thread.
+    bool isIdle() const { return !m_draining.load() && !m_wakeQueued.load(); }
 
 public slots:
     void start();
@@ -80,8 +83,17 @@ private:
     struct Posted;
 
     // Claims the next ready run through the writer (and, in the same commit, runs for the
-    // buffer's free places). The claimed runs' leases are held.
-    Result<std::optional<ClaimedRun>> claimNext();
+    // buffer's free places), recording `last` (the outcome of the run before, if any) in the
+    // same piece. The claimed runs' leases are held.
+    Result<std::optional<ClaimedRun>> claimNext(std::shared_ptr<Finished> last);
+    // Inside a writer piece: records `finished` (if any) and marks `start` running (if any),
+    // collecting what to announce in `posted`.
+    Status recordInPiece(const std::shared_ptr<Finished> &finished,
+                         const std::optional<Claim> &start, Posted &posted);
+    // Once that piece is committed (or failed): announces, releases the lease, hands the runs
+    // claimed for the buffer over; a failed outcome goes back to be recorded again.
+    void completeRecorded(const Status &written, const std::shared_ptr<Finished> &finished,
+                          Posted &posted);
     // Inside a writer piece: claims up to `most` runs, each with its run.started event (and the
     // run.finished of an attempt it took over). Stops at the first that cannot be claimed; the
     // error only when none was.
@@ -146,6 +158,7 @@ private:
     std::function<void()> m_wakePool;
     const std::atomic_bool &m_stopping;
     bool m_busy = false;
+    std::atomic_bool m_draining{false}; // m_busy, for other threads
     bool m_wakePending = false;
     std::atomic_bool m_wakeQueued{false};
     std::vector<StepRecord> m_unsavedSteps;

@@ -126,10 +126,22 @@ bool WorkerPool::cancel(const QString &runId, const QString &message)
 
 void WorkerPool::wake()
 {
-    if (m_stopping)
+    if (m_stopping || m_workers.empty())
         return;
-    for (Worker *worker : m_workers)
-        worker->wake();
+    // One worker per wake-up (one per run queued), an idle one if there is: it claims what it
+    // can for the pool and wakes another when more waits than it takes. Waking every worker
+    // for each run had them all ask the writer for work most of them did not find. A busy
+    // worker woken looks for work again after its run.
+    const size_t count = m_workers.size();
+    const size_t first = m_nextWake.fetch_add(1) % count;
+    for (size_t i = 0; i < count; ++i) {
+        Worker *worker = m_workers[(first + i) % count];
+        if (worker->isIdle()) {
+            worker->wake();
+            return;
+        }
+    }
+    m_workers[first]->wake();
 }
 
 } // namespace ordinaut

@@ -48,6 +48,7 @@ private:
 
     const Database &m_database;
     std::atomic_bool m_stopping{false};
+    std::atomic_size_t m_nextWake{0}; // where wake() starts looking, so wake-ups spread
     std::unique_ptr<ClaimBuffer> m_buffer;
     std::unique_ptr<QThread> m_leaseThread;
     LeaseKeeper *m_leases; // lives on m_leaseThread, deleted when it finishes

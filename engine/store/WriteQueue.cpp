@@ -191,9 +191,12 @@ void WriteQueue::loop()
 int WriteQueue::walHook(void *queue, sqlite3 *, const char *, int pages)
 {
     auto *self = static_cast<WriteQueue *>(queue);
+    // The log started over since the last commit when it is shorter now.
+    const int written = pages >= self->m_logPages ? pages - self->m_logPages : pages;
     self->m_logPages = pages;
+    QMutexLocker lock(&self->m_mutex);
+    self->m_stats.logPagesWritten += written;
     if (pages >= kRestartLogPages / 2) {
-        QMutexLocker lock(&self->m_mutex);
         self->m_checkpointSoon = true;
         self->m_committed.wakeOne();
     }

@@ -77,6 +77,7 @@ public:
         qint64 flushes = 0;           // one flush covers the durable commits written before it
         qint64 flushMicroseconds = 0; // the time those flushes took
         qint64 logRestarts = 0;       // the writer started the log over (kRestartLogPages)
+        qint64 logPagesWritten = 0;   // pages the commits appended to the log
     };
     Stats stats() const;
 
