@@ -1,13 +1,15 @@
 // Stopping the engine lets a run in progress finish and be recorded: a worker blocked in a slow
 // http.request is not cut off (its nested event loop must survive the shutdown request). Runs
 // the pool claimed ahead for busy workers are not shown running, and go back to the queue as
-// they were when the engine stops.
+// they were when the engine stops. A burst of runs is spread over the pool's workers, whether
+// each run wakes it or one change another engine made does.
 #include "support/TempDataDir.h"
 
 #include "runtime/Engine.h"
 #include "service/Services.h"
 #include "store/Database.h"
 #include "store/Sql.h"
+#include "store/WriteQueue.h"
 
 #include <QTcpServer>
 #include <QTcpSocket>
@@ -63,6 +65,8 @@ private slots:
     void stopWaitsForRunInProgress();
     void runsClaimedAheadGoBackAtStop();
     void processedCountsAreSavedWhenIdleAndAtStop();
+    void aBurstOfRunsIsSpreadOverTheWorkers();
+    void runsQueuedElsewhereAtOnceAreSpreadOverTheWorkers();
 
 private:
     quint16 m_port = 0;
@@ -216,6 +220,61 @@ void tst_WorkerShutdown::processedCountsAreSavedWhenIdleAndAtStop()
     QTRY_COMPARE_WITH_TIMEOUT(number(**engine, succeeded), qint64(4), 5000);
     (*engine)->stop();
     QCOMPARE(number(**engine, processed), qint64(4));
+}
+
+void tst_WorkerShutdown::aBurstOfRunsIsSpreadOverTheWorkers()
+{
+    // Four idle workers, four runs queued one after another: each run.queued wakes one worker,
+    // an idle one, so all four runs are in their 800 ms request at the same time.
+    constexpr int kWorkers = 4;
+    test::TempDataDir dir;
+    Result<std::unique_ptr<Engine>> engine
+        = Engine::create(EngineOptions{dir.path(), kWorkers, nullptr});
+    QVERIFY(engine);
+    Services services(**engine);
+    Result<Task> task = services.tasks.create(slowTask(m_port, "allow"), QStringLiteral("t"));
+    QVERIFY(task);
+    (*engine)->start();
+    QTest::qWait(100); // the workers' first look found nothing: they are idle
+    for (int i = 0; i < kWorkers; ++i)
+        QVERIFY(services.runs.runNow(task->id, RunTrigger::Manual, QStringLiteral("t")));
+    QTRY_COMPARE_WITH_TIMEOUT(
+        number(**engine, QStringLiteral("SELECT COUNT(*) FROM runs WHERE status='running'")),
+        qint64(kWorkers), 600);
+    (*engine)->stop();
+}
+
+void tst_WorkerShutdown::runsQueuedElsewhereAtOnceAreSpreadOverTheWorkers()
+{
+    // Runs queued by another engine's connection (as another process would) arrive as one
+    // change: one wake-up, and the worker it reaches claims for the pool and wakes the others.
+    constexpr int kWorkers = 8;
+    test::TempDataDir dir;
+    Result<std::unique_ptr<Engine>> runner
+        = Engine::create(EngineOptions{dir.path(), kWorkers, nullptr});
+    QVERIFY(runner);
+    Services runnerServices(**runner);
+    Result<Task> task = runnerServices.tasks.create(slowTask(m_port, "allow"), QStringLiteral("t"));
+    QVERIFY(task);
+    (*runner)->start();
+    Result<std::unique_ptr<Engine>> other = Engine::create(EngineOptions{dir.path(), 1, nullptr});
+    QVERIFY(other);
+    Services otherServices(**other);
+    QTest::qWait(100);
+    const Status queued = (*other)->database().writer().write(Durability::Durable, [&]() -> Status {
+        // Inside one piece: every runNow joins it, and all four arrive in one commit.
+        for (int i = 0; i < kWorkers; ++i)
+            if (Result<Run> run
+                = otherServices.runs.runNow(task->id, RunTrigger::Manual, QStringLiteral("t"));
+                !run)
+                return run.error();
+        return {};
+    });
+    QVERIFY2(queued, queued ? "" : qPrintable(queued.error().describe()));
+    QTRY_COMPARE_WITH_TIMEOUT(
+        number(**runner, QStringLiteral("SELECT COUNT(*) FROM runs WHERE status='running'")),
+        qint64(kWorkers), 700);
+    (*runner)->stop();
 }
 
 QTEST_GUILESS_MAIN(tst_WorkerShutdown)
