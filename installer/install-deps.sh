@@ -13,6 +13,8 @@ DEBIAN_PACKAGES=(
     qtkeychain-qt6-dev libical-dev nlohmann-json3-dev
     # JSON Schema validation of tool input and output; SMTP for email.send
     libvalijson-dev libcurl4-openssl-dev
+    # a faster allocator for the executables (tcmalloc)
+    libgoogle-perftools-dev
     # tests: a real SMTP sink
     python3 python3-aiosmtpd
 )
@@ -41,7 +43,7 @@ cat <<'MSG'
 This script installs packages on Debian and Ubuntu only. On other systems install:
 
   macOS (Homebrew):
-    brew install cmake ninja ccache pkg-config clang-format qt qtkeychain libical nlohmann-json valijson curl sqlite
+    brew install cmake ninja ccache pkg-config clang-format qt qtkeychain libical nlohmann-json valijson curl sqlite gperftools
 
   Windows (vcpkg, with Visual Studio 2022 and CMake):
     vcpkg install qtbase qthttpserver qtwebsockets qttools qtkeychain-qt6 libical nlohmann-json valijson curl sqlite3
@@ -50,6 +52,6 @@ This script installs packages on Debian and Ubuntu only. On other systems instal
   Fedora (dnf):
     dnf install cmake ninja-build ccache gcc-c++ qt6-qtbase-devel qt6-qthttpserver-devel \
         qt6-qtwebsockets-devel qt6-qttools-devel qtkeychain-qt6-devel libical-devel json-devel \
-        valijson-devel libcurl-devel sqlite-devel
+        valijson-devel libcurl-devel sqlite-devel gperftools-devel
 MSG
 exit 1

@@ -71,7 +71,8 @@ Result<Run> RunService::enqueueNow(const QString &taskId, RunTrigger trigger, co
     if (deduplicated)
         *deduplicated = false;
     const Database &db = m_engine.database();
-    sql::Transaction tx(db.connection(), sql::TransactionMode::Immediate);
+    // Every failure below fails runNow's writer piece, which undoes all of it: no savepoint.
+    sql::Transaction tx(db.connection(), sql::TransactionMode::Immediate, sql::Nesting::Join);
     if (!tx.isOpen())
         return tx.error();
     Result<Task> task = TaskStore(db).header(taskId);

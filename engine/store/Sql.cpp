@@ -180,10 +180,15 @@ QVariant text(const QString &value)
     return value.isNull() ? QVariant(QMetaType(QMetaType::QString)) : QVariant(value);
 }
 
-Transaction::Transaction(QSqlDatabase db, TransactionMode mode)
+Transaction::Transaction(QSqlDatabase db, TransactionMode mode, Nesting nesting)
     : m_db(std::move(db))
 {
     if (StatementCache *cache = t_cache; cache && cache->inTransaction()) {
+        if (nesting == Nesting::Join) {
+            m_joined = true;
+            m_open = true;
+            return;
+        }
         // Named by depth: nested transactions end in reverse order.
         m_savepoint = ++cache->m_savepoints;
         Status begun
@@ -202,6 +207,8 @@ Transaction::Transaction(QSqlDatabase db, TransactionMode mode)
 
 Transaction::~Transaction()
 {
+    if (m_joined)
+        return; // the piece is undone if this failed
     if (m_savepoint > 0) {
         if (m_open) {
             if (StatementCache *cache = t_cache)
@@ -224,6 +231,10 @@ Status Transaction::commit()
 {
     if (!m_open)
         return m_error;
+    if (m_joined) {
+        m_open = false;
+        return {};
+    }
     if (m_savepoint > 0) {
         if (StatementCache *cache = t_cache)
             cache->finishWrites();

@@ -27,13 +27,18 @@ QDateTime instant(const QVariant &value);
 QVariant text(const QString &value); // NULL for a null QString, '' stays ''
 
 enum class TransactionMode { Deferred, Immediate };
+// Inside the write queue's shared transaction: a savepoint of its own (undone alone when it
+// is not committed), or joined to the enclosing piece — for code whose every failure fails
+// that piece, which then undoes it anyway (two statements fewer).
+enum class Nesting { Savepoint, Join };
 
 // A transaction, or — on a thread already inside one opened by the write queue (WriteQueue) — a
 // savepoint within it, so the same code runs on its own or as part of a group commit.
 class Transaction final
 {
 public:
-    explicit Transaction(QSqlDatabase db, TransactionMode mode = TransactionMode::Deferred);
+    explicit Transaction(QSqlDatabase db, TransactionMode mode = TransactionMode::Deferred,
+                         Nesting nesting = Nesting::Savepoint);
     ~Transaction();
     Q_DISABLE_COPY_MOVE(Transaction)
 
@@ -45,7 +50,8 @@ public:
 
 private:
     QSqlDatabase m_db;
-    int m_savepoint = 0; // its depth; 0 for a real transaction
+    int m_savepoint = 0;   // its depth; 0 for a real transaction
+    bool m_joined = false; // part of the enclosing piece: nothing to begin or end
     bool m_open = false;
     Error m_error;
 };

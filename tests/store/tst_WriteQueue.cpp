@@ -28,6 +28,7 @@ private slots:
     void concurrentWritersShareCommits();
     void aFailingPieceLeavesNoTraceAndSparesTheOthers();
     void nestedTransactionsBecomeSavepoints();
+    void joinedTransactionsStandOrFallWithTheirPiece();
     void durabilityFollowsThePieces();
     void answersKeepCommitOrder();
     void writeFromInsideAPieceRunsAtOnce();
@@ -150,6 +151,40 @@ void tst_WriteQueue::nestedTransactionsBecomeSavepoints()
     QVERIFY2(outer, outer ? "" : qPrintable(outer.error().describe()));
     QCOMPARE(count(QStringLiteral("key IN ('kept', 'inner')")), 2);
     QCOMPARE(count(QStringLiteral("key = 'dropped'")), 0);
+}
+
+void tst_WriteQueue::joinedTransactionsStandOrFallWithTheirPiece()
+{
+    // Joined: no savepoint of its own. A piece that fails takes the joined rows with it...
+    Status failed = m_db->writer().write(Durability::Durable, [&]() -> Status {
+        sql::Transaction tx(m_db->connection(), sql::TransactionMode::Immediate,
+                            sql::Nesting::Join);
+        if (Status first = insert(QStringLiteral("joined-a")); !first)
+            return first;
+        if (Status committed = tx.commit(); !committed)
+            return committed;
+        return insert(QStringLiteral("joined-a")); // duplicate key: the piece fails
+    });
+    QVERIFY(!failed);
+    QCOMPARE(count(QStringLiteral("key = 'joined-a'")), 0);
+    // ...and one that succeeds keeps them.
+    Status kept = m_db->writer().write(Durability::Durable, [&]() -> Status {
+        sql::Transaction tx(m_db->connection(), sql::TransactionMode::Immediate,
+                            sql::Nesting::Join);
+        if (Status first = insert(QStringLiteral("joined-b")); !first)
+            return first;
+        return tx.commit();
+    });
+    QVERIFY2(kept, kept ? "" : qPrintable(kept.error().describe()));
+    QCOMPARE(count(QStringLiteral("key = 'joined-b'")), 1);
+    // Outside the writer it is an ordinary transaction: not committed, nothing stays.
+    {
+        sql::Transaction tx(m_db->connection(), sql::TransactionMode::Immediate,
+                            sql::Nesting::Join);
+        QVERIFY(tx.isOpen());
+        QVERIFY(insert(QStringLiteral("joined-c")));
+    }
+    QCOMPARE(count(QStringLiteral("key = 'joined-c'")), 0);
 }
 
 void tst_WriteQueue::durabilityFollowsThePieces()
