@@ -76,10 +76,11 @@ Report method()
         {"pickup", "one run at a time; after_return_ms = bench.mark step start - runNow "
                    "returned, after_call_ms = - runNow called, finished_after_call_ms = "
                    "run.finished announced - runNow called; nearest-rank percentiles"},
-        {"durability", "read back from an engine connection; the group-commit writer commits "
-                       "its relaxed pieces (see store/WriteQueue.h) at synchronous=NORMAL: "
-                       "writer.durable_commits_per_run against commits_per_run shows how many "
-                       "of its commits were FULL"},
+        {"durability", "read back from the engine; the group-commit writer commits at "
+                       "synchronous=NORMAL and answers a durable piece (an enqueue, an outcome) "
+                       "only after an fdatasync of the log that covers its commit "
+                       "(store/WriteQueue.h, store/WalFlusher.h): writer.flushes_per_run, "
+                       "mean_flush_ms; log_pages_per_run is what the commits wrote"},
         {"checks", "every run of the measured task is counted in the database afterwards: all "
                    "succeeded, none extra"},
         {"medians", "of the repetitions that succeeded; each repetition uses a fresh data "

@@ -9,6 +9,7 @@
 #include "service/Services.h"
 #include "store/Database.h"
 #include "store/Sql.h"
+#include "store/WriteQueue.h"
 
 #include <QDir>
 #include <QElapsedTimer>
@@ -167,15 +168,28 @@ Result<QString> BenchEngine::durability() const
     if (!journal)
         return journal.error();
     const QString mode = journal->next() ? journal->value(0).toString().toUpper() : QString();
-    Result<QSqlQuery> synchronous = sql::exec(db, QStringLiteral("PRAGMA synchronous"));
-    if (!synchronous)
-        return synchronous.error();
-    // SQLite's numbering of the levels.
-    static const QStringList kLevels = {QStringLiteral("OFF"), QStringLiteral("NORMAL"),
-                                        QStringLiteral("FULL"), QStringLiteral("EXTRA")};
-    const int level = synchronous->next() ? synchronous->value(0).toInt() : -1;
-    return QStringLiteral("%1, synchronous=%2")
-        .arg(mode, kLevels.value(level, QStringLiteral("unknown")));
+    journal->finish();
+    // The writer's own level is read on its thread: it is what its commits use.
+    QString level;
+    if (Status read = m_engine->database().writer().write(
+            Durability::Relaxed,
+            [&]() -> Status {
+                Result<QSqlQuery> q = sql::exec(m_engine->database().connection(),
+                                                QStringLiteral("PRAGMA synchronous"));
+                if (!q)
+                    return q.error();
+                static const QStringList kLevels
+                    = {QStringLiteral("OFF"), QStringLiteral("NORMAL"), QStringLiteral("FULL"),
+                       QStringLiteral("EXTRA")};
+                level = kLevels.value(q->next() ? q->value(0).toInt() : -1,
+                                      QStringLiteral("unknown"));
+                return {};
+            });
+        !read)
+        return read.error();
+    return QStringLiteral("%1, writer at synchronous=%2; acknowledged enqueues and outcomes wait "
+                          "for an fdatasync of the log")
+        .arg(mode, level);
 }
 
 } // namespace ordinaut::bench

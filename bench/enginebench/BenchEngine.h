@@ -50,8 +50,8 @@ public:
     // Succeeded runs of the benchmark task whose one step has no succeeded record: the engine
     // recorded the outcome but lost the step. RunService's errors.
     Result<int> countRunsMissingStep() const;
-    // The journal mode and synchronous level read back from a connection to the database, e.g.
-    // "WAL, synchronous=FULL": the report states what was measured, not what was meant.
+    // The journal mode and the writer's synchronous level, read back, and how acknowledgements
+    // are made durable: the report states what was measured, not what was meant.
     Result<QString> durability() const;
 
 private:

@@ -172,15 +172,23 @@ void WriteQueue::loop()
         Batch batch;
         const bool flush = commitBatch(batch);
         bool handedOver = false;
+        bool flushHere = false;
         {
             // To the flusher when it must flush, or when earlier batches still wait there
-            // (answers keep commit order); otherwise answered here at once.
+            // (answers keep commit order); otherwise answered here at once. With nothing else
+            // waiting, the writer flushes itself: one thread hop less for a lone piece.
             QMutexLocker lock(&m_mutex);
-            if (flush || !flusherIdle()) {
+            if (flush && flusherIdle() && m_pending.empty()) {
+                flushHere = true;
+            } else if (flush || !flusherIdle()) {
                 m_committedBatches.push_back(Committed{std::move(batch), flush});
                 m_flushWake.wakeOne();
                 handedOver = true;
             }
+        }
+        if (flushHere) {
+            if (const Status flushed = flushLog(); !flushed)
+                failFlushed(batch, flushed.error());
         }
         if (!handedOver)
             answer(batch);
@@ -241,6 +249,28 @@ void WriteQueue::restartLogIfLong()
         qWarning("database: restarting the log failed: %s", sqlite3_errmsg(handle));
 }
 
+Status WriteQueue::flushLog()
+{
+    QElapsedTimer flushing;
+    flushing.start();
+    const Status flushed = m_wal->flush();
+    if (!flushed)
+        qCritical("database: %s", qPrintable(flushed.error().describe()));
+    const qint64 tookUs = flushing.nsecsElapsed() / 1000;
+    QMutexLocker lock(&m_mutex);
+    ++m_stats.flushes;
+    m_stats.flushMicroseconds += tookUs;
+    return flushed;
+}
+
+void WriteQueue::failFlushed(const Batch &batch, const Error &error)
+{
+    // Committed, but not known to be on disk: its callers must not count on it.
+    for (const auto &piece : batch)
+        if (piece->result)
+            piece->result = error;
+}
+
 bool WriteQueue::flusherIdle() const
 {
     return m_committedBatches.empty() && !m_flusherAnswering;
@@ -290,22 +320,10 @@ void WriteQueue::flushLoop()
         for (const Committed &committed : ready)
             flush = flush || committed.flush;
         // One flush for every commit written before it: they were all written when it starts.
-        QElapsedTimer flushing;
-        flushing.start();
-        const Status flushed = flush ? m_wal->flush() : Status();
-        if (!flushed)
-            qCritical("database: %s", qPrintable(flushed.error().describe()));
-        if (flush) {
-            const qint64 tookUs = flushing.nsecsElapsed() / 1000;
-            QMutexLocker lock(&m_mutex);
-            ++m_stats.flushes;
-            m_stats.flushMicroseconds += tookUs;
-        }
+        const Status flushed = flush ? flushLog() : Status();
         for (Committed &committed : ready) {
             if (committed.flush && !flushed)
-                for (const auto &piece : committed.batch)
-                    if (piece->result)
-                        piece->result = flushed.error();
+                failFlushed(committed.batch, flushed.error());
             answer(committed.batch);
         }
         QMutexLocker lock(&m_mutex);

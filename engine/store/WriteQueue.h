@@ -99,6 +99,10 @@ private:
     // Calls the posted pieces' `done`, then wakes the waiting callers.
     void answer(const Batch &batch);
     void flushLoop();
+    // Flushes the log (WalFlusher), counted in the stats. On the flusher thread, or on the
+    // writer while the flusher is idle and nothing else waits.
+    Status flushLog();
+    static void failFlushed(const Batch &batch, const Error &error);
     // Copies the rest of the log into the database file and has the next commit start it over
     // (checkpoint RESTART), when it has grown past kRestartLogPages. Writer thread only.
     void restartLogIfLong();
@@ -126,7 +130,7 @@ private:
     QWaitCondition m_flushWake;
     bool m_flusherAnswering = false; // the flusher holds batches it has not answered yet
     bool m_writerDone = false;
-    std::unique_ptr<WalFlusher> m_wal; // the flusher thread's
+    std::unique_ptr<WalFlusher> m_wal; // used by one thread at a time (see flushLog())
     std::unique_ptr<QThread> m_thread;
     std::unique_ptr<QThread> m_flusher;
 };
