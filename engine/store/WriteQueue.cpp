@@ -52,7 +52,7 @@ WriteQueue::~WriteQueue()
         m_wake.wakeAll();
         m_committed.wakeAll();
     }
-    m_thread->wait(); // the writer tells the flusher when it is done
+    m_thread->wait(); // the writer waits for the flusher to finish
     m_flusher->wait();
     m_checkpointer->wait();
 }
@@ -153,10 +153,15 @@ void WriteQueue::run()
         sql::StatementCache cache;
         loop();
     }
+    {
+        QMutexLocker lock(&m_mutex);
+        m_writerDone = true;
+        m_flushWake.wakeOne();
+    }
+    // The flusher's last flushes first: were this the database's last connection, closing it
+    // would remove the log they flush.
+    m_flusher->wait();
     m_database.closeThreadConnections();
-    QMutexLocker lock(&m_mutex);
-    m_writerDone = true;
-    m_flushWake.wakeOne();
 }
 
 void WriteQueue::loop()
