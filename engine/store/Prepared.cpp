@@ -149,18 +149,8 @@ double Rows::real(int row, int column) const
 
 QString Rows::text(int row, int column) const
 {
-    const Cell &value = cell(row, column);
-    switch (value.type) {
-    case Cell::Type::Null:
-        return {};
-    case Cell::Type::Integer:
-        return QString::number(value.integer);
-    case Cell::Type::Real:
-        return QString::number(value.real);
-    case Cell::Type::Text:
-        break;
-    }
-    return QString::fromUtf8(value.text);
+    const QByteArray bytes = utf8(row, column);
+    return bytes.isNull() ? QString() : QString::fromUtf8(bytes);
 }
 
 QByteArray Rows::utf8(int row, int column) const
