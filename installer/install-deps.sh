@@ -15,6 +15,8 @@ DEBIAN_PACKAGES=(
     libvalijson-dev libcurl4-openssl-dev
     # a faster allocator for the executables (tcmalloc)
     libgoogle-perftools-dev
+    # the API's access tokens (JWT, HS256) and agents' secret hashes (scrypt, OpenSSL)
+    libjwt-dev libssl-dev
     # tests: a real SMTP sink
     python3 python3-aiosmtpd
 )
@@ -43,15 +45,15 @@ cat <<'MSG'
 This script installs packages on Debian and Ubuntu only. On other systems install:
 
   macOS (Homebrew):
-    brew install cmake ninja ccache pkg-config clang-format qt qtkeychain libical nlohmann-json valijson curl sqlite gperftools
+    brew install cmake ninja ccache pkg-config clang-format qt qtkeychain libical nlohmann-json valijson curl sqlite gperftools libjwt openssl
 
   Windows (vcpkg, with Visual Studio 2022 and CMake):
-    vcpkg install qtbase qthttpserver qtwebsockets qttools qtkeychain-qt6 libical nlohmann-json valijson curl sqlite3
+    vcpkg install qtbase qthttpserver qtwebsockets qttools qtkeychain-qt6 libical nlohmann-json valijson curl sqlite3 libjwt openssl
     then configure with -DCMAKE_TOOLCHAIN_FILE=<vcpkg>/scripts/buildsystems/vcpkg.cmake
 
   Fedora (dnf):
     dnf install cmake ninja-build ccache gcc-c++ qt6-qtbase-devel qt6-qthttpserver-devel \
         qt6-qtwebsockets-devel qt6-qttools-devel qtkeychain-qt6-devel libical-devel json-devel \
-        valijson-devel libcurl-devel sqlite-devel gperftools-devel
+        valijson-devel libcurl-devel sqlite-devel gperftools-devel libjwt-devel openssl-devel
 MSG
 exit 1

@@ -26,6 +26,8 @@ QString reasonPhrase(int status)
         return QStringLiteral("Unsupported Media Type");
     case 422:
         return QStringLiteral("Unprocessable Content");
+    case 429:
+        return QStringLiteral("Too Many Requests");
     case 503:
         return QStringLiteral("Service Unavailable");
     case 504:
@@ -80,6 +82,8 @@ int HttpResponse::statusFor(ErrorCode code)
         return 409;
     case ErrorCode::Unavailable:
         return 503;
+    case ErrorCode::RateLimited:
+        return 429;
     case ErrorCode::Internal:
         return 500;
     }

@@ -20,6 +20,7 @@ enum class ErrorCode {
     Timeout,              // a deadline passed
     Canceled,             // someone canceled the work (a run canceled while a tool waited)
     Unavailable,          // a dependency (database, network peer) cannot be reached
+    RateLimited,          // too many attempts: try again later
     Internal,             // a bug or an impossible state
 };
 
