@@ -1,9 +1,9 @@
 // ordinaut-server: the headless Ordinaut. `serve` runs the engine and the local API; `token
-// create` prints a bearer token for a new agent. Links no QtWidgets/QtGui.
+// create` makes a new agent and prints an access token for it. Links no QtWidgets/QtGui.
 #include "ServerHost.h"
 #include "SignalWatcher.h"
 
-#include "api/TokenSigner.h"
+#include "api/Authenticator.h"
 #include "core/Clock.h"
 #include "runtime/Engine.h"
 #include "runtime/EventBus.h"
@@ -151,10 +151,22 @@ int createToken(const QCommandLineParser &parser, const QString &dataDir)
         = services.agents.create(name, {QStringLiteral("*")}, QStringLiteral("cli"));
     if (!agent)
         return fail(agent.error().describe(), 2);
+    Authenticator auth((*engine)->database(), services.agents, *secret, (*engine)->clock());
+    Result<QString> agentSecret = auth.newSecret(agent->id, QStringLiteral("cli"));
+    if (!agentSecret)
+        return fail(agentSecret.error().describe(), 2);
+    Result<Authenticator::Tokens> tokens = auth.issue(*agent);
+    if (!tokens)
+        return fail(tokens.error().describe(), 2);
     err() << "Created agent '" << agent->name << "' (" << agent->id << ") with full rights in "
           << dataDir << "." << Qt::endl
-          << "Send it as: Authorization: Bearer <token>" << Qt::endl;
-    QTextStream(stdout) << TokenSigner(*secret).issue(agent->id) << Qt::endl;
+          << "Its secret (shown only now): " << *agentSecret << Qt::endl
+          << "The access token below works for " << Authenticator::kAccessSeconds / 60
+          << " minutes; send it as: Authorization: Bearer <token>. Then get new ones with "
+             "POST /auth/token {\"agent_id\": \""
+          << agent->id << "\", \"secret\": \"…\"}, or POST /auth/refresh with this refresh "
+          << "token: " << tokens->refreshToken << Qt::endl;
+    QTextStream(stdout) << tokens->accessToken << Qt::endl;
     return 0;
 }
 

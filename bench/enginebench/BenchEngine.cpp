@@ -88,8 +88,11 @@ Result<QString> BenchEngine::startApi()
     Result<Agent> agent = m_services->agents.create(kActor, {QStringLiteral("*")}, kActor);
     if (!agent)
         return agent.error();
-    m_token = TokenSigner(key).issue(agent->id);
     m_api = std::make_unique<HttpApi>(*m_engine, *m_services, key);
+    Result<Authenticator::Tokens> tokens = m_api->authenticator().issue(*agent);
+    if (!tokens)
+        return tokens.error();
+    m_token = tokens->accessToken;
     Result<quint16> port = m_api->start(QHostAddress(QHostAddress::LocalHost), 0);
     if (!port)
         return port.error();

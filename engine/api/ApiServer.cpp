@@ -47,6 +47,7 @@ bool ApiServer::handleRequest(const QHttpServerRequest &request, QTcpSocket *soc
     for (const auto &[name, value] : request.headers())
         in.headers.insert(name.toLower(), value);
     in.body = request.body();
+    in.peer = request.remoteAddress().toString();
 
     const HttpResponse out = m_api.handle(std::move(in));
     QHttpServerResponder responder = makeResponder(request, socket);

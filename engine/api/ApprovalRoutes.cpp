@@ -1,5 +1,6 @@
 // /api/v1/approvals: what paused runs ask people (human.approve), and the answers.
 #include "Routes.h"
+#include "Scopes.h"
 
 #include "RequestReading.h"
 #include "Router.h"
@@ -47,7 +48,7 @@ HttpResponse decide(ApprovalService &approvals, const HttpRequest &request,
 void addApprovalRoutes(Router &router, Services &services)
 {
     ApprovalService &approvals = services.approvals;
-    router.add("GET", QStringLiteral("/api/v1/approvals"), Access::Authenticated,
+    router.add("GET", QStringLiteral("/api/v1/approvals"), Access::scope(scopes::kRunsRead),
                [&approvals](const HttpRequest &request) {
                    Result<int> limit = queryInt(request, QStringLiteral("limit"), 50, 1, 500);
                    if (!limit)
@@ -61,19 +62,19 @@ void addApprovalRoutes(Router &router, Services &services)
                        items.push_back(approval.toJson());
                    return HttpResponse::json(200, Json{{"items", std::move(items)}});
                });
-    router.add("GET", QStringLiteral("/api/v1/approvals/{id}"), Access::Authenticated,
+    router.add("GET", QStringLiteral("/api/v1/approvals/{id}"), Access::scope(scopes::kRunsRead),
                [&approvals](const HttpRequest &request) {
                    Result<Approval> approval = approvals.get(request.pathParams.value(0));
                    if (!approval)
                        return HttpResponse::problem(approval.error(), request.path);
                    return HttpResponse::json(200, approval->toJson());
                });
-    router.add("POST", QStringLiteral("/api/v1/approvals/{id}/approve"), Access::Authenticated,
-               [&approvals](const HttpRequest &request) {
+    router.add("POST", QStringLiteral("/api/v1/approvals/{id}/approve"),
+               Access::scope(scopes::kApprovalsWrite), [&approvals](const HttpRequest &request) {
                    return decide(approvals, request, ApprovalDecision::Approve);
                });
-    router.add("POST", QStringLiteral("/api/v1/approvals/{id}/reject"), Access::Authenticated,
-               [&approvals](const HttpRequest &request) {
+    router.add("POST", QStringLiteral("/api/v1/approvals/{id}/reject"),
+               Access::scope(scopes::kApprovalsWrite), [&approvals](const HttpRequest &request) {
                    return decide(approvals, request, ApprovalDecision::Reject);
                });
 }

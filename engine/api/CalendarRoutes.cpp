@@ -1,6 +1,7 @@
 // /api/v1/calendars routes: business calendars imported from .ics files. PUT takes the file as
 // text/calendar, or JSON {"ics":"BEGIN:VCALENDAR…"}.
 #include "Routes.h"
+#include "Scopes.h"
 
 #include "RequestReading.h"
 #include "Router.h"
@@ -37,7 +38,7 @@ Result<QByteArray> icsBody(const HttpRequest &request)
 void addCalendarRoutes(Router &router, Services &services)
 {
     CalendarService &calendars = services.calendars;
-    router.add("GET", QStringLiteral("/api/v1/calendars"), Access::Authenticated,
+    router.add("GET", QStringLiteral("/api/v1/calendars"), Access::scope(scopes::kTasksRead),
                [&calendars](const HttpRequest &request) {
                    Result<std::vector<CalendarRecord>> list = calendars.list();
                    if (!list)
@@ -48,15 +49,15 @@ void addCalendarRoutes(Router &router, Services &services)
                    const int total = static_cast<int>(items.size());
                    return HttpResponse::json(200, pageJson(std::move(items), total, total, 0));
                });
-    router.add("GET", QStringLiteral("/api/v1/calendars/{name}"), Access::Authenticated,
+    router.add("GET", QStringLiteral("/api/v1/calendars/{name}"), Access::scope(scopes::kTasksRead),
                [&calendars](const HttpRequest &request) {
                    Result<CalendarRecord> record = calendars.get(request.pathParams.value(0));
                    if (!record)
                        return HttpResponse::problem(record.error(), request.path);
                    return HttpResponse::json(200, CalendarService::toJson(*record, true));
                });
-    router.add("GET", QStringLiteral("/api/v1/calendars/{name}/ics"), Access::Authenticated,
-               [&calendars](const HttpRequest &request) {
+    router.add("GET", QStringLiteral("/api/v1/calendars/{name}/ics"),
+               Access::scope(scopes::kTasksRead), [&calendars](const HttpRequest &request) {
                    Result<CalendarRecord> record = calendars.get(request.pathParams.value(0));
                    if (!record)
                        return HttpResponse::problem(record.error(), request.path);
@@ -65,8 +66,8 @@ void addCalendarRoutes(Router &router, Services &services)
                    response.body = record->source;
                    return response;
                });
-    router.add("PUT", QStringLiteral("/api/v1/calendars/{name}"), Access::Authenticated,
-               [&calendars](const HttpRequest &request) {
+    router.add("PUT", QStringLiteral("/api/v1/calendars/{name}"),
+               Access::scope(scopes::kTasksWrite), [&calendars](const HttpRequest &request) {
                    Result<QByteArray> ics = icsBody(request);
                    if (!ics)
                        return HttpResponse::problem(ics.error(), request.path);
@@ -83,8 +84,8 @@ void addCalendarRoutes(Router &router, Services &services)
                                                                  + imported->record.name.toUtf8()));
                    return response;
                });
-    router.add("DELETE", QStringLiteral("/api/v1/calendars/{name}"), Access::Authenticated,
-               [&calendars](const HttpRequest &request) {
+    router.add("DELETE", QStringLiteral("/api/v1/calendars/{name}"),
+               Access::scope(scopes::kTasksWrite), [&calendars](const HttpRequest &request) {
                    if (Status removed
                        = calendars.remove(request.pathParams.value(0), request.actor());
                        !removed)

@@ -1,6 +1,7 @@
 // GET /health: liveness and the database's reachability, without authentication;
 // GET /health/detailed: workers and queue, for authenticated clients.
 #include "Routes.h"
+#include "Scopes.h"
 
 #include "Router.h"
 
@@ -18,23 +19,24 @@ namespace ordinaut {
 void addHealthRoutes(Router &router, Engine &engine)
 {
     const QDateTime started = engine.clock().now();
-    router.add(
-        "GET", QStringLiteral("/health"), Access::Public, [&engine, started](const HttpRequest &) {
-            const bool databaseOk
-                = sql::exec(engine.database().connection(), QStringLiteral("SELECT 1")).ok();
-            const QDateTime now = engine.clock().now();
-            return HttpResponse::json(databaseOk ? 200 : 503,
-                                      Json{{"status", databaseOk ? "healthy" : "unhealthy"},
-                                           {"version", QCoreApplication::applicationVersion()},
-                                           {"database", databaseOk ? "ok" : "unreachable"},
-                                           {"engine", engine.isRunning() ? "running" : "stopped"},
-                                           {"workers", engine.workerCount()},
-                                           {"uptime_seconds", started.secsTo(now)},
-                                           {"time", formatInstant(now)}});
-        });
+    router.add("GET", QStringLiteral("/health"), Access::anyone(),
+               [&engine, started](const HttpRequest &) {
+                   const bool databaseOk
+                       = sql::exec(engine.database().connection(), QStringLiteral("SELECT 1")).ok();
+                   const QDateTime now = engine.clock().now();
+                   return HttpResponse::json(
+                       databaseOk ? 200 : 503,
+                       Json{{"status", databaseOk ? "healthy" : "unhealthy"},
+                            {"version", QCoreApplication::applicationVersion()},
+                            {"database", databaseOk ? "ok" : "unreachable"},
+                            {"engine", engine.isRunning() ? "running" : "stopped"},
+                            {"workers", engine.workerCount()},
+                            {"uptime_seconds", started.secsTo(now)},
+                            {"time", formatInstant(now)}});
+               });
     // Workers, queue depth, the oldest due item and lease expiries: for people and monitors
     // asking why a run has not started.
-    router.add("GET", QStringLiteral("/health/detailed"), Access::Authenticated,
+    router.add("GET", QStringLiteral("/health/detailed"), Access::scope(scopes::kRunsRead),
                [&engine](const HttpRequest &request) {
                    const QDateTime now = engine.clock().now();
                    Result<Json> queue = RunQueue(engine.database()).health(now);

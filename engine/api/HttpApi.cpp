@@ -3,6 +3,7 @@
 
 #include "ApiServer.h"
 #include "Routes.h"
+#include "Scopes.h"
 
 #include "service/Services.h"
 
@@ -21,8 +22,9 @@ HttpApi::HttpApi(Engine &engine, Services &services, QByteArray signingSecret, Q
     : QObject(parent)
     , m_engine(engine)
     , m_services(services)
-    , m_signer(std::move(signingSecret))
+    , m_auth(engine.database(), services.agents, std::move(signingSecret), engine.clock())
 {
+    addAuthRoutes(m_router, m_auth, m_engine.clock());
     addHealthRoutes(m_router, m_engine);
     addTaskRoutes(m_router, m_services);
     addRunRoutes(m_router, m_services);
@@ -128,31 +130,15 @@ Result<Agent> HttpApi::authenticate(const HttpRequest &request) const
 {
     const QByteArray header = request.headers.value("authorization");
     if (header.isEmpty())
-        return Error{
-            ErrorCode::Unauthenticated,
-            QStringLiteral("this route needs 'Authorization: Bearer <token>'; create a token "
-                           "with 'ordinaut-server token create'"),
-            {}};
+        return Error{ErrorCode::Unauthenticated,
+                     QStringLiteral("this route needs 'Authorization: Bearer <access token>'; get "
+                                    "one at POST /auth/token with your agent id and secret"),
+                     {}};
     if (!header.startsWith("Bearer ") && !header.startsWith("bearer "))
         return Error{ErrorCode::Unauthenticated,
                      QStringLiteral("the Authorization header must use the Bearer scheme"),
                      {}};
-    const std::optional<QString> agentId
-        = m_signer.verify(QString::fromLatin1(header.mid(7).trimmed()));
-    const Error rejected{
-        ErrorCode::Unauthenticated,
-        QStringLiteral("the bearer token is not valid for this Ordinaut data folder"),
-        {}};
-    if (!agentId)
-        return rejected;
-    Result<Agent> agent = m_services.agents.get(*agentId);
-    if (!agent)
-        return agent.error().code == ErrorCode::NotFound ? rejected : agent.error();
-    if (agent->disabled)
-        return Error{ErrorCode::Unauthenticated,
-                     QStringLiteral("agent '%1' is disabled").arg(agent->name),
-                     {}};
-    return agent;
+    return m_auth.verify(QString::fromLatin1(header.mid(7).trimmed()));
 }
 
 HttpResponse HttpApi::handle(HttpRequest request) const
@@ -177,10 +163,20 @@ HttpResponse HttpApi::handle(HttpRequest request) const
         response.headers.append(qMakePair(QByteArray("Allow"), match.allowed.join(", ")));
         return response;
     }
-    if (match.access == Access::Authenticated) {
+    if (!match.access.isPublic()) {
         Result<Agent> agent = authenticate(request);
         if (!agent)
             return HttpResponse::problem(agent.error(), request.path);
+        if (!scopes::grants(agent->scopes, QLatin1String(match.access.scopeName().toLatin1())))
+            return HttpResponse::problem(
+                Error{ErrorCode::PermissionDenied,
+                      QStringLiteral("%1 %2 needs the scope %3; this token holds: %4")
+                          .arg(QString::fromLatin1(request.method), request.path,
+                               match.access.scopeName(),
+                               agent->scopes.isEmpty() ? QStringLiteral("none")
+                                                       : agent->scopes.join(QLatin1Char(' '))),
+                      {}},
+                request.path);
         request.agent = std::move(*agent);
     }
     request.pathParams = match.params;

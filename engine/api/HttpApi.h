@@ -3,8 +3,8 @@
 // application/problem+json. Serves on threads of its own so a busy GUI never slows it.
 #pragma once
 
+#include "Authenticator.h"
 #include "Router.h"
-#include "TokenSigner.h"
 
 #include "core/Result.h"
 
@@ -42,13 +42,14 @@ public:
 
     // Answers one request; thread-safe (routes call only thread-safe services).
     HttpResponse handle(HttpRequest request) const;
+    Authenticator &authenticator() { return m_auth; }
 
 private:
     Result<Agent> authenticate(const HttpRequest &request) const;
 
     Engine &m_engine;
     Services &m_services;
-    TokenSigner m_signer;
+    Authenticator m_auth;
     Router m_router;
     std::vector<std::unique_ptr<QThread>> m_threads;
     std::vector<ApiServer *> m_servers; // each lives on its thread

@@ -22,6 +22,7 @@ struct HttpRequest
     QUrlQuery query;
     QHash<QByteArray, QByteArray> headers; // names in lower case
     QByteArray body;
+    QString peer;           // the client's address
     QStringList pathParams; // the {…} parts of the matched route, in order
     Agent agent;            // the authenticated caller (empty for public routes)
 

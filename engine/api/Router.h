@@ -11,7 +11,21 @@
 
 namespace ordinaut {
 
-enum class Access { Public, Authenticated };
+// Who may call a route: anyone, or a bearer token holding a scope (Scopes.h).
+class Access final
+{
+public:
+    static Access anyone() { return Access(QString()); }
+    static Access scope(QLatin1String name) { return Access(QString(name)); }
+    bool isPublic() const { return m_scope.isEmpty(); }
+    const QString &scopeName() const { return m_scope; }
+
+private:
+    explicit Access(QString scope)
+        : m_scope(std::move(scope))
+    {}
+    QString m_scope;
+};
 
 class Router final
 {
@@ -23,7 +37,7 @@ public:
     struct Match
     {
         const Handler *handler = nullptr;
-        Access access = Access::Authenticated;
+        Access access = Access::anyone();
         QStringList params;
         QByteArrayList allowed; // methods for the path when the method did not match
     };

@@ -3,6 +3,8 @@
 
 namespace ordinaut {
 
+class Authenticator;
+class Clock;
 class Engine;
 class Router;
 struct Services;
@@ -14,5 +16,6 @@ void addScheduleRoutes(Router &router, Services &services);
 void addCalendarRoutes(Router &router, Services &services);
 void addToolRoutes(Router &router, Engine &engine);
 void addApprovalRoutes(Router &router, Services &services);
+void addAuthRoutes(Router &router, Authenticator &auth, const Clock &clock);
 
 } // namespace ordinaut

@@ -1,5 +1,6 @@
 // /api/v1/runs routes: run history with filters and one run with its steps.
 #include "Routes.h"
+#include "Scopes.h"
 
 #include "RequestReading.h"
 #include "Router.h"
@@ -12,7 +13,7 @@ void addRunRoutes(Router &router, Services &services)
 {
     RunService &runs = services.runs;
     router.add(
-        "GET", QStringLiteral("/api/v1/runs"), Access::Authenticated,
+        "GET", QStringLiteral("/api/v1/runs"), Access::scope(scopes::kRunsRead),
         [&runs](const HttpRequest &request) {
             RunFilter filter;
             filter.taskId = request.query.queryItemValue(QStringLiteral("task_id"));
@@ -45,7 +46,7 @@ void addRunRoutes(Router &router, Services &services)
             return HttpResponse::json(
                 200, pageJson(std::move(items), page->total, filter.limit, filter.offset));
         });
-    router.add("GET", QStringLiteral("/api/v1/runs/{id}"), Access::Authenticated,
+    router.add("GET", QStringLiteral("/api/v1/runs/{id}"), Access::scope(scopes::kRunsRead),
                [&runs](const HttpRequest &request) {
                    Result<Run> run = runs.get(request.pathParams.value(0), true);
                    if (!run)
@@ -54,8 +55,8 @@ void addRunRoutes(Router &router, Services &services)
                });
     // 202: a running run is being stopped (its status turns `canceled` once its worker has
     // stopped it); 200: it was canceled outright.
-    router.add("POST", QStringLiteral("/api/v1/runs/{id}/cancel"), Access::Authenticated,
-               [&runs](const HttpRequest &request) {
+    router.add("POST", QStringLiteral("/api/v1/runs/{id}/cancel"),
+               Access::scope(scopes::kRunsWrite), [&runs](const HttpRequest &request) {
                    if (Result<Json> body = optionalObject(request, {}); !body)
                        return HttpResponse::problem(body.error(), request.path);
                    Result<Run> run = runs.cancel(request.pathParams.value(0), request.actor());
@@ -64,7 +65,7 @@ void addRunRoutes(Router &router, Services &services)
                    return HttpResponse::json(run->isFinished() ? 200 : 202, run->toJson(false));
                });
     // Body (optional): {"from_step": "<step id>"}. 201 with the new run.
-    router.add("POST", QStringLiteral("/api/v1/runs/{id}/retry"), Access::Authenticated,
+    router.add("POST", QStringLiteral("/api/v1/runs/{id}/retry"), Access::scope(scopes::kRunsWrite),
                [&runs](const HttpRequest &request) {
                    Result<Json> body = optionalObject(request, {QStringLiteral("from_step")});
                    if (!body)

@@ -1,6 +1,7 @@
 // /api/v1/schedules routes: previews of a schedule's next occurrences, nothing saved; and
 // /api/v1/settings, the engine settings; /api/v1/secrets, the write-only secrets tools use.
 #include "Routes.h"
+#include "Scopes.h"
 
 #include "RequestReading.h"
 #include "Router.h"
@@ -12,8 +13,8 @@ namespace ordinaut {
 void addScheduleRoutes(Router &router, Services &services)
 {
     ScheduleService &schedules = services.schedules;
-    router.add("POST", QStringLiteral("/api/v1/schedules/preview"), Access::Authenticated,
-               [&schedules](const HttpRequest &request) {
+    router.add("POST", QStringLiteral("/api/v1/schedules/preview"),
+               Access::scope(scopes::kTasksRead), [&schedules](const HttpRequest &request) {
                    Result<Json> body = readJsonBody(request);
                    if (!body)
                        return HttpResponse::problem(body.error(), request.path);
@@ -23,14 +24,14 @@ void addScheduleRoutes(Router &router, Services &services)
                    return HttpResponse::json(200, preview->toJson());
                });
     SettingsService &settings = services.settings;
-    router.add("GET", QStringLiteral("/api/v1/settings"), Access::Authenticated,
+    router.add("GET", QStringLiteral("/api/v1/settings"), Access::scope(scopes::kAgentsAdmin),
                [&settings](const HttpRequest &request) {
                    Result<Json> values = settings.get();
                    if (!values)
                        return HttpResponse::problem(values.error(), request.path);
                    return HttpResponse::json(200, *values);
                });
-    router.add("PATCH", QStringLiteral("/api/v1/settings"), Access::Authenticated,
+    router.add("PATCH", QStringLiteral("/api/v1/settings"), Access::scope(scopes::kAgentsAdmin),
                [&settings](const HttpRequest &request) {
                    Result<Json> body = readJsonBody(request);
                    if (!body)
@@ -42,7 +43,7 @@ void addScheduleRoutes(Router &router, Services &services)
                });
     // Secrets are write-only: PUT sets one, GET says which are set, nothing returns a value.
     SecretService &secrets = services.secrets;
-    router.add("GET", QStringLiteral("/api/v1/secrets"), Access::Authenticated,
+    router.add("GET", QStringLiteral("/api/v1/secrets"), Access::scope(scopes::kAgentsAdmin),
                [&secrets](const HttpRequest &request) {
                    Result<Json> status = secrets.status();
                    if (!status)
@@ -50,7 +51,7 @@ void addScheduleRoutes(Router &router, Services &services)
                    return HttpResponse::json(200, *status);
                });
     router.add(
-        "PUT", QStringLiteral("/api/v1/secrets/{name}"), Access::Authenticated,
+        "PUT", QStringLiteral("/api/v1/secrets/{name}"), Access::scope(scopes::kAgentsAdmin),
         [&secrets](const HttpRequest &request) {
             Result<Json> body = readJsonBody(request);
             if (!body)

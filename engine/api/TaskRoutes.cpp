@@ -1,5 +1,6 @@
 // /api/v1/tasks routes: thin adapters from HTTP to TaskService and RunService.
 #include "Routes.h"
+#include "Scopes.h"
 
 #include "RequestReading.h"
 #include "Router.h"
@@ -33,7 +34,7 @@ HttpResponse taskResponse(const Result<Task> &task, const HttpRequest &request, 
 void addTaskRoutes(Router &router, Services &services)
 {
     TaskService &tasks = services.tasks;
-    router.add("POST", QStringLiteral("/api/v1/tasks"), Access::Authenticated,
+    router.add("POST", QStringLiteral("/api/v1/tasks"), Access::scope(scopes::kTasksWrite),
                [&tasks](const HttpRequest &request) {
                    Result<Json> body = readJsonBody(request);
                    if (!body)
@@ -47,7 +48,7 @@ void addTaskRoutes(Router &router, Services &services)
                    return response;
                });
     router.add(
-        "GET", QStringLiteral("/api/v1/tasks"), Access::Authenticated,
+        "GET", QStringLiteral("/api/v1/tasks"), Access::scope(scopes::kTasksRead),
         [&tasks](const HttpRequest &request) {
             std::optional<TaskStatus> status;
             if (request.query.hasQueryItem(QStringLiteral("status"))) {
@@ -73,11 +74,11 @@ void addTaskRoutes(Router &router, Services &services)
                 items.push_back(taskJson(task));
             return HttpResponse::json(200, pageJson(items, page->total, *limit, *offset));
         });
-    router.add("GET", QStringLiteral("/api/v1/tasks/{id}"), Access::Authenticated,
+    router.add("GET", QStringLiteral("/api/v1/tasks/{id}"), Access::scope(scopes::kTasksRead),
                [&tasks](const HttpRequest &request) {
                    return taskResponse(tasks.get(request.pathParams.value(0)), request);
                });
-    router.add("PUT", QStringLiteral("/api/v1/tasks/{id}"), Access::Authenticated,
+    router.add("PUT", QStringLiteral("/api/v1/tasks/{id}"), Access::scope(scopes::kTasksWrite),
                [&tasks](const HttpRequest &request) {
                    Result<Json> body = readJsonBody(request);
                    if (!body)
@@ -85,7 +86,7 @@ void addTaskRoutes(Router &router, Services &services)
                    return taskResponse(
                        tasks.update(request.pathParams.value(0), *body, request.actor()), request);
                });
-    router.add("DELETE", QStringLiteral("/api/v1/tasks/{id}"), Access::Authenticated,
+    router.add("DELETE", QStringLiteral("/api/v1/tasks/{id}"), Access::scope(scopes::kTasksWrite),
                [&tasks](const HttpRequest &request) {
                    if (Status removed = tasks.remove(request.pathParams.value(0), request.actor());
                        !removed)
@@ -94,19 +95,19 @@ void addTaskRoutes(Router &router, Services &services)
                    response.status = 204;
                    return response;
                });
-    router.add("POST", QStringLiteral("/api/v1/tasks/{id}/pause"), Access::Authenticated,
-               [&tasks](const HttpRequest &request) {
+    router.add("POST", QStringLiteral("/api/v1/tasks/{id}/pause"),
+               Access::scope(scopes::kTasksWrite), [&tasks](const HttpRequest &request) {
                    return taskResponse(tasks.pause(request.pathParams.value(0), request.actor()),
                                        request);
                });
-    router.add("POST", QStringLiteral("/api/v1/tasks/{id}/resume"), Access::Authenticated,
-               [&tasks](const HttpRequest &request) {
+    router.add("POST", QStringLiteral("/api/v1/tasks/{id}/resume"),
+               Access::scope(scopes::kTasksWrite), [&tasks](const HttpRequest &request) {
                    return taskResponse(tasks.resume(request.pathParams.value(0), request.actor()),
                                        request);
                });
     ScheduleService &schedules = services.schedules;
     router.add(
-        "GET", QStringLiteral("/api/v1/tasks/{id}/occurrences"), Access::Authenticated,
+        "GET", QStringLiteral("/api/v1/tasks/{id}/occurrences"), Access::scope(scopes::kTasksRead),
         [&tasks, &schedules](const HttpRequest &request) {
             Result<Task> task = tasks.get(request.pathParams.value(0));
             if (!task)
@@ -137,8 +138,8 @@ void addTaskRoutes(Router &router, Services &services)
                      {"truncated", truncated}});
         });
     RunService &runs = services.runs;
-    router.add("POST", QStringLiteral("/api/v1/tasks/{id}/run-now"), Access::Authenticated,
-               [&runs](const HttpRequest &request) {
+    router.add("POST", QStringLiteral("/api/v1/tasks/{id}/run-now"),
+               Access::scope(scopes::kRunsWrite), [&runs](const HttpRequest &request) {
                    bool deduplicated = false;
                    Result<Run> run = runs.runNow(request.pathParams.value(0), RunTrigger::Api,
                                                  request.actor(), &deduplicated);

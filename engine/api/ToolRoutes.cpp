@@ -1,6 +1,7 @@
 // /api/v1/tools: the tool catalog with input and output schemas; /api/v1/pipelines/check: every
 // problem PipelineChecker finds in a pipeline document, for editors that underline as you type.
 #include "Routes.h"
+#include "Scopes.h"
 
 #include "RequestReading.h"
 #include "Router.h"
@@ -14,11 +15,11 @@ namespace ordinaut {
 void addToolRoutes(Router &router, Engine &engine)
 {
     const ToolRegistry &tools = engine.tools();
-    router.add("GET", QStringLiteral("/api/v1/tools"), Access::Authenticated,
+    router.add("GET", QStringLiteral("/api/v1/tools"), Access::scope(scopes::kTasksRead),
                [&tools](const HttpRequest &) {
                    return HttpResponse::json(200, Json{{"items", tools.catalog()}});
                });
-    router.add("GET", QStringLiteral("/api/v1/tools/{name}"), Access::Authenticated,
+    router.add("GET", QStringLiteral("/api/v1/tools/{name}"), Access::scope(scopes::kTasksRead),
                [&tools](const HttpRequest &request) {
                    const QString name = request.pathParams.value(0);
                    for (const Json &tool : tools.catalog())
@@ -29,7 +30,7 @@ void addToolRoutes(Router &router, Engine &engine)
                                            .arg(name, tools.names().join(QStringLiteral(", ")))),
                        request.path);
                });
-    router.add("POST", QStringLiteral("/api/v1/pipelines/check"), Access::Authenticated,
+    router.add("POST", QStringLiteral("/api/v1/pipelines/check"), Access::scope(scopes::kTasksRead),
                [&tools](const HttpRequest &request) {
                    Result<Json> body = readJsonBody(request);
                    if (!body)

@@ -154,10 +154,15 @@ void tst_ServerEndToEnd::tokenCreatePrintsOnlyTheTokenOnStdout()
     QVERIFY(token.waitForFinished(30000));
     QCOMPARE(token.exitCode(), 0);
     const QByteArray out = token.readAllStandardOutput();
-    QVERIFY(QRegularExpression(QStringLiteral("^ordn_[0-9a-f-]{36}_[A-Za-z0-9_-]{43}\\n$"))
-                .match(QString::fromLatin1(out))
-                .hasMatch());
-    QVERIFY(token.readAllStandardError().contains("Created agent"));
+    // One line: a JWT (header.payload.signature, base64url).
+    QVERIFY2(
+        QRegularExpression(QStringLiteral("^[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+\\n$"))
+            .match(QString::fromLatin1(out))
+            .hasMatch(),
+        out.constData());
+    const QByteArray err = token.readAllStandardError();
+    QVERIFY(err.contains("Created agent"));
+    QVERIFY(err.contains("secret (shown only now)"));
     QVERIFY(QString::fromLatin1(out).trimmed() != m_token); // every agent gets its own token
 }
 
@@ -181,7 +186,7 @@ void tst_ServerEndToEnd::apiRoutesNeedAValidToken()
     reply = request("GET", QStringLiteral("/api/v1/tasks"));
     m_token = saved;
     QCOMPARE(reply.status, 401);
-    QVERIFY(reply.json()["detail"].get<std::string>().find("not valid") != std::string::npos);
+    QVERIFY(reply.json()["detail"].get<std::string>().find("signature") != std::string::npos);
 }
 
 void tst_ServerEndToEnd::onceTaskRunsHttpThenEchoAndIsRecorded()
