@@ -1,10 +1,10 @@
 // /api/v1/approvals: what paused runs ask people (human.approve), and the answers.
 #include "Routes.h"
-#include "Scopes.h"
 
 #include "RequestReading.h"
 #include "Router.h"
 
+#include "core/Scopes.h"
 #include "service/Services.h"
 
 namespace ordinaut {

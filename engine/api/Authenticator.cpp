@@ -1,10 +1,9 @@
 // Authenticator: sign-in, refresh, revocation and the check of every bearer token.
 #include "Authenticator.h"
 
-#include "Scopes.h"
-
 #include "core/Clock.h"
 #include "core/Id.h"
+#include "core/Scopes.h"
 #include "secrets/SecretHash.h"
 #include "service/AgentService.h"
 #include "store/AuditLog.h"

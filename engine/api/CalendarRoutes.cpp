@@ -1,11 +1,11 @@
 // /api/v1/calendars routes: business calendars imported from .ics files. PUT takes the file as
 // text/calendar, or JSON {"ics":"BEGIN:VCALENDAR…"}.
 #include "Routes.h"
-#include "Scopes.h"
 
 #include "RequestReading.h"
 #include "Router.h"
 
+#include "core/Scopes.h"
 #include "service/Services.h"
 
 namespace ordinaut {

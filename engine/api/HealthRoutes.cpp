@@ -1,11 +1,11 @@
 // GET /health: liveness and the database's reachability, without authentication;
 // GET /health/detailed: workers and queue, for authenticated clients.
 #include "Routes.h"
-#include "Scopes.h"
 
 #include "Router.h"
 
 #include "core/Clock.h"
+#include "core/Scopes.h"
 #include "runtime/Engine.h"
 #include "store/Database.h"
 #include "store/RunQueue.h"

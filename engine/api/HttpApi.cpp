@@ -3,8 +3,8 @@
 
 #include "ApiServer.h"
 #include "Routes.h"
-#include "Scopes.h"
 
+#include "core/Scopes.h"
 #include "service/Services.h"
 
 #include <QTcpServer>
@@ -25,6 +25,7 @@ HttpApi::HttpApi(Engine &engine, Services &services, QByteArray signingSecret, Q
     , m_auth(engine.database(), services.agents, std::move(signingSecret), engine.clock())
 {
     addAuthRoutes(m_router, m_auth, m_engine.clock());
+    addAgentRoutes(m_router, m_services, m_auth);
     addHealthRoutes(m_router, m_engine);
     addTaskRoutes(m_router, m_services);
     addRunRoutes(m_router, m_services);

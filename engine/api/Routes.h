@@ -17,5 +17,6 @@ void addCalendarRoutes(Router &router, Services &services);
 void addToolRoutes(Router &router, Engine &engine);
 void addApprovalRoutes(Router &router, Services &services);
 void addAuthRoutes(Router &router, Authenticator &auth, const Clock &clock);
+void addAgentRoutes(Router &router, Services &services, Authenticator &auth);
 
 } // namespace ordinaut

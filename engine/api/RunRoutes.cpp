@@ -1,10 +1,10 @@
 // /api/v1/runs routes: run history with filters and one run with its steps.
 #include "Routes.h"
-#include "Scopes.h"
 
 #include "RequestReading.h"
 #include "Router.h"
 
+#include "core/Scopes.h"
 #include "service/Services.h"
 
 namespace ordinaut {

@@ -1,11 +1,11 @@
 // /api/v1/schedules routes: previews of a schedule's next occurrences, nothing saved; and
 // /api/v1/settings, the engine settings; /api/v1/secrets, the write-only secrets tools use.
 #include "Routes.h"
-#include "Scopes.h"
 
 #include "RequestReading.h"
 #include "Router.h"
 
+#include "core/Scopes.h"
 #include "service/Services.h"
 
 namespace ordinaut {

@@ -1,10 +1,10 @@
 // /api/v1/tasks routes: thin adapters from HTTP to TaskService and RunService.
 #include "Routes.h"
-#include "Scopes.h"
 
 #include "RequestReading.h"
 #include "Router.h"
 
+#include "core/Scopes.h"
 #include "schedule/ScheduleText.h"
 
 #include "service/Services.h"

@@ -1,11 +1,11 @@
 // /api/v1/tools: the tool catalog with input and output schemas; /api/v1/pipelines/check: every
 // problem PipelineChecker finds in a pipeline document, for editors that underline as you type.
 #include "Routes.h"
-#include "Scopes.h"
 
 #include "RequestReading.h"
 #include "Router.h"
 
+#include "core/Scopes.h"
 #include "pipeline/PipelineChecker.h"
 #include "runtime/Engine.h"
 #include "tools/ToolRegistry.h"

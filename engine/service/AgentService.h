@@ -3,6 +3,10 @@
 
 #include "core/Agent.h"
 #include "core/Result.h"
+#include "store/AuditLog.h"
+
+#include <optional>
+#include <vector>
 
 namespace ordinaut {
 
@@ -13,10 +17,25 @@ class AgentService final
 public:
     explicit AgentService(Engine &engine);
 
-    // InvalidArgument for an empty or over-long name.
+    // InvalidArgument for an empty or over-long name, or an unknown scope (`scopes[i]`).
     Result<Agent> create(const QString &name, const QStringList &scopes, const QString &actor);
     // NotFound for an unknown id.
     Result<Agent> get(const QString &id) const;
+    Result<std::vector<Agent>> list() const;
+
+    // What to change; what is absent stays.
+    struct Patch
+    {
+        std::optional<QString> name;
+        std::optional<QStringList> scopes;
+        std::optional<bool> disabled;
+    };
+    // Changes an agent, audited. Disabling it also revokes its refresh tokens (its access tokens
+    // stop working at once: every request checks the agent). NotFound; InvalidArgument as for
+    // create().
+    Result<Agent> update(const QString &id, const Patch &patch, const QString &actor);
+    // What the agent did, newest first. NotFound for an unknown id.
+    Result<std::vector<AuditEntry>> activity(const QString &id, int limit) const;
 
 private:
     Engine &m_engine;

@@ -2,6 +2,7 @@
 #include "AgentStore.h"
 
 #include "Database.h"
+#include "Prepared.h"
 #include "Sql.h"
 
 namespace ordinaut {
@@ -26,27 +27,69 @@ Status AgentStore::insert(const Agent &agent)
     return {};
 }
 
-Result<Agent> AgentStore::get(const QString &id) const
+namespace {
+
+Agent agentFrom(const sql::Rows &rows, int row)
 {
-    Result<QSqlQuery> q = sql::exec(
-        m_database.connection(),
-        QStringLiteral("SELECT id, name, scopes, created_at, disabled FROM agents WHERE id=?"),
-        {id});
-    if (!q)
-        return q.error();
-    if (!q->next())
-        return Error::notFound(QStringLiteral("no agent with id %1").arg(id));
     Agent agent;
-    agent.id = q->value(0).toString();
-    agent.name = q->value(1).toString();
-    const Json scopes = parseJson(q->value(2).toByteArray()).value_or(Json::array());
+    agent.id = rows.text(row, 0);
+    agent.name = rows.text(row, 1);
+    const Json scopes = parseJson(rows.utf8(row, 2)).value_or(Json::array());
     for (const Json &scope : scopes) {
         if (scope.is_string())
             agent.scopes << scope.get<QString>();
     }
-    agent.createdAt = sql::instant(q->value(3));
-    agent.disabled = q->value(4).toInt() != 0;
+    agent.createdAt = rows.instant(row, 3);
+    agent.disabled = rows.integer(row, 4) != 0;
     return agent;
+}
+
+QByteArray scopesText(const QStringList &list)
+{
+    Json scopes = Json::array();
+    for (const QString &scope : list)
+        scopes.push_back(scope);
+    return dumpJson(scopes);
+}
+
+} // namespace
+
+Result<Agent> AgentStore::get(const QString &id) const
+{
+    Result<sql::Rows> q
+        = sql::query(m_database.connection(),
+                     "SELECT id, name, scopes, created_at, disabled FROM agents WHERE id=?", {id});
+    if (!q)
+        return q.error();
+    if (q->empty())
+        return Error::notFound(QStringLiteral("no agent with id %1").arg(id));
+    return agentFrom(*q, 0);
+}
+
+Result<std::vector<Agent>> AgentStore::list() const
+{
+    Result<sql::Rows> q = sql::query(
+        m_database.connection(),
+        "SELECT id, name, scopes, created_at, disabled FROM agents ORDER BY created_at, id");
+    if (!q)
+        return q.error();
+    std::vector<Agent> agents;
+    for (int row = 0; row < q->size(); ++row)
+        agents.push_back(agentFrom(*q, row));
+    return agents;
+}
+
+Status AgentStore::update(const Agent &agent)
+{
+    const QByteArray scopes = scopesText(agent.scopes);
+    Result<sql::Rows> q = sql::query(m_database.connection(),
+                                     "UPDATE agents SET name=?, scopes=?, disabled=? WHERE id=?",
+                                     {agent.name, scopes, agent.disabled, agent.id});
+    if (!q)
+        return q.error();
+    if (q->changes() == 0)
+        return Error::notFound(QStringLiteral("no agent with id %1").arg(agent.id));
+    return {};
 }
 
 } // namespace ordinaut

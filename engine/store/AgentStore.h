@@ -4,6 +4,8 @@
 #include "core/Agent.h"
 #include "core/Result.h"
 
+#include <vector>
+
 namespace ordinaut {
 
 class Database;
@@ -16,6 +18,10 @@ public:
     Status insert(const Agent &agent);
     // NotFound when the id is unknown.
     Result<Agent> get(const QString &id) const;
+    // Every agent, oldest first.
+    Result<std::vector<Agent>> list() const;
+    // Name, scopes and disabled as in `agent`. NotFound when the id is unknown.
+    Status update(const Agent &agent);
 
 private:
     const Database &m_database;

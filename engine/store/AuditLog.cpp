@@ -47,4 +47,20 @@ Result<std::vector<AuditEntry>> AuditLog::forSubject(const QString &subject) con
     return entries;
 }
 
+Result<std::vector<AuditEntry>> AuditLog::byActor(const QString &actor, int limit) const
+{
+    Result<sql::Rows> q = sql::query(m_database.connection(),
+                                     "SELECT id, actor, action, subject, details, created_at FROM "
+                                     "audit_log WHERE actor=? ORDER BY id DESC LIMIT ?",
+                                     {actor, limit});
+    if (!q)
+        return q.error();
+    std::vector<AuditEntry> entries;
+    for (int row = 0; row < q->size(); ++row)
+        entries.push_back(
+            AuditEntry{q->integer(row, 0), q->text(row, 1), q->text(row, 2), q->text(row, 3),
+                       parseJson(q->utf8(row, 4)).value_or(Json::object()), q->instant(row, 5)});
+    return entries;
+}
+
 } // namespace ordinaut

@@ -28,6 +28,8 @@ public:
     // Runs inside the caller's transaction, so the record commits with the change it describes.
     Status append(const AuditEntry &entry);
     Result<std::vector<AuditEntry>> forSubject(const QString &subject) const;
+    // What `actor` did, newest first, at most `limit` entries.
+    Result<std::vector<AuditEntry>> byActor(const QString &actor, int limit) const;
 
 private:
     const Database &m_database;

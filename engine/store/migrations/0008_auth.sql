@@ -18,3 +18,5 @@ CREATE TABLE revoked_tokens (
     revoked_at INTEGER NOT NULL,
     expires_at INTEGER NOT NULL
 );
+-- What an agent did (its activity, the audit log by actor).
+CREATE INDEX audit_log_by_actor ON audit_log (actor, id);

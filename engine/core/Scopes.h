@@ -1,5 +1,5 @@
-// Scopes: what an access token allows. Each route needs one (HttpApi checks it); "*" holds all
-// of them (the desktop user, agents made with full rights).
+// Scopes: what an agent and its access tokens may do. Each API route needs one (HttpApi checks
+// it); "*" holds all of them (the desktop user, agents made with full rights).
 #pragma once
 
 #include <QLatin1String>
@@ -22,6 +22,12 @@ inline QStringList known()
 {
     return {kTasksRead,   kTasksWrite,     kRunsRead,    kRunsWrite,
             kEventsWrite, kApprovalsWrite, kAgentsAdmin, kAuditRead};
+}
+
+// Whether `scope` names a scope ("*" included).
+inline bool isKnown(const QString &scope)
+{
+    return scope == kAll || known().contains(scope);
 }
 
 inline bool grants(const QStringList &held, QLatin1String needed)
