@@ -16,7 +16,8 @@ namespace {
 Result<QString> stringField(const Json &body, const char *name)
 {
     const auto found = body.find(name);
-    if (found == body.end() || !found->is_string() || found->get<std::string>().empty())
+    if (found == body.end() || !found->is_string()
+        || QString::fromStdString(found->get<std::string>()).trimmed().isEmpty())
         return Error::invalid(QString::fromLatin1(name), QStringLiteral("is required (a string)"));
     if (found->get<std::string>().size() > 4096)
         return Error::invalid(QString::fromLatin1(name), QStringLiteral("is too long"));

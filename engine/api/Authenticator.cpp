@@ -112,6 +112,14 @@ Result<Authenticator::Tokens> Authenticator::tokensFor(const Agent &agent, const
     return tokens;
 }
 
+void Authenticator::spendLikeACheck(const QString &secret)
+{
+    // The same work as checking a real agent's secret: the answer's timing tells nothing.
+    static const QString kNone = QStringLiteral("scrypt$15$8$1$AAAAAAAAAAAAAAAAAAAAAA==$"
+                                                "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=");
+    (void)SecretHash::matches(secret, kNone);
+}
+
 Error Authenticator::refusedSignIn() const
 {
     return unauthenticated(QStringLiteral("unknown agent, wrong secret or disabled agent"));
@@ -139,6 +147,13 @@ Result<Authenticator::Tokens> Authenticator::signIn(const QString &agentId, cons
                      {}};
     auto failed = [&]() -> Error {
         QMutexLocker lock(&m_failuresMutex);
+        if (m_failures.size() >= kMaxTrackedFailures) {
+            // Forget those no longer waiting, so made-up ids cannot grow this without end.
+            const QDateTime now = m_clock.now();
+            m_failures.removeIf([&now](const auto &entry) {
+                return !entry.value().waitUntil.isValid() || entry.value().waitUntil <= now;
+            });
+        }
         Failures &failures = m_failures[key];
         ++failures.count;
         if (failures.count > kFreeFailures) {
@@ -151,16 +166,17 @@ Result<Authenticator::Tokens> Authenticator::signIn(const QString &agentId, cons
     if (!agent) {
         if (agent.error().code != ErrorCode::NotFound)
             return agent.error();
-        // The same work as for a real agent: the answer's timing tells nothing either.
-        (void)SecretHash::matches(secret,
-                                  QStringLiteral("scrypt$15$8$1$AAAAAAAAAAAAAAAAAAAAAA==$"
-                                                 "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="));
+        spendLikeACheck(secret);
         return failed();
     }
     Result<std::optional<QString>> stored = CredentialStore(m_database).secretHash(agentId);
     if (!stored)
         return stored.error();
-    if (!*stored || !SecretHash::matches(secret, **stored) || agent->disabled)
+    if (!*stored) {
+        spendLikeACheck(secret);
+        return failed();
+    }
+    if (!SecretHash::matches(secret, **stored) || agent->disabled)
         return failed();
     {
         QMutexLocker lock(&m_failuresMutex);
@@ -247,9 +263,13 @@ Result<Agent> Authenticator::verify(const QString &bearer) const
         return unauthenticated(QStringLiteral("agent '%1' is disabled").arg(agent->name));
     // What the token holds, as far as the agent still has it.
     QStringList held;
-    for (const QString &scope : std::as_const(claims->scopes))
-        if (agent->scopes.contains(scopes::kAll) || agent->scopes.contains(scope))
-            held << scope;
+    if (claims->scopes.contains(scopes::kAll)) {
+        held = agent->scopes;
+    } else {
+        for (const QString &scope : std::as_const(claims->scopes))
+            if (agent->scopes.contains(scopes::kAll) || agent->scopes.contains(scope))
+                held << scope;
+    }
     agent->scopes = held;
     return agent;
 }

@@ -27,6 +27,8 @@ public:
     // Failed sign-ins (per agent and address) answered at once; then waits of 2, 4, 8 … s.
     static constexpr int kFreeFailures = 3;
     static constexpr int kMaxWaitSeconds = 300;
+    // Past this many agent/address pairs with failures, those no longer waiting are forgotten.
+    static constexpr int kMaxTrackedFailures = 10000;
 
     Authenticator(const Database &database, AgentService &agents, QByteArray signingKey,
                   const Clock &clock);
@@ -65,6 +67,7 @@ public:
 private:
     Result<Tokens> tokensFor(const Agent &agent, const QString &replacing);
     Error refusedSignIn() const;
+    static void spendLikeACheck(const QString &secret);
 
     const Database &m_database;
     AgentService &m_agents;

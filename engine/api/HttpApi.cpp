@@ -135,7 +135,7 @@ Result<Agent> HttpApi::authenticate(const HttpRequest &request) const
                      QStringLiteral("this route needs 'Authorization: Bearer <access token>'; get "
                                     "one at POST /auth/token with your agent id and secret"),
                      {}};
-    if (!header.startsWith("Bearer ") && !header.startsWith("bearer "))
+    if (!header.toLower().startsWith("bearer "))
         return Error{ErrorCode::Unauthenticated,
                      QStringLiteral("the Authorization header must use the Bearer scheme"),
                      {}};
