@@ -51,16 +51,6 @@ Result<AgentService::Patch> patchFrom(const Json &body)
     return patch;
 }
 
-Json auditJson(const AuditEntry &entry)
-{
-    return Json{{"id", entry.id},
-                {"actor", entry.actor.toStdString()},
-                {"action", entry.action.toStdString()},
-                {"subject", entry.subject.toStdString()},
-                {"details", entry.details},
-                {"at", instantJson(entry.at)}};
-}
-
 } // namespace
 
 void addAgentRoutes(Router &router, Services &services, Authenticator &auth)
@@ -150,7 +140,7 @@ void addAgentRoutes(Router &router, Services &services, Authenticator &auth)
                        return HttpResponse::problem(entries.error(), request.path);
                    Json items = Json::array();
                    for (const AuditEntry &entry : *entries)
-                       items.push_back(auditJson(entry));
+                       items.push_back(entry.toJson());
                    return HttpResponse::json(200, Json{{"items", items}});
                });
 }

@@ -26,6 +26,7 @@ HttpApi::HttpApi(Engine &engine, Services &services, QByteArray signingSecret, Q
 {
     addAuthRoutes(m_router, m_auth, m_engine.clock());
     addAgentRoutes(m_router, m_services, m_auth);
+    addAuditRoutes(m_router, m_engine);
     addHealthRoutes(m_router, m_engine);
     addTaskRoutes(m_router, m_services);
     addRunRoutes(m_router, m_services);
@@ -56,6 +57,9 @@ Result<quint16> HttpApi::start(const QHostAddress &address, quint16 port)
 {
     if (!m_threads.empty())
         return Error{ErrorCode::Conflict, QStringLiteral("the API is already listening"), {}};
+    // Listening on a non-loopback address, clients name it in Host.
+    if (!address.isLoopback())
+        m_guard.allowHost(address.toString());
     // Several threads serve the same listening socket: a request that waits for its commit
     // holds up only its own connection, and the writer commits what the threads send together.
     // Each thread accepts when it is free, so the busy ones are passed over.
@@ -144,6 +148,10 @@ Result<Agent> HttpApi::authenticate(const HttpRequest &request) const
 
 HttpResponse HttpApi::handle(HttpRequest request) const
 {
+    if (Status guarded
+        = m_guard.check(request.headers.value("host"), request.headers.value("origin"));
+        !guarded)
+        return HttpResponse::problem(guarded.error(), request.path);
     if (request.body.size() > kMaxBodyBytes)
         return HttpResponse::problem(413,
                                      QStringLiteral("the body is %1 bytes; the limit is %2 bytes")

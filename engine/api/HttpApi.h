@@ -4,6 +4,7 @@
 #pragma once
 
 #include "Authenticator.h"
+#include "RequestGuard.h"
 #include "Router.h"
 
 #include "core/Result.h"
@@ -50,6 +51,7 @@ private:
     Engine &m_engine;
     Services &m_services;
     Authenticator m_auth;
+    RequestGuard m_guard;
     Router m_router;
     std::vector<std::unique_ptr<QThread>> m_threads;
     std::vector<ApiServer *> m_servers; // each lives on its thread

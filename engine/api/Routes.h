@@ -18,5 +18,6 @@ void addToolRoutes(Router &router, Engine &engine);
 void addApprovalRoutes(Router &router, Services &services);
 void addAuthRoutes(Router &router, Authenticator &auth, const Clock &clock);
 void addAgentRoutes(Router &router, Services &services, Authenticator &auth);
+void addAuditRoutes(Router &router, Engine &engine);
 
 } // namespace ordinaut

@@ -47,6 +47,33 @@ Result<std::vector<AuditEntry>> AuditLog::forSubject(const QString &subject) con
     return entries;
 }
 
+namespace {
+
+std::vector<AuditEntry> entriesFrom(const sql::Rows &q)
+{
+    std::vector<AuditEntry> entries;
+    for (int row = 0; row < q.size(); ++row)
+        entries.push_back(
+            AuditEntry{q.integer(row, 0), q.text(row, 1), q.text(row, 2), q.text(row, 3),
+                       parseJson(q.utf8(row, 4)).value_or(Json::object()), q.instant(row, 5)});
+    return entries;
+}
+
+} // namespace
+
+Result<std::vector<AuditEntry>> AuditLog::search(const QString &actor, const QString &action,
+                                                 qint64 afterId, int limit) const
+{
+    Result<sql::Rows> q = sql::query(
+        m_database.connection(),
+        "SELECT id, actor, action, subject, details, created_at FROM audit_log WHERE id > ? AND "
+        "(? IS NULL OR actor = ?) AND (? IS NULL OR action = ?) ORDER BY id LIMIT ?",
+        {afterId, actor, actor, action, action, limit});
+    if (!q)
+        return q.error();
+    return entriesFrom(*q);
+}
+
 Result<std::vector<AuditEntry>> AuditLog::byActor(const QString &actor, int limit) const
 {
     Result<sql::Rows> q = sql::query(m_database.connection(),
@@ -55,12 +82,7 @@ Result<std::vector<AuditEntry>> AuditLog::byActor(const QString &actor, int limi
                                      {actor, limit});
     if (!q)
         return q.error();
-    std::vector<AuditEntry> entries;
-    for (int row = 0; row < q->size(); ++row)
-        entries.push_back(
-            AuditEntry{q->integer(row, 0), q->text(row, 1), q->text(row, 2), q->text(row, 3),
-                       parseJson(q->utf8(row, 4)).value_or(Json::object()), q->instant(row, 5)});
-    return entries;
+    return entriesFrom(*q);
 }
 
 } // namespace ordinaut

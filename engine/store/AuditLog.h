@@ -18,6 +18,16 @@ struct AuditEntry
     QString subject;
     Json details = Json::object();
     QDateTime at;
+
+    Json toJson() const
+    {
+        return Json{{"id", id},
+                    {"actor", actor.toStdString()},
+                    {"action", action.toStdString()},
+                    {"subject", subject.toStdString()},
+                    {"details", details},
+                    {"at", instantJson(at)}};
+    }
 };
 
 class AuditLog final
@@ -28,6 +38,10 @@ public:
     // Runs inside the caller's transaction, so the record commits with the change it describes.
     Status append(const AuditEntry &entry);
     Result<std::vector<AuditEntry>> forSubject(const QString &subject) const;
+    // Entries after the id `afterId` in order, at most `limit`, of `actor` and `action` when
+    // those are not null.
+    Result<std::vector<AuditEntry>> search(const QString &actor, const QString &action,
+                                           qint64 afterId, int limit) const;
     // What `actor` did, newest first, at most `limit` entries.
     Result<std::vector<AuditEntry>> byActor(const QString &actor, int limit) const;
 

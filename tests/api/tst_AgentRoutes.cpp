@@ -1,6 +1,6 @@
-// /api/v1/agents through HttpApi::handle: an admin makes agents whose secrets sign in with the
-// scopes given, changes and disables them (their tokens stop working), rotates secrets and reads
-// what an agent did; others get 403, bad fields 422 naming the field.
+// /api/v1/agents and /api/v1/audit through HttpApi::handle: an admin makes agents whose secrets
+// sign in with the scopes given, changes and disables them (their tokens stop working), rotates
+// secrets and reads what an agent did; others get 403, bad fields 422 naming the field.
 #include "support/TempDataDir.h"
 
 #include "api/HttpApi.h"
@@ -10,6 +10,7 @@
 
 #include <QStandardPaths>
 #include <QTest>
+#include <QUrlQuery>
 
 #include <memory>
 
@@ -54,6 +55,7 @@ private slots:
     void aRotatedSecretReplacesTheOldOne();
     void activityListsWhatTheAgentDid();
     void aFullTokenKeepsWhatItsAgentStillHas();
+    void theAuditLogIsReadInPagesWithAuditRead();
 
 private:
     HttpResponse call(const QByteArray &method, const QString &path, const QString &token,
@@ -99,7 +101,8 @@ HttpResponse tst_AgentRoutes::call(const QByteArray &method, const QString &path
 {
     HttpRequest request;
     request.method = method;
-    request.path = path;
+    request.path = path.section(QLatin1Char('?'), 0, 0);
+    request.query = QUrlQuery(path.section(QLatin1Char('?'), 1));
     request.peer = kPeer;
     if (!token.isEmpty())
         request.headers.insert("authorization", "Bearer " + token.toLatin1());
@@ -286,6 +289,50 @@ void tst_AgentRoutes::aFullTokenKeepsWhatItsAgentStillHas()
     const HttpResponse refused = call("GET", QStringLiteral("/api/v1/runs"), token);
     QCOMPARE(refused.status, 403);
     QVERIFY2(refused.body.contains("holds: tasks:read"), qPrintable(describe(refused)));
+}
+
+void tst_AgentRoutes::theAuditLogIsReadInPagesWithAuditRead()
+{
+    const auto [reader, readerSecret]
+        = makeAgent(QStringLiteral("auditor"), Json::array({"audit:read"}));
+    const auto [other, otherSecret]
+        = makeAgent(QStringLiteral("other"), Json::array({"tasks:read"}));
+    const QString auditor = signIn(reader, readerSecret);
+    QVERIFY(!auditor.isEmpty());
+
+    // Filtered by action, in order, two at a time.
+    HttpResponse page
+        = call("GET", QStringLiteral("/api/v1/audit?action=agent.create&limit=2"), auditor);
+    QVERIFY2(page.status == 200, qPrintable(describe(page)));
+    Json body = jsonOf(page);
+    // The owner (made by the fixture), then the two made here.
+    QCOMPARE(body["items"].size(), size_t(2));
+    QVERIFY(body["items"][1]["subject"] == reader.toStdString());
+    qint64 next = body["next_after"].get<qint64>();
+    QCOMPARE(next, body["items"][1]["id"].get<qint64>());
+    page = call("GET",
+                QStringLiteral("/api/v1/audit?action=agent.create&limit=2&after=%1").arg(next),
+                auditor);
+    body = jsonOf(page);
+    QCOMPARE(body["items"].size(), size_t(1));
+    QVERIFY(body["items"][0]["subject"] == other.toStdString());
+    next = body["next_after"].get<qint64>();
+    page = call("GET",
+                QStringLiteral("/api/v1/audit?action=agent.create&limit=2&after=%1").arg(next),
+                auditor);
+    QCOMPARE(jsonOf(page)["items"].size(), size_t(0));
+    QCOMPARE(jsonOf(page)["next_after"].get<qint64>(), next);
+    // By actor: what the auditor's sign-in left.
+    page = call("GET", QStringLiteral("/api/v1/audit?actor=agent:") + reader, auditor);
+    body = jsonOf(page);
+    QVERIFY2(body["items"].size() == 1 && body["items"][0]["action"] == "auth.token",
+             qPrintable(describe(page)));
+
+    QCOMPARE(call("GET", QStringLiteral("/api/v1/audit?after=-1"), auditor).status, 422);
+    QCOMPARE(call("GET", QStringLiteral("/api/v1/audit?after=x"), auditor).status, 422);
+    const QString notAnAuditor = signIn(other, otherSecret);
+    QCOMPARE(call("GET", QStringLiteral("/api/v1/audit"), notAnAuditor).status, 403);
+    QCOMPARE(call("POST", QStringLiteral("/api/v1/audit"), m_admin).status, 405);
 }
 
 QTEST_GUILESS_MAIN(tst_AgentRoutes)
