@@ -82,8 +82,10 @@ void ServerHost::startEngine()
     m_engine->start();
 }
 
-Result<quint16> ServerHost::startApi(const ListenAddress &address)
+Result<quint16> ServerHost::startApi(const ListenAddress &address, const QStringList &allowedHosts)
 {
+    for (const QString &host : allowedHosts)
+        m_api->allowHost(host);
     return m_api->start(address.host, address.port);
 }
 

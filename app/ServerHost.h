@@ -41,8 +41,9 @@ public:
     create(const EngineOptions &options, const std::function<void(const QString &)> &warn);
 
     void startEngine();
-    // Unavailable when the address cannot be bound.
-    Result<quint16> startApi(const ListenAddress &address);
+    // Unavailable when the address cannot be bound. `allowedHosts`: names clients may use in
+    // Host besides the loopback ones (and the listening address).
+    Result<quint16> startApi(const ListenAddress &address, const QStringList &allowedHosts = {});
     void stop();
 
     Engine &engine() const { return *m_engine; }

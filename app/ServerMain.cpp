@@ -48,7 +48,7 @@ int fail(const QString &message, int code = 1)
 }
 
 const char *const kUsage = R"(Usage:
-  ordinaut-server serve [--data-dir DIR] [--listen HOST:PORT] [--lease-ms N]
+  ordinaut-server serve [--data-dir DIR] [--listen HOST:PORT] [--lease-ms N] [--allow-host NAME]
   ordinaut-server token create [--data-dir DIR] [--name NAME]
   ordinaut-server secret set NAME [--data-dir DIR]   store a secret read from standard input:
                           email.smtp.password or llm.<provider>.api_key
@@ -91,7 +91,7 @@ int serve(const QCommandLineParser &parser, const QString &dataDir)
     if (!host)
         return fail(host.error().describe());
     (*host)->startEngine();
-    Result<quint16> port = (*host)->startApi(*address);
+    Result<quint16> port = (*host)->startApi(*address, parser.values(QStringLiteral("allow-host")));
     if (!port)
         return fail(port.error().describe());
     address->port = *port;
@@ -319,6 +319,11 @@ int main(int argc, char **argv)
                       QStringLiteral("HOST:PORT"), QStringLiteral("127.0.0.1:8080")});
     parser.addOption(
         {QStringLiteral("name"), QStringLiteral("Name of the new agent."), QStringLiteral("NAME")});
+    parser.addOption({QStringLiteral("allow-host"),
+                      QStringLiteral("serve: a name clients may use to reach the API besides "
+                                     "localhost and 127.0.0.1 (requests naming any other host "
+                                     "are refused). Repeatable."),
+                      QStringLiteral("NAME")});
     parser.addOption({QStringLiteral("lease-ms"),
                       QStringLiteral("serve: how long a run's lease lasts without renewal, so how "
                                      "soon another engine takes over the runs of one that died "

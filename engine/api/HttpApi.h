@@ -40,6 +40,9 @@ public:
     Result<quint16> start(const QHostAddress &address, quint16 port);
     static int serverThreadCount();
     void stop();
+    // A name clients may use in Host besides this machine's loopback names (a LAN name the
+    // API is reached by). Before start().
+    void allowHost(const QString &host) { m_guard.allowHost(host); }
 
     // Answers one request; thread-safe (routes call only thread-safe services).
     HttpResponse handle(HttpRequest request) const;

@@ -104,6 +104,11 @@ void tst_RequestGuard::theApiRefusesForeignHostsAndOriginsBeforeAnythingElse()
     QCOMPARE(rebinding.contentType, QByteArray("application/problem+json"));
     QCOMPARE(get("localhost:8080", "https://evil.example").status, 403);
     QCOMPARE(get("localhost:8080", "http://localhost:3000").status, 200);
+    // A name the user configured (ordinaut-server serve --allow-host).
+    QCOMPARE(get("ordinaut.lan:8080", QByteArray()).status, 403);
+    api.allowHost(QStringLiteral("Ordinaut.LAN"));
+    QCOMPARE(get("ordinaut.lan:8080", QByteArray()).status, 200);
+    QCOMPARE(get("ordinaut.lan:8080", "http://ordinaut.lan:8080").status, 200);
 }
 
 QTEST_GUILESS_MAIN(tst_RequestGuard)
