@@ -92,6 +92,24 @@ Status warmUpHttp(BenchEngine &bench, const QString &baseUrl, const QString &tas
     return ok ? Status() : Status(notAllSucceeded(finished, limits.warmUpRuns));
 }
 
+// A measurement that finished: every run succeeded and is in the database. The runs missing
+// their step record and the span from `startedAt` to the last run's success, filled in.
+Result<ThroughputResult> completed(const BenchEngine &bench, const FinishedRuns &finished, bool ok,
+                                   int runs, Clock::time_point startedAt)
+{
+    if (!ok)
+        return notAllSucceeded(finished, runs);
+    if (Status verified = verify(bench, runs); !verified)
+        return verified.error();
+    Result<int> missingSteps = bench.countRunsMissingStep();
+    if (!missingSteps)
+        return missingSteps.error();
+    ThroughputResult result;
+    result.runsMissingStep = *missingSteps;
+    result.seconds = secondsBetween(startedAt, *finished.completedAt());
+    return result;
+}
+
 // The writer's counters between two readings, into `result`.
 void addWriterWork(ThroughputResult &result, const WriteQueue::Stats &before,
                    const WriteQueue::Stats &after)
@@ -174,16 +192,10 @@ Result<ThroughputResult> measureService(int workers, int runs, int producers,
     if (errors.load() > 0)
         return Error::internal(
             QStringLiteral("%1 runNow calls failed; first: %2").arg(errors.load()).arg(firstError));
-    if (!ok)
-        return notAllSucceeded(finished, runs);
-    if (Status verified = verify(bench, runs); !verified)
-        return verified.error();
-    Result<int> missingSteps = bench.countRunsMissingStep();
-    if (!missingSteps)
-        return missingSteps.error();
-    ThroughputResult result;
-    result.runsMissingStep = *missingSteps;
-    result.seconds = secondsBetween(startedAt, *finished.completedAt());
+    Result<ThroughputResult> checked = completed(bench, finished, ok, runs, startedAt);
+    if (!checked)
+        return checked.error();
+    ThroughputResult result = *checked;
     const Clock::time_point lastReturn
         = *std::max_element(lastReturned.begin(), lastReturned.end());
     result.enqueueSeconds = secondsBetween(startedAt, lastReturn);
@@ -230,16 +242,10 @@ Result<ThroughputResult> measureHttp(int workers, int runs, int connections,
     if (load.succeeded != runs)
         return Error::internal(
             QStringLiteral("%1 of %2 requests answered").arg(load.succeeded).arg(runs));
-    if (!ok)
-        return notAllSucceeded(finished, runs);
-    if (Status verified = verify(bench, runs); !verified)
-        return verified.error();
-    Result<int> missingSteps = bench.countRunsMissingStep();
-    if (!missingSteps)
-        return missingSteps.error();
-    ThroughputResult result;
-    result.runsMissingStep = *missingSteps;
-    result.seconds = secondsBetween(startedAt, *finished.completedAt());
+    Result<ThroughputResult> checked = completed(bench, finished, ok, runs, startedAt);
+    if (!checked)
+        return checked.error();
+    ThroughputResult result = *checked;
     result.enqueueSeconds = load.seconds;
     result.requestSeconds = load.seconds;
     result.processCpuSeconds = cpuAfter - cpuBefore;

@@ -176,7 +176,7 @@ HttpResponse HttpApi::handle(HttpRequest request) const
         Result<Agent> agent = authenticate(request);
         if (!agent)
             return HttpResponse::problem(agent.error(), request.path);
-        if (!scopes::grants(agent->scopes, QLatin1String(match.access.scopeName().toLatin1())))
+        if (!scopes::grants(agent->scopes, match.access.scopeName()))
             return HttpResponse::problem(
                 Error{ErrorCode::PermissionDenied,
                       QStringLiteral("%1 %2 needs the scope %3; this token holds: %4")

@@ -30,7 +30,7 @@ inline bool isKnown(const QString &scope)
     return scope == kAll || known().contains(scope);
 }
 
-inline bool grants(const QStringList &held, QLatin1String needed)
+inline bool grants(const QStringList &held, const QString &needed)
 {
     return held.contains(kAll) || held.contains(needed);
 }
