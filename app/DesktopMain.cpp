@@ -7,12 +7,14 @@
 #include "TrayNotifier.h"
 #include "tools/ToolEnvironment.h"
 
+#include "core/Log.h"
 #include "runtime/Engine.h"
 #include "service/Services.h"
 #include "store/DataDir.h"
 
 #include <QApplication>
 #include <QCommandLineParser>
+#include <QDir>
 #include <QFutureWatcher>
 #include <QLibraryInfo>
 #include <QMessageBox>
@@ -50,6 +52,12 @@ int main(int argc, char **argv)
 
     const QString dataDir = resolveDataDir(parser.value(QStringLiteral("data-dir")));
     QStringList warnings;
+    // Logs: standard error and <data dir>/logs/ordinaut.log (rotated), Qt's messages included.
+    LogOptions logging;
+    logging.directory = QDir(dataDir).filePath(QStringLiteral("logs"));
+    if (Status logged = Log::setUp(logging); !logged)
+        warnings << logged.error().describe();
+    const auto closeLog = qScopeGuard([] { Log::shutDown(); });
     Result<std::unique_ptr<ServerHost>> host
         = ServerHost::create(dataDir, [&warnings](const QString &message) { warnings << message; });
     if (!host) {

@@ -4,7 +4,9 @@
 #include "SignalWatcher.h"
 
 #include "api/Authenticator.h"
+#include "api/OpenApi.h"
 #include "core/Clock.h"
+#include "core/Log.h"
 #include "runtime/Engine.h"
 #include "runtime/EventBus.h"
 #include "schedule/BusinessCalendar.h"
@@ -17,10 +19,12 @@
 
 #include <QCommandLineParser>
 #include <QCoreApplication>
+#include <QDir>
 #include <QEventLoop>
 #include <QFile>
 #include <QFileInfo>
 #include <QHash>
+#include <QScopeGuard>
 #include <QTemporaryDir>
 #include <QTextStream>
 
@@ -49,12 +53,14 @@ int fail(const QString &message, int code = 1)
 
 const char *const kUsage = R"(Usage:
   ordinaut-server serve [--data-dir DIR] [--listen HOST:PORT] [--lease-ms N] [--allow-host NAME]
+                        [--log-format text|json] [--log-level LEVEL]
   ordinaut-server token create [--data-dir DIR] [--name NAME]
   ordinaut-server secret set NAME [--data-dir DIR]   store a secret read from standard input:
                           email.smtp.password or llm.<provider>.api_key
   ordinaut-server preview --kind rrule|cron|once|event|manual [--expr EXPR] [--tz ZONE]
                           [--dtstart LOCAL] [--count N] [--after INSTANT] [--calendar FILE.ics]
   ordinaut-server run FILE.json [--data-dir DIR]   run a pipeline document once, print the run
+  ordinaut-server openapi                          print the API's OpenAPI 3.1 document
 
 The data folder defaults to $ORDINAUT_DATA_DIR, else the platform's application-data folder.
 )";
@@ -82,6 +88,27 @@ int serve(const QCommandLineParser &parser, const QString &dataDir)
                             .arg(EngineOptions{}.leaseMs),
                         2);
     }
+    // Logs: standard error and <data dir>/logs/ordinaut.log (rotated at 10 MiB, 5 kept).
+    LogOptions logging;
+    logging.directory = QDir(dataDir).filePath(QStringLiteral("logs"));
+    const std::optional<LogFormat> format
+        = Log::parseFormat(parser.value(QStringLiteral("log-format")));
+    if (!format)
+        return fail(QStringLiteral("--log-format: '%1' is neither text nor json")
+                        .arg(parser.value(QStringLiteral("log-format"))),
+                    2);
+    logging.format = *format;
+    const std::optional<LogLevel> level
+        = Log::parseLevel(parser.value(QStringLiteral("log-level")));
+    if (!level)
+        return fail(QStringLiteral("--log-level: '%1' is not one of trace, debug, info, warn, "
+                                   "error, critical, off")
+                        .arg(parser.value(QStringLiteral("log-level"))),
+                    2);
+    logging.level = *level;
+    if (Status logged = Log::setUp(logging); !logged)
+        return fail(logged.error().describe());
+    const auto closeLog = qScopeGuard([] { Log::shutDown(); });
     if (!address->host.isLoopback())
         warn(QStringLiteral(
                  "listening on %1, which other machines can reach; every /api/v1 route still "
@@ -331,6 +358,14 @@ int main(int argc, char **argv)
                           .arg(EngineOptions{}.leaseMs)
                           .arg(kMinLeaseMs),
                       QStringLiteral("N")});
+    parser.addOption({QStringLiteral("log-format"),
+                      QStringLiteral("serve: log lines as text or json (JSON lines with ts, level, "
+                                     "logger, msg, request_id, run_id, task_id)."),
+                      QStringLiteral("text|json"), QStringLiteral("text")});
+    parser.addOption({QStringLiteral("log-level"),
+                      QStringLiteral("serve: the least severe level logged: trace, debug, info, "
+                                     "warn, error, critical or off (default info)."),
+                      QStringLiteral("LEVEL"), QStringLiteral("info")});
     const std::pair<const char *, const char *> previewOptions[]
         = {{"kind", "preview: schedule kind (rrule, cron, once, event, manual)"},
            {"expr", "preview: the RRULE, cron line, instant or topic"},
@@ -347,6 +382,14 @@ int main(int argc, char **argv)
     const QStringList args = parser.positionalArguments();
     if (args == QStringList{QStringLiteral("preview")})
         return preview(parser);
+    if (args == QStringList{QStringLiteral("openapi")}) {
+        const Result<Json> &document = OpenApi::document();
+        if (!document)
+            return fail(document.error().describe());
+        const QByteArray text = dumpJson(*document) + '\n';
+        std::fwrite(text.constData(), 1, static_cast<size_t>(text.size()), stdout);
+        return 0;
+    }
     if (args.size() == 2 && args[0] == QLatin1String("run"))
         return runOnce(args[1], parser.isSet(QStringLiteral("data-dir"))
                                     ? resolveDataDir(parser.value(QStringLiteral("data-dir")))

@@ -17,9 +17,16 @@ DEBIAN_PACKAGES=(
     libgoogle-perftools-dev
     # the API's access tokens (JWT, HS256) and agents' secret hashes (scrypt, OpenSSL)
     libjwt-dev libssl-dev
+    # structured logs: rotating files and the console, text or JSON lines
+    libspdlog-dev
     # tests: a real SMTP sink
     python3 python3-aiosmtpd
+    # tests: promtool (from prometheus) checks a real /metrics scrape, lint included
+    prometheus
 )
+# tests: npm installs Node 22 and the test tools into build/npm (install-test-tools.sh); a Node
+# from elsewhere that brings its own npm is used as it is
+command -v npm >/dev/null || DEBIAN_PACKAGES+=(npm)
 
 if [ -r /etc/os-release ] && grep -qiE '^(ID|ID_LIKE)=.*(debian|ubuntu)' /etc/os-release; then
     SUDO=""
@@ -45,15 +52,16 @@ cat <<'MSG'
 This script installs packages on Debian and Ubuntu only. On other systems install:
 
   macOS (Homebrew):
-    brew install cmake ninja ccache pkg-config clang-format qt qtkeychain libical nlohmann-json valijson curl sqlite gperftools libjwt openssl
+    brew install cmake ninja ccache pkg-config clang-format qt qtkeychain libical nlohmann-json valijson curl sqlite gperftools libjwt openssl spdlog
 
   Windows (vcpkg, with Visual Studio 2022 and CMake):
-    vcpkg install qtbase qthttpserver qtwebsockets qttools qtkeychain-qt6 libical nlohmann-json valijson curl sqlite3 libjwt openssl
+    vcpkg install qtbase qthttpserver qtwebsockets qttools qtkeychain-qt6 libical nlohmann-json valijson curl sqlite3 libjwt openssl spdlog
     then configure with -DCMAKE_TOOLCHAIN_FILE=<vcpkg>/scripts/buildsystems/vcpkg.cmake
 
   Fedora (dnf):
     dnf install cmake ninja-build ccache gcc-c++ qt6-qtbase-devel qt6-qthttpserver-devel \
         qt6-qtwebsockets-devel qt6-qttools-devel qtkeychain-qt6-devel libical-devel json-devel \
-        valijson-devel libcurl-devel sqlite-devel gperftools-devel libjwt-devel openssl-devel
+        valijson-devel libcurl-devel sqlite-devel gperftools-devel libjwt-devel openssl-devel \
+        spdlog-devel
 MSG
 exit 1

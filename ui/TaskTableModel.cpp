@@ -7,6 +7,41 @@
 
 namespace ordinaut {
 
+namespace {
+
+QString statusText(TaskStatus status)
+{
+    switch (status) {
+    case TaskStatus::Active:
+        return TaskTableModel::tr("Active");
+    case TaskStatus::Paused:
+        return TaskTableModel::tr("Paused");
+    case TaskStatus::Proposed:
+        return TaskTableModel::tr("Proposed");
+    case TaskStatus::Archived:
+        return TaskTableModel::tr("Archived");
+    }
+    return {};
+}
+
+// Only an active task has a next run; the others say why not.
+QString nextRunText(const Task &task)
+{
+    switch (task.status) {
+    case TaskStatus::Active:
+        return ui::localTime(task.nextRunAt);
+    case TaskStatus::Paused:
+        return TaskTableModel::tr("paused");
+    case TaskStatus::Proposed:
+        return TaskTableModel::tr("awaiting your acceptance");
+    case TaskStatus::Archived:
+        return TaskTableModel::tr("archived");
+    }
+    return {};
+}
+
+} // namespace
+
 TaskTableModel::TaskTableModel(QObject *parent)
     : QAbstractTableModel(parent)
 {}
@@ -70,13 +105,13 @@ QVariant TaskTableModel::data(const QModelIndex &index, int role) const
     case Schedule:
         return ScheduleText::describe(task->schedule);
     case NextRun:
-        return task->status == TaskStatus::Paused ? tr("paused") : ui::localTime(task->nextRunAt);
+        return nextRunText(*task);
     case LastResult:
         return hasRun ? ui::statusText(latest->status) + QStringLiteral(" · ")
                             + ui::localTime(latest->queuedAt)
                       : tr("never run");
     case Status:
-        return task->status == TaskStatus::Active ? tr("Active") : tr("Paused");
+        return statusText(task->status);
     }
     return {};
 }

@@ -7,11 +7,20 @@
 #include "Router.h"
 
 #include "core/Scopes.h"
+#include "service/Ownership.h"
 #include "service/Services.h"
+#include "service/TaskInput.h"
 
 namespace ordinaut {
 
+// A page of tasks in the task list's envelope (TaskRoutes.cpp).
+Json taskPageJson(const TaskPage &page, const TaskFilter &filter);
+
 namespace {
+
+const QStringList kAgentFields
+    = {QStringLiteral("name"), QStringLiteral("scopes"), QStringLiteral("disabled"),
+       QStringLiteral("tasks_start_proposed")};
 
 Result<QStringList> scopeList(const Json &value)
 {
@@ -48,6 +57,12 @@ Result<AgentService::Patch> patchFrom(const Json &body)
                                   QStringLiteral("must be true or false"));
         patch.disabled = disabled->get<bool>();
     }
+    if (const auto proposed = body.find("tasks_start_proposed"); proposed != body.end()) {
+        if (!proposed->is_boolean())
+            return Error::invalid(QStringLiteral("tasks_start_proposed"),
+                                  QStringLiteral("must be true or false"));
+        patch.newTasks = proposed->get<bool>() ? NewTasks::Proposed : NewTasks::Active;
+    }
     return patch;
 }
 
@@ -69,8 +84,9 @@ void addAgentRoutes(Router &router, Services &services, Authenticator &auth)
                });
     router.add("POST", QStringLiteral("/api/v1/agents"), admin,
                [&agents, &auth](const HttpRequest &request) {
-                   Result<Json> body = optionalObject(
-                       request, {QStringLiteral("name"), QStringLiteral("scopes")});
+                   Result<Json> body
+                       = optionalObject(request, {QStringLiteral("name"), QStringLiteral("scopes"),
+                                                  QStringLiteral("tasks_start_proposed")});
                    if (!body)
                        return HttpResponse::problem(body.error(), request.path);
                    if (!body->contains("name") || !body->contains("scopes"))
@@ -83,7 +99,8 @@ void addAgentRoutes(Router &router, Services &services, Authenticator &auth)
                    if (!fields)
                        return HttpResponse::problem(fields.error(), request.path);
                    Result<Agent> agent
-                       = agents.create(*fields->name, *fields->scopes, request.actor());
+                       = agents.create(*fields->name, *fields->scopes, request.actor(),
+                                       fields->newTasks.value_or(NewTasks::Active));
                    if (!agent)
                        return HttpResponse::problem(agent.error(), request.path);
                    Result<QString> secret = auth.newSecret(agent->id, request.actor());
@@ -102,9 +119,7 @@ void addAgentRoutes(Router &router, Services &services, Authenticator &auth)
                });
     router.add("PATCH", QStringLiteral("/api/v1/agents/{id}"), admin,
                [&agents](const HttpRequest &request) {
-                   Result<Json> body
-                       = optionalObject(request, {QStringLiteral("name"), QStringLiteral("scopes"),
-                                                  QStringLiteral("disabled")});
+                   Result<Json> body = optionalObject(request, kAgentFields);
                    if (!body)
                        return HttpResponse::problem(body.error(), request.path);
                    Result<AgentService::Patch> patch = patchFrom(*body);
@@ -142,6 +157,29 @@ void addAgentRoutes(Router &router, Services &services, Authenticator &auth)
                    for (const AuditEntry &entry : *entries)
                        items.push_back(entry.toJson());
                    return HttpResponse::json(200, Json{{"items", items}});
+               });
+    // The tasks the agent created, in the task list's pages and filters (created_by is the
+    // agent's).
+    TaskService &tasks = services.tasks;
+    router.add("GET", QStringLiteral("/api/v1/agents/{id}/tasks"), admin,
+               [&agents, &tasks](const HttpRequest &request) {
+                   Result<Agent> agent = agents.get(request.pathParams.value(0));
+                   if (!agent)
+                       return HttpResponse::problem(agent.error(), request.path);
+                   if (request.query.hasQueryItem(QStringLiteral("created_by")))
+                       return HttpResponse::problem(
+                           Error::invalid(QStringLiteral("created_by"),
+                                          QStringLiteral("is the agent in the path here")),
+                           request.path);
+                   Result<TaskFilter> filter
+                       = TaskInput::listFilter(request.query, TaskService::kMaxPageSize);
+                   if (!filter)
+                       return HttpResponse::problem(filter.error(), request.path);
+                   filter->createdBy = ownership::actorOf(*agent);
+                   Result<TaskPage> page = tasks.list(*filter);
+                   if (!page)
+                       return HttpResponse::problem(page.error(), request.path);
+                   return HttpResponse::json(200, taskPageJson(*page, *filter));
                });
 }
 

@@ -1,6 +1,8 @@
-// ApiServer: QHttpServerRequest → HttpRequest → HttpResponse → socket.
+// ApiServer: QHttpServerRequest → HttpRequest → HttpResponse → socket, or an event stream that
+// keeps the socket.
 #include "ApiServer.h"
 
+#include "EventStream.h"
 #include "HttpApi.h"
 
 #include <QHttpServerRequest>
@@ -50,6 +52,11 @@ bool ApiServer::handleRequest(const QHttpServerRequest &request, QTcpSocket *soc
     in.peer = request.remoteAddress().toString();
 
     const HttpResponse out = m_api.handle(std::move(in));
+    if (out.eventStream) {
+        // The connection becomes the stream: no responder, the stream writes the head itself.
+        EventStream::start(socket, *out.eventStream, out.headers);
+        return true;
+    }
     QHttpServerResponder responder = makeResponder(request, socket);
     responder.writeStatusLine(static_cast<QHttpServerResponder::StatusCode>(out.status));
     if (out.status != 204) {

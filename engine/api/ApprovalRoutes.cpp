@@ -5,15 +5,24 @@
 #include "Router.h"
 
 #include "core/Scopes.h"
+#include "service/Ownership.h"
 #include "service/Services.h"
 
 namespace ordinaut {
 
 namespace {
 
-HttpResponse decide(ApprovalService &approvals, const HttpRequest &request,
-                    ApprovalDecision decision)
+HttpResponse decide(Services &services, const HttpRequest &request, ApprovalDecision decision)
 {
+    ApprovalService &approvals = services.approvals;
+    // An agent answers only for the runs of tasks it created (unless admin); an unknown
+    // approval is left to decide() to report.
+    if (Result<Approval> approval = approvals.get(request.pathParams.value(0)); approval) {
+        if (Status may = ownership::mayChangeRun(request.agent, services.tasks, services.runs,
+                                                 approval->runId);
+            !may)
+            return HttpResponse::problem(may.error(), request.path);
+    }
     QString comment;
     // The body is optional: {"comment": "…"}.
     if (!request.body.trimmed().isEmpty()) {
@@ -70,12 +79,12 @@ void addApprovalRoutes(Router &router, Services &services)
                    return HttpResponse::json(200, approval->toJson());
                });
     router.add("POST", QStringLiteral("/api/v1/approvals/{id}/approve"),
-               Access::scope(scopes::kApprovalsWrite), [&approvals](const HttpRequest &request) {
-                   return decide(approvals, request, ApprovalDecision::Approve);
+               Access::scope(scopes::kApprovalsWrite), [&services](const HttpRequest &request) {
+                   return decide(services, request, ApprovalDecision::Approve);
                });
     router.add("POST", QStringLiteral("/api/v1/approvals/{id}/reject"),
-               Access::scope(scopes::kApprovalsWrite), [&approvals](const HttpRequest &request) {
-                   return decide(approvals, request, ApprovalDecision::Reject);
+               Access::scope(scopes::kApprovalsWrite), [&services](const HttpRequest &request) {
+                   return decide(services, request, ApprovalDecision::Reject);
                });
 }
 

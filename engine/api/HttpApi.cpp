@@ -4,13 +4,21 @@
 #include "ApiServer.h"
 #include "Routes.h"
 
+#include "core/Log.h"
+#include "core/Metrics.h"
 #include "core/Scopes.h"
+#include "runtime/EventBus.h"
 #include "service/Services.h"
+#include "tools/ToolEnvironment.h"
 
+#include <QElapsedTimer>
+#include <QRandomGenerator>
 #include <QTcpServer>
 #include <QThread>
 
 #include <algorithm>
+#include <atomic>
+#include <cmath>
 
 #ifdef Q_OS_UNIX
 #include <unistd.h>
@@ -18,11 +26,46 @@
 
 namespace ordinaut {
 
+namespace {
+
+const QString kUnmatched = QStringLiteral("unmatched");
+
+// A new request id: this process's random prefix and a counter ("5c0e9a3f7d21-0000002a").
+// Unique across restarts and engines in practice, and it costs tens of nanoseconds where a
+// UUID from the system's random source costs microseconds on every request.
+QString newRequestId()
+{
+    static const QString prefix
+        = QString::number(QRandomGenerator::system()->generate64() & 0xffffffffffffULL, 16)
+              .rightJustified(12, QLatin1Char('0'));
+    static std::atomic<quint64> counter{0};
+    return prefix + QLatin1Char('-')
+           + QString::number(++counter, 16).rightJustified(8, QLatin1Char('0'));
+}
+
+// Why the authenticator refused a token, from its message (JwtCodec and Authenticator word
+// each reason once; tst_Metrics pins every one).
+AuthFailure refusal(const Error &error)
+{
+    const QString &message = error.message;
+    if (message.contains(QLatin1String("has expired")))
+        return AuthFailure::Expired;
+    if (message.contains(QLatin1String("was revoked")))
+        return AuthFailure::Revoked;
+    if (message.contains(QLatin1String("malformed")) || message.contains(QLatin1String("not a JWT"))
+        || message.contains(QLatin1String("too long")))
+        return AuthFailure::Malformed;
+    return AuthFailure::Invalid;
+}
+
+} // namespace
+
 HttpApi::HttpApi(Engine &engine, Services &services, QByteArray signingSecret, QObject *parent)
     : QObject(parent)
     , m_engine(engine)
     , m_services(services)
     , m_auth(engine.database(), services.agents, std::move(signingSecret), engine.clock())
+    , m_limiter(engine.clock())
 {
     addAuthRoutes(m_router, m_auth, m_engine.clock());
     addAgentRoutes(m_router, m_services, m_auth);
@@ -32,8 +75,21 @@ HttpApi::HttpApi(Engine &engine, Services &services, QByteArray signingSecret, Q
     addRunRoutes(m_router, m_services);
     addScheduleRoutes(m_router, m_services);
     addCalendarRoutes(m_router, m_services);
+    addFeedRoutes(m_router, m_services);
     addToolRoutes(m_router, m_engine);
     addApprovalRoutes(m_router, m_services);
+    addEventRoutes(m_router, m_services);
+    addMetricRoutes(m_router, m_engine);
+    addDocRoutes(m_router);
+    // The request rate limit follows the setting as it changes.
+    m_limiter.configure(engine.toolEnvironment().setting("api.rate_limit"));
+    connect(
+        &engine.eventBus(), &EventBus::eventPublished, this,
+        [this](const Event &event) {
+            if (event.topic == QLatin1String("settings.changed"))
+                m_limiter.configure(event.payload.value("api.rate_limit", Json()));
+        },
+        Qt::DirectConnection);
 }
 
 HttpApi::~HttpApi()
@@ -131,22 +187,90 @@ void HttpApi::stop()
     m_threads.clear();
 }
 
-Result<Agent> HttpApi::authenticate(const HttpRequest &request) const
+Result<Agent> HttpApi::authenticate(const HttpRequest &request, const Access &access) const
 {
     const QByteArray header = request.headers.value("authorization");
-    if (header.isEmpty())
+    Metrics &metrics = m_engine.metrics();
+    const QString kTokenParameter = QStringLiteral("token");
+    if (header.isEmpty() && request.query.hasQueryItem(kTokenParameter)) {
+        // A token in the URL is accepted only where the route allows it (read-only feeds):
+        // anywhere else it would turn every leaked URL into a credential.
+        if (!access.acceptsQueryToken()) {
+            metrics.authFailed(AuthFailure::Missing);
+            return Error{ErrorCode::Unauthenticated,
+                         QStringLiteral("this route takes the access token only in "
+                                        "'Authorization: Bearer <access token>', not as ?token="),
+                         {}};
+        }
+        Result<Agent> agent = m_auth.verify(
+            request.query.queryItemValue(kTokenParameter, QUrl::FullyDecoded).trimmed());
+        if (!agent && agent.error().code == ErrorCode::Unauthenticated)
+            metrics.authFailed(refusal(agent.error()));
+        return agent;
+    }
+    if (header.isEmpty()) {
+        metrics.authFailed(AuthFailure::Missing);
         return Error{ErrorCode::Unauthenticated,
                      QStringLiteral("this route needs 'Authorization: Bearer <access token>'; get "
                                     "one at POST /auth/token with your agent id and secret"),
                      {}};
-    if (!header.toLower().startsWith("bearer "))
+    }
+    if (!header.toLower().startsWith("bearer ")) {
+        metrics.authFailed(AuthFailure::Malformed);
         return Error{ErrorCode::Unauthenticated,
                      QStringLiteral("the Authorization header must use the Bearer scheme"),
                      {}};
-    return m_auth.verify(QString::fromLatin1(header.mid(7).trimmed()));
+    }
+    Result<Agent> agent = m_auth.verify(QString::fromLatin1(header.mid(7).trimmed()));
+    if (!agent && agent.error().code == ErrorCode::Unauthenticated)
+        metrics.authFailed(refusal(agent.error()));
+    return agent;
+}
+
+bool HttpApi::isValidRequestId(const QByteArray &id)
+{
+    if (id.isEmpty() || id.size() > 128)
+        return false;
+    return std::all_of(id.begin(), id.end(), [](char c) {
+        return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')
+               || c == '.' || c == '_' || c == ':' || c == '-';
+    });
 }
 
 HttpResponse HttpApi::handle(HttpRequest request) const
+{
+    QElapsedTimer timer;
+    timer.start();
+    const QByteArray given = request.headers.value("x-request-id");
+    request.requestId = isValidRequestId(given) ? QString::fromLatin1(given) : newRequestId();
+    // What this request does on this thread (the runs it queues, its log lines) carries its id.
+    const LogContext context({request.requestId, {}, {}});
+    QString route;
+    HttpResponse response = respond(request, route);
+    response.headers.append(qMakePair(QByteArray("X-Request-Id"), request.requestId.toLatin1()));
+
+    const double seconds = double(timer.nsecsElapsed()) / 1e9;
+    const QString &routeLabel = route.isEmpty() ? kUnmatched : route;
+    Metrics &metrics = m_engine.metrics();
+    metrics.httpRequest(request.method, routeLabel, response.status, seconds);
+    if (response.status == 401 && routeLabel == QLatin1String("/auth/token"))
+        metrics.authFailed(AuthFailure::SignIn);
+    if (Log::enabled(LogLevel::Info))
+        Log::write(
+            LogLevel::Info, "http",
+            QStringLiteral("%1 %2 %3")
+                .arg(QString::fromLatin1(request.method), request.path,
+                     QString::number(response.status)),
+            Json{{"method", QString::fromLatin1(request.method)},
+                 {"route", routeLabel},
+                 {"status", response.status},
+                 {"duration_ms", std::round(seconds * 1e6) / 1000.0},
+                 {"agent", request.agent.id.isEmpty() ? Json(nullptr) : Json(request.agent.id)},
+                 {"peer", request.peer}});
+    return response;
+}
+
+HttpResponse HttpApi::respond(HttpRequest &request, QString &route) const
 {
     if (Status guarded
         = m_guard.check(request.headers.value("host"), request.headers.value("origin"));
@@ -159,6 +283,8 @@ HttpResponse HttpApi::handle(HttpRequest request) const
                                          .arg(kMaxBodyBytes),
                                      request.path);
     const Router::Match match = m_router.match(request.method, request.path);
+    if (match.pattern)
+        route = *match.pattern;
     if (!match.handler) {
         if (match.allowed.isEmpty())
             return HttpResponse::problem(
@@ -173,10 +299,27 @@ HttpResponse HttpApi::handle(HttpRequest request) const
         return response;
     }
     if (!match.access.isPublic()) {
-        Result<Agent> agent = authenticate(request);
+        Result<Agent> agent = authenticate(request, match.access);
         if (!agent)
             return HttpResponse::problem(agent.error(), request.path);
-        if (!scopes::grants(agent->scopes, match.access.scopeName()))
+        if (const int wait = m_limiter.take(agent->id); wait > 0) {
+            m_engine.metrics().rateLimited(QStringLiteral("requests"));
+            const RateLimiter::Limit limit = m_limiter.limit();
+            HttpResponse response = HttpResponse::problem(
+                Error{ErrorCode::RateLimited,
+                      QStringLiteral("agent %1 is over its request rate (%2 per second, bursts "
+                                     "of %3); retry in %4 s")
+                          .arg(agent->id)
+                          .arg(limit.perSecond)
+                          .arg(limit.burst)
+                          .arg(wait),
+                      {}},
+                request.path);
+            response.headers.append(qMakePair(QByteArray("Retry-After"), QByteArray::number(wait)));
+            return response;
+        }
+        if (!scopes::grants(agent->scopes, match.access.scopeName())) {
+            m_engine.metrics().authFailed(AuthFailure::Forbidden);
             return HttpResponse::problem(
                 Error{ErrorCode::PermissionDenied,
                       QStringLiteral("%1 %2 needs the scope %3; this token holds: %4")
@@ -186,6 +329,7 @@ HttpResponse HttpApi::handle(HttpRequest request) const
                                                        : agent->scopes.join(QLatin1Char(' '))),
                       {}},
                 request.path);
+        }
         request.agent = std::move(*agent);
     }
     request.pathParams = match.params;

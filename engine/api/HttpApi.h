@@ -4,6 +4,7 @@
 #pragma once
 
 #include "Authenticator.h"
+#include "RateLimiter.h"
 #include "RequestGuard.h"
 #include "Router.h"
 
@@ -44,16 +45,27 @@ public:
     // API is reached by). Before start().
     void allowHost(const QString &host) { m_guard.allowHost(host); }
 
-    // Answers one request; thread-safe (routes call only thread-safe services).
+    // Answers one request; thread-safe (routes call only thread-safe services). Every answer
+    // carries X-Request-Id (the client's when valid: 1 to 128 of A-Z a-z 0-9 . _ : -; else a new
+    // one), is counted in the engine's Metrics under its route template, and logged as one
+    // access line.
     HttpResponse handle(HttpRequest request) const;
+    static bool isValidRequestId(const QByteArray &id);
     Authenticator &authenticator() { return m_auth; }
+    const Router &router() const { return m_router; }
+    RateLimiter &rateLimiter() { return m_limiter; }
 
 private:
-    Result<Agent> authenticate(const HttpRequest &request) const;
+    // The caller behind the Authorization header, or behind ?token= on a route whose access
+    // allows that; Unauthenticated otherwise.
+    Result<Agent> authenticate(const HttpRequest &request, const Access &access) const;
+    // handle() without the id, metrics and log; `route` gets the matched route's template.
+    HttpResponse respond(HttpRequest &request, QString &route) const;
 
     Engine &m_engine;
     Services &m_services;
     Authenticator m_auth;
+    mutable RateLimiter m_limiter;
     RequestGuard m_guard;
     Router m_router;
     std::vector<std::unique_ptr<QThread>> m_threads;

@@ -13,7 +13,11 @@
 #include <QStringList>
 #include <QUrlQuery>
 
+#include <memory>
+
 namespace ordinaut {
+
+struct EventStreamRequest; // EventStream.h
 
 struct HttpRequest
 {
@@ -25,6 +29,7 @@ struct HttpRequest
     QString peer;           // the client's address
     QStringList pathParams; // the {…} parts of the matched route, in order
     Agent agent;            // the authenticated caller (empty for public routes)
+    QString requestId;      // X-Request-Id: the client's when valid, else a new one
 
     QString actor() const
     {
@@ -39,6 +44,9 @@ struct HttpResponse
     QByteArray contentType = "application/json";
     QByteArray body;
     QList<QPair<QByteArray, QByteArray>> headers;
+    // Set by a route that answers with a Server-Sent Events stream instead of a body: ApiServer
+    // then writes the head itself and keeps the connection (EventStream).
+    std::shared_ptr<EventStreamRequest> eventStream;
 
     static HttpResponse json(int status, const Json &value);
     // RFC 9457 problem details; the status follows from the error code.

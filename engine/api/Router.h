@@ -19,12 +19,22 @@ public:
     static Access scope(QLatin1String name) { return Access(QString(name)); }
     bool isPublic() const { return m_scope.isEmpty(); }
     const QString &scopeName() const { return m_scope; }
+    // The token may also come as ?token=, for clients that cannot send headers (calendar apps
+    // polling a feed). Only for routes that change nothing: URLs end up in logs and histories.
+    Access allowQueryToken() const
+    {
+        Access access = *this;
+        access.m_queryToken = true;
+        return access;
+    }
+    bool acceptsQueryToken() const { return m_queryToken; }
 
 private:
     explicit Access(QString scope)
         : m_scope(std::move(scope))
     {}
     QString m_scope;
+    bool m_queryToken = false;
 };
 
 class Router final
@@ -37,17 +47,28 @@ public:
     struct Match
     {
         const Handler *handler = nullptr;
+        const QString *pattern = nullptr; // the route's template ("/api/v1/tasks/{id}")
         Access access = Access::anyone();
         QStringList params;
         QByteArrayList allowed; // methods for the path when the method did not match
     };
     Match match(const QByteArray &method, const QString &path) const;
 
+    // Every route, in the order added: what the OpenAPI document must describe.
+    struct Entry
+    {
+        QByteArray method;
+        QString pattern;
+        Access access;
+    };
+    std::vector<Entry> entries() const;
+
 private:
     struct Route
     {
         QByteArray method;
-        QRegularExpression pattern;
+        QString pattern;
+        QRegularExpression regex;
         Access access;
         Handler handler;
     };

@@ -14,10 +14,14 @@ void addTaskRoutes(Router &router, Services &services);
 void addRunRoutes(Router &router, Services &services);
 void addScheduleRoutes(Router &router, Services &services);
 void addCalendarRoutes(Router &router, Services &services);
+void addFeedRoutes(Router &router, Services &services);
 void addToolRoutes(Router &router, Engine &engine);
 void addApprovalRoutes(Router &router, Services &services);
+void addEventRoutes(Router &router, Services &services);
 void addAuthRoutes(Router &router, Authenticator &auth, const Clock &clock);
 void addAgentRoutes(Router &router, Services &services, Authenticator &auth);
 void addAuditRoutes(Router &router, Engine &engine);
+void addMetricRoutes(Router &router, Engine &engine);
+void addDocRoutes(Router &router);
 
 } // namespace ordinaut

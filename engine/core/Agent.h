@@ -8,6 +8,10 @@
 
 namespace ordinaut {
 
+// How the tasks an agent creates start: ready to be scheduled, or proposed until the owner
+// accepts them.
+enum class NewTasks { Active, Proposed };
+
 struct Agent
 {
     QString id;
@@ -15,6 +19,7 @@ struct Agent
     QStringList scopes; // "*" grants everything
     QDateTime createdAt;
     bool disabled = false;
+    NewTasks newTasks = NewTasks::Active; // "tasks_start_proposed" in the API
 
     Json toJson() const
     {
@@ -25,7 +30,8 @@ struct Agent
                     {"name", name},
                     {"scopes", list},
                     {"created_at", instantJson(createdAt)},
-                    {"disabled", disabled}};
+                    {"disabled", disabled},
+                    {"tasks_start_proposed", newTasks == NewTasks::Proposed}};
     }
 };
 

@@ -7,7 +7,7 @@ namespace {
 const char *const kRunStatusNames[]
     = {"queued",  "running",          "succeeded", "failed",    "canceled",
        "waiting", "waiting_approval", "abandoned", "timed_out", "skipped"};
-const char *const kTriggerNames[] = {"schedule", "manual", "api", "retry"};
+const char *const kTriggerNames[] = {"schedule", "manual", "api", "retry", "event"};
 } // namespace
 
 Json Run::toJson(bool withSteps) const
@@ -33,6 +33,8 @@ Json Run::toJson(bool withSteps) const
         {"late", lateMs > 0},
         {"late_ms", lateMs},
         {"coalesced", coalesced},
+        {"context", context},
+        {"request_id", requestId.isEmpty() ? Json(nullptr) : Json(requestId)},
     };
     if (withSteps) {
         Json list = Json::array();

@@ -30,8 +30,9 @@ enum class RunStatus {
     TimedOut,
     Skipped
 };
-// Retry: queued again after a failed attempt (RetryPolicy).
-enum class RunTrigger { Schedule, Manual, Api, Retry };
+// Retry: queued again after a failed attempt (RetryPolicy). Event: an event with a topic the
+// task listens to was posted (EventService).
+enum class RunTrigger { Schedule, Manual, Api, Retry, Event };
 
 struct Run
 {
@@ -53,6 +54,12 @@ struct Run
     int coalesced = 1; // missed occurrences this run stands for (misfire policy run_once)
     std::vector<StepRecord> steps; // filled only where asked for
     Json resume;                   // where a paused run goes on (RunStore::suspend); null otherwise
+    // What the occurrence was started with, shared by all its attempts: {"event": {"id", "topic",
+    // "payload", "source"}} for an event-triggered one; null otherwise.
+    Json context;
+    // The X-Request-Id of the API request that queued it (or the attempt it retries); empty
+    // for runs the scheduler queued.
+    QString requestId;
 
     bool isFinished() const
     {

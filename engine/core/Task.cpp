@@ -39,7 +39,17 @@ Json Task::toJson() const
 
 QString toString(TaskStatus status)
 {
-    return status == TaskStatus::Active ? QStringLiteral("active") : QStringLiteral("paused");
+    switch (status) {
+    case TaskStatus::Active:
+        return QStringLiteral("active");
+    case TaskStatus::Paused:
+        return QStringLiteral("paused");
+    case TaskStatus::Proposed:
+        return QStringLiteral("proposed");
+    case TaskStatus::Archived:
+        return QStringLiteral("archived");
+    }
+    return {};
 }
 
 QString toString(MisfirePolicy policy)
@@ -92,10 +102,11 @@ std::optional<OverlapPolicy> overlapPolicyFromString(const QString &text)
 
 std::optional<TaskStatus> taskStatusFromString(const QString &text)
 {
-    if (text == QLatin1String("active"))
-        return TaskStatus::Active;
-    if (text == QLatin1String("paused"))
-        return TaskStatus::Paused;
+    for (const TaskStatus status :
+         {TaskStatus::Active, TaskStatus::Paused, TaskStatus::Proposed, TaskStatus::Archived}) {
+        if (text == toString(status))
+            return status;
+    }
     return std::nullopt;
 }
 

@@ -11,7 +11,9 @@
 
 namespace ordinaut {
 
-enum class TaskStatus { Active, Paused };
+// Only active tasks are scheduled. A proposed task (made by an agent whose settings say so) waits
+// for the owner's acceptance; an archived one (canceled) stopped for good but stays in history.
+enum class TaskStatus { Active, Paused, Proposed, Archived };
 
 // What happens to occurrences missed while Ordinaut was not running (or the machine slept):
 // RunOnce coalesces them into one late run, RunAll runs each (up to a cap), Skip drops them.

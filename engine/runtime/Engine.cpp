@@ -1,6 +1,8 @@
 // Engine: composition and lifecycle of the engine's parts.
 #include "Engine.h"
 
+#include "Budgets.h"
+
 #include "EngineSettings.h"
 #include "EventBus.h"
 #include "ExternalChanges.h"
@@ -8,6 +10,7 @@
 
 #include "core/Clock.h"
 #include "core/Id.h"
+#include "core/Metrics.h"
 #include "schedule/Scheduler.h"
 #include "store/DataDir.h"
 #include "store/Database.h"
@@ -24,10 +27,12 @@ Engine::Engine(const EngineOptions &options, std::shared_ptr<Database> database)
     : m_id(QStringLiteral("engine-") + newId().left(13))
     , m_dataDir(options.dataDir)
     , m_clock(options.clock ? options.clock : &SystemClock::instance())
+    , m_metrics(std::make_unique<Metrics>())
     , m_database(std::move(database))
     , m_toolEnvironment(std::make_shared<ToolEnvironment>())
     , m_tools(ToolRegistry::withBuiltins(m_toolEnvironment))
     , m_bus(std::make_unique<EventBus>(*m_database, *m_clock))
+    , m_budgets(std::make_unique<Budgets>(*m_database, *m_clock, *m_toolEnvironment))
     , m_engineThread(std::make_unique<QThread>())
     , m_shutdownGraceMs(options.shutdownGraceMs)
 {
@@ -44,6 +49,15 @@ Engine::Engine(const EngineOptions &options, std::shared_ptr<Database> database)
     m_scheduler = new Scheduler(*m_database, *m_clock,
                                 settings ? settings->runAllCap : EngineSettings{}.runAllCap);
     m_scheduler->moveToThread(m_engineThread.get());
+    // Daily budgets: an agent's occurrences past its runs are recorded skipped; its steps stop
+    // calling language models past its tokens.
+    m_scheduler->setAdmission([budgets = m_budgets.get()](const Task &task) {
+        const Status admitted = budgets->admitRun(task.createdBy);
+        return admitted ? QString() : admitted.error().message;
+    });
+    m_toolEnvironment->setLlmAdmission([budgets = m_budgets.get()](const QString &taskId) {
+        return budgets->admitLlmForTask(taskId);
+    });
     connect(m_engineThread.get(), &QThread::finished, m_scheduler, &QObject::deleteLater);
 
     // Commits by other processes (another engine on this database) wake the workers and the
@@ -54,7 +68,8 @@ Engine::Engine(const EngineOptions &options, std::shared_ptr<Database> database)
 
     m_pool = std::make_unique<WorkerPool>(
         options.workers > 0 ? options.workers : WorkerPool::defaultSize(), m_id, *m_database,
-        *m_clock, *m_tools, *m_bus, options.leaseMs);
+        *m_clock, *m_tools, *m_bus, *m_metrics, options.leaseMs);
+    m_metrics->setWorkers(m_pool->size());
 
     // Task changes re-arm the scheduler at once; queued runs wake the workers. Events are
     // sorted on the publishing thread (direct connections): only those that matter cross to
@@ -85,6 +100,15 @@ Engine::Engine(const EngineOptions &options, std::shared_ptr<Database> database)
         },
         Qt::DirectConnection);
     connect(m_scheduler, &Scheduler::runQueued, m_bus.get(), &EventBus::announce);
+    // Schedule lateness: when the occurrence was queued against when it was due.
+    connect(
+        m_scheduler, &Scheduler::runQueued, this,
+        [this](const Event &event) {
+            if (const std::optional<QDateTime> due
+                = parseInstant(qs(event.payload.value("scheduled_for", std::string()))))
+                m_metrics->occurrenceFired(double(due->msecsTo(event.createdAt)) / 1000.0);
+        },
+        Qt::DirectConnection);
     // Occurrences skipped or runs canceled by an overlap policy.
     connect(m_scheduler, &Scheduler::eventStored, m_bus.get(), &EventBus::announce);
     connect(m_scheduler, &Scheduler::errorOccurred, m_bus.get(),

@@ -14,11 +14,13 @@ class QThread;
 
 namespace ordinaut {
 
+class Budgets;
 class Clock;
 struct Event;
 class Database;
 class EventBus;
 class ExternalChanges;
+class Metrics;
 class Scheduler;
 class Tool;
 class ToolEnvironment;
@@ -64,6 +66,12 @@ public:
     // Where the app plugs in the secret store, the notifier and the orchestrator.
     ToolEnvironment &toolEnvironment() const { return *m_toolEnvironment; }
     const Clock &clock() const { return *m_clock; }
+    // The engine's instruments (runs, steps, schedule lateness, workers) that the API adds its
+    // own to and /metrics exposes.
+    Metrics &metrics() const { return *m_metrics; }
+    // Each agent's daily runs and language-model tokens (setting api.agent_budgets): the
+    // scheduler, llm.chat and the services that queue runs ask it.
+    const Budgets &budgets() const { return *m_budgets; }
     QString dataDir() const { return m_dataDir; }
     QString id() const { return m_id; }
     int workerCount() const;
@@ -76,10 +84,12 @@ private:
     QString m_id;
     QString m_dataDir;
     const Clock *m_clock;
+    std::unique_ptr<Metrics> m_metrics;
     std::shared_ptr<Database> m_database;
     std::shared_ptr<ToolEnvironment> m_toolEnvironment;
     std::shared_ptr<ToolRegistry> m_tools;
     std::unique_ptr<EventBus> m_bus;
+    std::unique_ptr<Budgets> m_budgets;
     std::unique_ptr<QThread> m_engineThread;
     Scheduler *m_scheduler = nullptr;             // lives on m_engineThread
     ExternalChanges *m_externalChanges = nullptr; // lives on m_engineThread

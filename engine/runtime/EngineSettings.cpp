@@ -37,6 +37,30 @@ const std::vector<Definition> &definitions()
          "The most runs one task queues at once for occurrences missed under misfire policy "
          "run_all (the latest are kept).",
          10, compiled(R"({"type": "integer", "minimum": 1, "maximum": 1000})")},
+        {"api.rate_limit",
+         "How many API requests each agent may make: tokens come back at requests_per_second up "
+         "to burst, and each request takes one (429 with Retry-After when none is left). "
+         "requests_per_second 0 lifts the limit.",
+         Json{{"requests_per_second", 50}, {"burst", 500}},
+         compiled(R"({"type": "object", "additionalProperties": false,
+           "required": ["requests_per_second", "burst"],
+           "properties": {"requests_per_second": {"type": "number", "minimum": 0,
+                                                  "maximum": 1000000},
+                          "burst": {"type": "integer", "minimum": 1, "maximum": 1000000}}})")},
+        {"api.agent_budgets",
+         "What the tasks each agent creates may use per local day: runs queued (further "
+         "occurrences are recorded skipped, run-now answers 429) and language-model tokens "
+         "(llm.chat steps fail). 0 is no limit; 'agents' overrides either by agent id.",
+         Json{{"runs_per_day", 0}, {"llm_tokens_per_day", 0}, {"agents", Json::object()}},
+         compiled(R"({"type": "object", "additionalProperties": false,
+           "required": ["runs_per_day", "llm_tokens_per_day", "agents"],
+           "properties": {"runs_per_day": {"type": "integer", "minimum": 0},
+                          "llm_tokens_per_day": {"type": "integer", "minimum": 0},
+                          "agents": {"type": "object", "additionalProperties": {
+                            "type": "object", "additionalProperties": false,
+                            "properties": {"runs_per_day": {"type": "integer", "minimum": 0},
+                                           "llm_tokens_per_day": {"type": "integer",
+                                                                  "minimum": 0}}}}}})")},
         {"tools.shell.enabled", "Whether pipelines may run programs with shell.run.", false,
          compiled(R"({"type": "boolean"})")},
         {"tools.shell.allowed_programs",

@@ -7,6 +7,8 @@
 
 #include "core/Clock.h"
 #include "core/Id.h"
+#include "core/Log.h"
+#include "core/Metrics.h"
 #include "pipeline/Executor.h"
 #include "store/ApprovalStore.h"
 #include "store/AuditLog.h"
@@ -22,6 +24,7 @@
 #include <QCoreApplication>
 #include <QHostInfo>
 #include <QRandomGenerator>
+#include <QScopeGuard>
 #include <QThread>
 #include <QTimer>
 
@@ -50,13 +53,14 @@ struct Worker::Posted
 };
 
 Worker::Worker(QString id, const Database &database, const Clock &clock, const ToolRegistry &tools,
-               EventBus &bus, LeaseKeeper &leases, ClaimBuffer &buffer,
+               EventBus &bus, Metrics &metrics, LeaseKeeper &leases, ClaimBuffer &buffer,
                std::function<void()> wakePool, const std::atomic_bool &stopping)
     : m_id(std::move(id))
     , m_database(database)
     , m_clock(clock)
     , m_tools(tools)
     , m_bus(bus)
+    , m_metrics(metrics)
     , m_leases(leases)
     , m_buffer(buffer)
     , m_wakePool(std::move(wakePool))
@@ -319,6 +323,8 @@ void Worker::recordStep(const StepRecord &step)
 {
     // A short run's steps are written with its outcome, in the same commit; once a run has
     // gone on for a while its steps are written as they finish, so progress shows live.
+    m_metrics.stepFinished(step.uses, step.status,
+                           double(step.startedAt.msecsTo(step.finishedAt)) / 1000.0);
     m_unsavedSteps.push_back(step);
     if (m_runTimer.elapsed() < kLiveProgressAfterMs)
         return;
@@ -363,9 +369,15 @@ std::shared_ptr<Worker::Finished> Worker::process(const ClaimedRun &claimed)
     const Cancellation &cancellation = *claimed.cancellation;
     m_unsavedSteps.clear();
     m_runTimer.start();
+    // Busy from here to every return (utilization), however the run ends.
+    m_metrics.workerBusy();
+    const auto idle
+        = qScopeGuard([this] { m_metrics.workerIdle(double(m_runTimer.nsecsElapsed()) / 1e9); });
     RunStore runs(m_database);
     TaskStore tasks(m_database);
     Result<Run> run = runs.get(claim.runId, false);
+    // The run's lines (and its tools' qWarning()s) name it, its task and the request behind it.
+    const LogContext logContext({run ? run->requestId : QString(), claim.runId, claim.taskId});
 
     auto finished = std::make_shared<Finished>();
     finished->claimed = claimed;
@@ -395,6 +407,9 @@ std::shared_ptr<Worker::Finished> Worker::process(const ClaimedRun &claimed)
             context.scheduledFor = run->scheduledFor;
             context.attempt = run->attempt;
             context.trigger = run->trigger;
+            // An event-triggered occurrence (every attempt of it) reads ${event.…}.
+            if (run->context.is_object())
+                context.event = run->context.value("event", Json());
             SideEffectRecords ledger(m_database, m_clock);
             context.ledger = &ledger;
             context.effectScope = QStringLiteral("%1@%2").arg(
@@ -443,13 +458,23 @@ std::shared_ptr<Worker::Finished> Worker::process(const ClaimedRun &claimed)
                                              run->attempt + 1,
                                              RunTrigger::Retry,
                                              0,
-                                             1};
+                                             1,
+                                             run->requestId,
+                                             {}};
         }
     }
     if (outcome.suspension) {
         recordNow(*finished);
         return nullptr;
     }
+    m_metrics.runFinished(outcome.status,
+                          run ? std::optional<RunTrigger>(run->trigger) : std::nullopt,
+                          double(m_runTimer.nsecsElapsed()) / 1e9);
+    if (Log::enabled(LogLevel::Debug))
+        Log::write(LogLevel::Debug, "worker",
+                   QStringLiteral("run %1: %2").arg(claim.runId, toString(outcome.status)),
+                   Json{{"status", toString(outcome.status)},
+                        {"duration_ms", double(m_runTimer.nsecsElapsed()) / 1e6}});
     // The count of processed runs goes with an outcome about once a second.
     ++m_processedUnsaved;
     if (!m_processedSaved.isValid() || m_processedSaved.elapsed() >= kProcessedSaveMs) {

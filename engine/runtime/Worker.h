@@ -36,6 +36,7 @@ class Clock;
 class Database;
 class EventBus;
 class LeaseKeeper;
+class Metrics;
 class ToolRegistry;
 struct Run;
 struct RunContext;
@@ -48,8 +49,8 @@ class Worker final : public QObject
 public:
     // `wakePool` wakes every worker of the pool (runs were claimed into `buffer`).
     Worker(QString id, const Database &database, const Clock &clock, const ToolRegistry &tools,
-           EventBus &bus, LeaseKeeper &leases, ClaimBuffer &buffer, std::function<void()> wakePool,
-           const std::atomic_bool &stopping);
+           EventBus &bus, Metrics &metrics, LeaseKeeper &leases, ClaimBuffer &buffer,
+           std::function<void()> wakePool, const std::atomic_bool &stopping);
     Q_DISABLE_COPY_MOVE(Worker)
 
     static constexpr int kRecordAttempts = 10;
@@ -153,6 +154,7 @@ private:
     const Clock &m_clock;
     const ToolRegistry &m_tools;
     EventBus &m_bus;
+    Metrics &m_metrics;
     LeaseKeeper &m_leases;
     ClaimBuffer &m_buffer;
     std::function<void()> m_wakePool;

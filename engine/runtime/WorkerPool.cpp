@@ -17,8 +17,8 @@
 namespace ordinaut {
 
 WorkerPool::WorkerPool(int size, const QString &engineId, const Database &database,
-                       const Clock &clock, const ToolRegistry &tools, EventBus &bus, qint64 leaseMs,
-                       QObject *parent)
+                       const Clock &clock, const ToolRegistry &tools, EventBus &bus,
+                       Metrics &metrics, qint64 leaseMs, QObject *parent)
     : QObject(parent)
     , m_database(database)
     // Runs wait for a worker while the next commit and flush go on: a worker goes from one run
@@ -34,7 +34,7 @@ WorkerPool::WorkerPool(int size, const QString &engineId, const Database &databa
         auto thread = std::make_unique<QThread>();
         thread->setObjectName(QStringLiteral("ordinaut-worker-%1").arg(i + 1));
         auto *worker = new Worker(
-            QStringLiteral("%1/w%2").arg(engineId).arg(i + 1), database, clock, tools, bus,
+            QStringLiteral("%1/w%2").arg(engineId).arg(i + 1), database, clock, tools, bus, metrics,
             *m_leases, *m_buffer, [this] { wake(); }, m_stopping);
         worker->moveToThread(thread.get());
         connect(thread.get(), &QThread::started, worker, &Worker::start);

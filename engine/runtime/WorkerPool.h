@@ -15,6 +15,7 @@ class Clock;
 class Database;
 class EventBus;
 class LeaseKeeper;
+class Metrics;
 class ClaimBuffer;
 class ToolRegistry;
 class Worker;
@@ -24,7 +25,8 @@ class WorkerPool final : public QObject
     Q_OBJECT
 public:
     WorkerPool(int size, const QString &engineId, const Database &database, const Clock &clock,
-               const ToolRegistry &tools, EventBus &bus, qint64 leaseMs, QObject *parent = nullptr);
+               const ToolRegistry &tools, EventBus &bus, Metrics &metrics, qint64 leaseMs,
+               QObject *parent = nullptr);
     ~WorkerPool() override;
     Q_DISABLE_COPY_MOVE(WorkerPool)
 

@@ -161,6 +161,8 @@ Result<std::vector<Event>> Scheduler::materialize(const Task &task, const Planne
     request.trigger = RunTrigger::Schedule;
     request.lateMs = planned.lateMs;
     request.coalesced = planned.coalesced;
+    if (m_admission)
+        request.skipReason = m_admission(task);
     EnqueueReport report;
     Result<std::optional<Run>> run = RunQueue(m_database).enqueue(request, now, &report);
     if (!run)

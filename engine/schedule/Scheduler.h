@@ -12,6 +12,7 @@
 #include <QObject>
 #include <QTimer>
 
+#include <functional>
 #include <vector>
 
 namespace ordinaut {
@@ -43,6 +44,10 @@ public:
     int runAllCap() const { return m_runAllCap; }
     // Times the timer has fired since construction.
     qint64 wakeUps() const { return m_wakeUps; }
+    // Asked before each occurrence is queued: a reason to record it `skipped` instead (the
+    // task's creator has used up its daily runs), or empty. Called on the scheduler's thread.
+    using Admission = std::function<QString(const Task &task)>;
+    void setAdmission(Admission admission) { m_admission = std::move(admission); }
 
 public slots:
     void start();
@@ -76,6 +81,7 @@ private:
     const Database &m_database;
     const Clock &m_clock;
     int m_runAllCap;
+    Admission m_admission;
     QTimer m_timer;
     QDateTime m_armedFor;
     bool m_running = false;

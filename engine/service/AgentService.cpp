@@ -43,7 +43,7 @@ Status checkScopes(const QStringList &list)
 } // namespace
 
 Result<Agent> AgentService::create(const QString &name, const QStringList &scopes,
-                                   const QString &actor)
+                                   const QString &actor, NewTasks newTasks)
 {
     if (Status named = checkName(name); !named)
         return named.error();
@@ -53,6 +53,7 @@ Result<Agent> AgentService::create(const QString &name, const QStringList &scope
     agent.id = newId(m_engine.clock());
     agent.name = name.trimmed();
     agent.scopes = scopes;
+    agent.newTasks = newTasks;
     agent.createdAt = m_engine.clock().now();
 
     const Database &db = m_engine.database();
@@ -61,9 +62,10 @@ Result<Agent> AgentService::create(const QString &name, const QStringList &scope
         return tx.error();
     if (Status stored = AgentStore(db).insert(agent); !stored)
         return stored.error();
-    if (Status audited
-        = AuditLog(db).append(AuditEntry{0, actor, QStringLiteral("agent.create"), agent.id,
-                                         Json{{"name", agent.name}}, agent.createdAt});
+    if (Status audited = AuditLog(db).append(AuditEntry{
+            0, actor, QStringLiteral("agent.create"), agent.id,
+            Json{{"name", agent.name}, {"tasks_start_proposed", newTasks == NewTasks::Proposed}},
+            agent.createdAt});
         !audited)
         return audited.error();
     Result<Event> event = EventLog(db).append(
@@ -113,6 +115,8 @@ Result<Agent> AgentService::update(const QString &id, const Patch &patch, const 
             agent->scopes = *patch.scopes;
         if (patch.disabled)
             agent->disabled = *patch.disabled;
+        if (patch.newTasks)
+            agent->newTasks = *patch.newTasks;
         if (Status stored = store.update(*agent); !stored)
             return stored;
         if (disabling)
@@ -121,8 +125,10 @@ Result<Agent> AgentService::update(const QString &id, const Patch &patch, const 
         Json scopes = Json::array();
         for (const QString &scope : std::as_const(agent->scopes))
             scopes.push_back(scope);
-        const Json details{
-            {"name", agent->name}, {"scopes", scopes}, {"disabled", agent->disabled}};
+        const Json details{{"name", agent->name},
+                           {"scopes", scopes},
+                           {"disabled", agent->disabled},
+                           {"tasks_start_proposed", agent->newTasks == NewTasks::Proposed}};
         if (Status audited = AuditLog(db).append(
                 AuditEntry{0, actor, QStringLiteral("agent.update"), id, details, now});
             !audited)

@@ -17,8 +17,11 @@ class AgentService final
 public:
     explicit AgentService(Engine &engine);
 
-    // InvalidArgument for an empty or over-long name, or an unknown scope (`scopes[i]`).
-    Result<Agent> create(const QString &name, const QStringList &scopes, const QString &actor);
+    // `newTasks`: whether the tasks it creates start proposed (waiting for the owner's
+    // acceptance). InvalidArgument for an empty or over-long name, or an unknown scope
+    // (`scopes[i]`).
+    Result<Agent> create(const QString &name, const QStringList &scopes, const QString &actor,
+                         NewTasks newTasks = NewTasks::Active);
     // NotFound for an unknown id.
     Result<Agent> get(const QString &id) const;
     Result<std::vector<Agent>> list() const;
@@ -29,6 +32,7 @@ public:
         std::optional<QString> name;
         std::optional<QStringList> scopes;
         std::optional<bool> disabled;
+        std::optional<NewTasks> newTasks;
     };
     // Changes an agent, audited. Disabling it also revokes its refresh tokens (its access tokens
     // stop working at once: every request checks the agent). NotFound; InvalidArgument as for

@@ -8,6 +8,7 @@
 #include "store/Database.h"
 #include "store/EventLog.h"
 #include "store/RunQueue.h"
+#include "store/RunStore.h"
 #include "store/Sql.h"
 
 namespace ordinaut {
@@ -76,6 +77,24 @@ Result<Approval> ApprovalService::decide(const QString &id, ApprovalDecision dec
         return committed.error();
     m_engine.eventBus().announce(*event);
     return approvals.get(id);
+}
+
+Result<Approval> ApprovalService::decideForRun(const QString &runId, ApprovalDecision decision,
+                                               const QString &comment, const QString &actor)
+{
+    Result<Run> run = RunStore(m_engine.database()).get(runId, false);
+    if (!run)
+        return run.error();
+    // A run waiting for a person names the approval it waits for where it will resume.
+    const Json approvalId
+        = run->resume.is_object() ? run->resume.value("approval_id", Json()) : Json();
+    if (run->status != RunStatus::WaitingApproval || !approvalId.is_string())
+        return Error{ErrorCode::Conflict,
+                     QStringLiteral("run %1 is %2, not waiting_approval; there is nothing to "
+                                    "decide")
+                         .arg(runId, toString(run->status)),
+                     {}};
+    return decide(approvalId.get<QString>(), decision, comment, actor);
 }
 
 } // namespace ordinaut

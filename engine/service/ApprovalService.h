@@ -22,6 +22,10 @@ public:
     // NotFound for an unknown id; Conflict when it was already answered or timed out.
     Result<Approval> decide(const QString &id, ApprovalDecision decision, const QString &comment,
                             const QString &actor);
+    // Decides the pending approval of a run that waits for one, as decide() does. NotFound for
+    // an unknown run; Conflict when the run is not waiting_approval.
+    Result<Approval> decideForRun(const QString &runId, ApprovalDecision decision,
+                                  const QString &comment, const QString &actor);
 
 private:
     Engine &m_engine;

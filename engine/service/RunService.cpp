@@ -2,6 +2,7 @@
 #include "RunService.h"
 
 #include "core/Clock.h"
+#include "runtime/Budgets.h"
 #include "runtime/Engine.h"
 #include "runtime/EventBus.h"
 #include "store/AuditLog.h"
@@ -21,14 +22,40 @@ RunService::RunService(Engine &engine)
     : m_engine(engine)
 {}
 
-Result<RunPage> RunService::list(const RunFilter &filter) const
+Result<RunPage> RunService::list(const RunFilter &filter, const RunCriteria &criteria) const
 {
     if (filter.limit < 1 || filter.limit > kMaxPageSize)
         return Error::invalid(QStringLiteral("limit"),
                               QStringLiteral("must be from 1 to %1").arg(kMaxPageSize));
     if (filter.offset < 0)
         return Error::invalid(QStringLiteral("offset"), QStringLiteral("must not be negative"));
-    return RunStore(m_engine.database()).list(filter);
+    const std::tuple<const QDateTime &, const QDateTime &, const char *, const char *> windows[] = {
+        {criteria.scheduledAfter, criteria.scheduledBefore, "scheduled_after", "scheduled_before"},
+        {criteria.startedAfter, criteria.startedBefore, "started_after", "started_before"}};
+    for (const auto &[after, before, afterName, beforeName] : windows) {
+        if (after.isValid() && before.isValid() && after > before)
+            return Error::invalid(
+                QLatin1String(afterName),
+                QStringLiteral("%1 is after %2 (%3); the window would be empty")
+                    .arg(formatInstant(after), QLatin1String(beforeName), formatInstant(before)));
+    }
+    return RunStore(m_engine.database()).list(filter, criteria);
+}
+
+Result<RunStats> RunService::stats(int days, QDateTime *from, QDateTime *to) const
+{
+    if (days < 1 || days > kMaxStatsDays)
+        return Error::invalid(QStringLiteral("days"),
+                              QStringLiteral("must be an integer from 1 to %1").arg(kMaxStatsDays));
+    const QDateTime end = m_engine.clock().now();
+    const QDateTime start = end.addSecs(-qint64(days) * 24 * 3600);
+    // The window's end is included: a run queued this very millisecond counts.
+    Result<RunStats> stats = RunStore(m_engine.database()).stats(start, end.addMSecs(1));
+    if (stats) {
+        *from = start;
+        *to = end;
+    }
+    return stats;
 }
 
 Result<Run> RunService::get(const QString &id, bool withSteps) const
@@ -65,8 +92,16 @@ Result<Run> RunService::runNow(const QString &taskId, RunTrigger trigger, const 
     return run;
 }
 
+Result<Run> RunService::enqueueForEvent(const QString &taskId, const Json &context,
+                                        const QString &actor, bool *deduplicated,
+                                        std::optional<Event> *queuedEvent)
+{
+    return enqueueNow(taskId, RunTrigger::Event, actor, deduplicated, queuedEvent, context);
+}
+
 Result<Run> RunService::enqueueNow(const QString &taskId, RunTrigger trigger, const QString &actor,
-                                   bool *deduplicated, std::optional<Event> *queuedEvent)
+                                   bool *deduplicated, std::optional<Event> *queuedEvent,
+                                   const Json &context)
 {
     if (deduplicated)
         *deduplicated = false;
@@ -82,6 +117,15 @@ Result<Run> RunService::enqueueNow(const QString &taskId, RunTrigger trigger, co
         return Error{ErrorCode::Conflict,
                      QStringLiteral("task %1 is paused; resume it before running it").arg(taskId),
                      {}};
+    if (task->status != TaskStatus::Active)
+        return Error{ErrorCode::Conflict,
+                     QStringLiteral("task %1 is %2: it does not run (a proposed task awaits the "
+                                    "owner's acceptance; an archived one was canceled)")
+                         .arg(taskId, toString(task->status)),
+                     {}};
+    // An agent's tasks queue no more than its daily runs (api.agent_budgets).
+    if (Status admitted = m_engine.budgets().admitRunForTask(taskId); !admitted)
+        return admitted.error();
     const QDateTime now = m_engine.clock().now();
     EnqueueRequest request;
     request.taskId = taskId;
@@ -109,6 +153,13 @@ Result<Run> RunService::enqueueNow(const QString &taskId, RunTrigger trigger, co
     run->taskTitle = task->title;
     if (report.effect == EnqueueEffect::Deduplicated) {
         // Answered with the run queued under the same key: nothing new runs, so no run.queued.
+        if (!context.is_null()) {
+            if (Status committed = tx.commit(); !committed)
+                return committed.error();
+            if (deduplicated)
+                *deduplicated = true;
+            return *run;
+        }
         if (Status audited = AuditLog(db).append(
                 AuditEntry{0, actor, QStringLiteral("task.run_now_deduplicated"), taskId,
                            Json{{"run_id", run->id}, {"dedupe_key", task->dedupeKey}}, now});
@@ -120,10 +171,16 @@ Result<Run> RunService::enqueueNow(const QString &taskId, RunTrigger trigger, co
             *deduplicated = true;
         return *run;
     }
-    if (Status audited = AuditLog(db).append(AuditEntry{0, actor, QStringLiteral("task.run_now"),
-                                                        taskId, Json{{"run_id", run->id}}, now});
-        !audited)
+    if (!context.is_null()) {
+        if (Status kept = RunStore(db).setContext(taskId, run->scheduledFor, context); !kept)
+            return kept.error();
+        run->context = context;
+    } else if (Status audited
+               = AuditLog(db).append(AuditEntry{0, actor, QStringLiteral("task.run_now"), taskId,
+                                                Json{{"run_id", run->id}}, now});
+               !audited) {
         return audited.error();
+    }
     Result<Event> event = EventLog(db).append(
         m_engine.eventBus().make(QStringLiteral("run.queued"),
                                  Json{{"run_id", run->id},

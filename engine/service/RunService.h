@@ -17,8 +17,14 @@ public:
 
     static constexpr int kMaxPageSize = 500;
 
-    // InvalidArgument for a bad limit/offset.
-    Result<RunPage> list(const RunFilter &filter) const;
+    static constexpr int kMaxStatsDays = 90;
+
+    // InvalidArgument for a bad limit/offset, or a window whose start is after its end (field
+    // scheduled_after or started_after).
+    Result<RunPage> list(const RunFilter &filter, const RunCriteria &criteria = {}) const;
+    // Runs queued in the last `days` days (1 .. kMaxStatsDays; InvalidArgument naming `days`
+    // otherwise), up to now: RunStore::stats, with the window in `from` and `to`.
+    Result<RunStats> stats(int days, QDateTime *from, QDateTime *to) const;
     // NotFound for an unknown id.
     Result<Run> get(const QString &id, bool withSteps) const;
     // The newest run of every task that has run.
@@ -42,11 +48,21 @@ public:
     // complete.
     Result<Run> retry(const QString &runId, const QString &fromStep, const QString &actor);
 
+    // Inside the caller's writer piece (EventService::post): queues a run of the task now with
+    // trigger `event` and `context` ({"event": …}) kept for all its attempts. No audit row of
+    // its own: the post's names the runs it queued. The run.queued event to announce after the
+    // commit goes to `queuedEvent` (none when the task's dedupe_key answered with an earlier
+    // run: `*deduplicated`). NotFound; Conflict when the task is paused.
+    Result<Run> enqueueForEvent(const QString &taskId, const Json &context, const QString &actor,
+                                bool *deduplicated, std::optional<Event> *queuedEvent);
+
 private:
     // runNow's transaction, run by the writer; the run.queued event to announce after the
-    // commit goes to `queuedEvent`.
+    // commit goes to `queuedEvent`. With `context`, it is kept for the run's occurrence and
+    // no audit row is written (the caller writes one).
     Result<Run> enqueueNow(const QString &taskId, RunTrigger trigger, const QString &actor,
-                           bool *deduplicated, std::optional<Event> *queuedEvent);
+                           bool *deduplicated, std::optional<Event> *queuedEvent,
+                           const Json &context = Json());
 
     Engine &m_engine;
 };

@@ -89,11 +89,13 @@ Result<OccurrenceList> ScheduleService::expand(const Schedule &schedule, const Q
 }
 
 Result<OccurrenceList> ScheduleService::occurrences(const Schedule &schedule, const QDateTime &from,
-                                                    const QDateTime &to) const
+                                                    const QDateTime &to, int maxCount) const
 {
     if (!from.isValid() || !to.isValid() || to <= from)
         return Error::invalid(QStringLiteral("to"), QStringLiteral("must be later than from"));
-    return expand(schedule, from.addMSecs(-1), kMaxOccurrences, to);
+    if (maxCount < 1)
+        return Error::invalid(QStringLiteral("limit"), QStringLiteral("must be at least 1"));
+    return expand(schedule, from.addMSecs(-1), maxCount, to);
 }
 
 Result<SchedulePreview> ScheduleService::preview(const Json &body) const

@@ -63,11 +63,11 @@ public:
     Result<SchedulePreview> preview(const Json &body) const;
 
     static constexpr int kMaxOccurrences = 1000;
-    // The schedule's occurrences in [from, to), at most kMaxOccurrences, and those its calendar
-    // skips there, for calendar views. InvalidArgument when the window is reversed or the
-    // schedule cannot be expanded.
+    // The schedule's occurrences in [from, to), the first `maxCount` of them (at least 1), and
+    // those its calendar skips there, for calendar views and feeds. InvalidArgument when the
+    // window is reversed, maxCount is below 1, or the schedule cannot be expanded.
     Result<OccurrenceList> occurrences(const Schedule &schedule, const QDateTime &from,
-                                       const QDateTime &to) const;
+                                       const QDateTime &to, int maxCount = kMaxOccurrences) const;
 
 private:
     // Occurrences after `after` until `count` are found or one reaches `until` (if valid).

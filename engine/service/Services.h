@@ -5,6 +5,8 @@
 #include "AgentService.h"
 #include "ApprovalService.h"
 #include "CalendarService.h"
+#include "EventService.h"
+#include "FeedService.h"
 #include "RunService.h"
 #include "ScheduleService.h"
 #include "SecretService.h"
@@ -22,14 +24,16 @@ struct Services
     explicit Services(Engine &engine)
         : tasks(engine)
         , runs(engine)
+        , events(engine, runs)
         , agents(engine)
         , approvals(engine)
         , calendars(engine)
         , settings(engine)
         , secrets(engine)
-        , schedules(engine.clock(), [&engine](const QString &name) {
-            return loadCalendar(engine.database(), name);
-        })
+        , schedules(
+              engine.clock(),
+              [&engine](const QString &name) { return loadCalendar(engine.database(), name); })
+        , feeds(engine, schedules)
     {
         // Pipelines reach the engine through the same services (orchestrator.* tools).
         ServiceOrchestrator::install(engine);
@@ -37,12 +41,14 @@ struct Services
 
     TaskService tasks;
     RunService runs;
+    EventService events;
     AgentService agents;
     ApprovalService approvals;
     CalendarService calendars;
     SettingsService settings;
     SecretService secrets;
     ScheduleService schedules;
+    FeedService feeds;
 };
 
 } // namespace ordinaut

@@ -2,11 +2,14 @@
 #include "TaskInput.h"
 
 #include "ScheduleInput.h"
+#include "TaskService.h"
 
+#include "core/Id.h"
 #include "pipeline/PipelineChecker.h"
 #include "schedule/Recurrence.h"
 
 #include <QSet>
+#include <QUrlQuery>
 
 namespace ordinaut {
 
@@ -44,6 +47,43 @@ constexpr int kMaxKey = 200;
 constexpr int kMaxConcurrencyLimit = 1000;
 constexpr int kMaxDedupeWindowSeconds = 30 * 86400;
 constexpr int kMaxTimeoutSeconds = 7 * 86400;
+constexpr int kDefaultPageSize = 50;
+constexpr auto kCursorEncoding = QByteArray::Base64UrlEncoding | QByteArray::OmitTrailingEquals;
+
+// ?name=N within [min, max]; `fallback` when absent.
+Result<int> queryInt(const QUrlQuery &query, const QString &name, int fallback, int min, int max)
+{
+    if (!query.hasQueryItem(name))
+        return fallback;
+    bool ok = false;
+    const int value = query.queryItemValue(name).toInt(&ok);
+    if (!ok || value < min || value > max)
+        return Error::invalid(name,
+                              QStringLiteral("must be an integer from %1 to %2").arg(min).arg(max));
+    return value;
+}
+
+// A cursor is "<created_at ms>.<id>" in base64url: opaque to clients, checked when read.
+Result<TaskCursor> parseCursor(const QString &text)
+{
+    const Error garbled = Error::invalid(
+        QStringLiteral("cursor"),
+        QStringLiteral("is not a cursor this list gave out (pass next_cursor from the previous "
+                       "page unchanged)"));
+    const QByteArray::FromBase64Result decoded = QByteArray::fromBase64Encoding(
+        text.toLatin1(), kCursorEncoding | QByteArray::AbortOnBase64DecodingErrors);
+    if (!decoded || text.isEmpty() || text.size() > 200)
+        return garbled;
+    const QList<QByteArray> parts = decoded.decoded.split('.');
+    if (parts.size() != 2)
+        return garbled;
+    bool ok = false;
+    const qint64 createdMs = parts[0].toLongLong(&ok);
+    const QString id = QString::fromLatin1(parts[1]);
+    if (!ok || createdMs < 0 || !isUuid(id))
+        return garbled;
+    return TaskCursor{QDateTime::fromMSecsSinceEpoch(createdMs, Qt::UTC), id};
+}
 
 Result<QString> stringField(const Json &body, const char *key, bool allowEmpty, int maxLength)
 {
@@ -279,6 +319,67 @@ Result<TaskInputResult> TaskInput::apply(const Json &body, Task base, TaskInputM
         return flow.error();
     result.task = std::move(task);
     return result;
+}
+
+Result<TaskFilter> TaskInput::listFilter(const QUrlQuery &query, int maxLimit)
+{
+    TaskFilter filter;
+    if (query.hasQueryItem(QStringLiteral("status"))) {
+        filter.status = taskStatusFromString(query.queryItemValue(QStringLiteral("status")));
+        if (!filter.status)
+            return Error::invalid(QStringLiteral("status"),
+                                  QStringLiteral("must be active, paused, proposed or archived"));
+    }
+    if (query.hasQueryItem(QStringLiteral("schedule_kind"))) {
+        filter.scheduleKind
+            = scheduleKindFromString(query.queryItemValue(QStringLiteral("schedule_kind")));
+        if (!filter.scheduleKind)
+            return Error::invalid(QStringLiteral("schedule_kind"),
+                                  QStringLiteral("must be rrule, cron, once, event or manual"));
+    }
+    if (query.hasQueryItem(QStringLiteral("created_by"))) {
+        filter.createdBy
+            = query.queryItemValue(QStringLiteral("created_by"), QUrl::FullyDecoded).trimmed();
+        if (filter.createdBy.isEmpty() || filter.createdBy.size() > TaskService::kMaxQueryText)
+            return Error::invalid(QStringLiteral("created_by"),
+                                  QStringLiteral("must be 1 to %1 characters, e.g. agent:<id>")
+                                      .arg(TaskService::kMaxQueryText));
+    }
+    if (query.hasQueryItem(QStringLiteral("q"))) {
+        filter.text = query.queryItemValue(QStringLiteral("q"), QUrl::FullyDecoded);
+        if (filter.text.size() > TaskService::kMaxQueryText)
+            return Error::invalid(
+                QStringLiteral("q"),
+                QStringLiteral("is longer than %1 characters").arg(TaskService::kMaxQueryText));
+    }
+    Result<int> limit = queryInt(query, QStringLiteral("limit"), kDefaultPageSize, 1, maxLimit);
+    if (!limit)
+        return limit.error();
+    filter.limit = *limit;
+    if (query.hasQueryItem(QStringLiteral("cursor"))) {
+        if (query.hasQueryItem(QStringLiteral("offset")))
+            return Error::invalid(QStringLiteral("offset"),
+                                  QStringLiteral("cannot be combined with cursor: a cursor's page "
+                                                 "starts right after the task it names"));
+        Result<TaskCursor> after = parseCursor(query.queryItemValue(QStringLiteral("cursor")));
+        if (!after)
+            return after.error();
+        filter.after = *after;
+    } else {
+        Result<int> offset
+            = queryInt(query, QStringLiteral("offset"), 0, 0, std::numeric_limits<int>::max());
+        if (!offset)
+            return offset.error();
+        filter.offset = *offset;
+    }
+    return filter;
+}
+
+QString TaskInput::listCursor(const Task &task)
+{
+    const QByteArray text
+        = QByteArray::number(task.createdAt.toMSecsSinceEpoch()) + '.' + task.id.toLatin1();
+    return QString::fromLatin1(text.toBase64(kCursorEncoding));
 }
 
 } // namespace ordinaut

@@ -19,9 +19,10 @@ Status AgentStore::insert(const Agent &agent)
     Result<QSqlQuery> q = sql::exec(
         m_database.connection(),
         QStringLiteral(
-            "INSERT INTO agents (id, name, scopes, created_at, disabled) VALUES (?,?,?,?,?)"),
+            "INSERT INTO agents (id, name, scopes, created_at, disabled, tasks_start_proposed) "
+            "VALUES (?,?,?,?,?,?)"),
         {agent.id, agent.name, QString::fromUtf8(dumpJson(scopes)), sql::ms(agent.createdAt),
-         agent.disabled ? 1 : 0});
+         agent.disabled ? 1 : 0, agent.newTasks == NewTasks::Proposed ? 1 : 0});
     if (!q)
         return q.error();
     return {};
@@ -41,6 +42,7 @@ Agent agentFrom(const sql::Rows &rows, int row)
     }
     agent.createdAt = rows.instant(row, 3);
     agent.disabled = rows.integer(row, 4) != 0;
+    agent.newTasks = rows.integer(row, 5) != 0 ? NewTasks::Proposed : NewTasks::Active;
     return agent;
 }
 
@@ -58,7 +60,9 @@ Result<Agent> AgentStore::get(const QString &id) const
 {
     Result<sql::Rows> q
         = sql::query(m_database.connection(),
-                     "SELECT id, name, scopes, created_at, disabled FROM agents WHERE id=?", {id});
+                     "SELECT id, name, scopes, created_at, disabled, tasks_start_proposed "
+                     "FROM agents WHERE id=?",
+                     {id});
     if (!q)
         return q.error();
     if (q->empty())
@@ -70,7 +74,8 @@ Result<std::vector<Agent>> AgentStore::list() const
 {
     Result<sql::Rows> q = sql::query(
         m_database.connection(),
-        "SELECT id, name, scopes, created_at, disabled FROM agents ORDER BY created_at, id");
+        "SELECT id, name, scopes, created_at, disabled, tasks_start_proposed FROM agents "
+        "ORDER BY created_at, id");
     if (!q)
         return q.error();
     std::vector<Agent> agents;
@@ -82,9 +87,10 @@ Result<std::vector<Agent>> AgentStore::list() const
 Status AgentStore::update(const Agent &agent)
 {
     const QByteArray scopes = scopesText(agent.scopes);
-    Result<sql::Rows> q = sql::query(m_database.connection(),
-                                     "UPDATE agents SET name=?, scopes=?, disabled=? WHERE id=?",
-                                     {agent.name, scopes, agent.disabled, agent.id});
+    Result<sql::Rows> q = sql::query(
+        m_database.connection(),
+        "UPDATE agents SET name=?, scopes=?, disabled=?, tasks_start_proposed=? WHERE id=?",
+        {agent.name, scopes, agent.disabled, agent.newTasks == NewTasks::Proposed, agent.id});
     if (!q)
         return q.error();
     if (q->changes() == 0)

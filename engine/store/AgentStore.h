@@ -20,7 +20,8 @@ public:
     Result<Agent> get(const QString &id) const;
     // Every agent, oldest first.
     Result<std::vector<Agent>> list() const;
-    // Name, scopes and disabled as in `agent`. NotFound when the id is unknown.
+    // Name, scopes, disabled and how new tasks start as in `agent`. NotFound when the id is
+    // unknown.
     Status update(const Agent &agent);
 
 private:

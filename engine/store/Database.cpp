@@ -24,7 +24,7 @@ namespace ordinaut {
 
 namespace {
 
-constexpr int kLatestSchemaVersion = 8;
+constexpr int kLatestSchemaVersion = 11;
 
 // Closes a thread's connections when the thread ends, so a finished worker leaves no handle.
 struct ThreadConnections

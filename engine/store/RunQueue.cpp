@@ -7,6 +7,7 @@
 #include "Sql.h"
 
 #include "core/Id.h"
+#include "core/Log.h"
 #include "core/Task.h"
 
 namespace ordinaut {
@@ -56,6 +57,11 @@ Result<std::optional<Run>> RunQueue::enqueue(const EnqueueRequest &request, cons
         return answered.error();
     if (answered->has_value())
         return **answered;
+    if (!request.skipReason.isEmpty() && admission.skipReason.isEmpty()) {
+        admission.skipReason = request.skipReason;
+        admission.cancelPrevious = false;
+        done.effect = EnqueueEffect::Skipped;
+    }
     const bool skipped = !admission.skipReason.isEmpty();
 
     Run run;
@@ -69,6 +75,9 @@ Result<std::optional<Run>> RunQueue::enqueue(const EnqueueRequest &request, cons
     run.queuedAt = now;
     run.lateMs = request.lateMs;
     run.coalesced = request.coalesced;
+    run.requestId = !request.requestId.isEmpty()                 ? request.requestId
+                    : !LogContext::current().requestId.isEmpty() ? LogContext::current().requestId
+                                                                 : QString();
     if (skipped) {
         run.finishedAt = now;
         run.error = admission.skipReason;
@@ -102,9 +111,10 @@ Result<std::optional<Run>> RunQueue::enqueue(const EnqueueRequest &request, cons
     Result<sql::Rows> runRow = sql::query(
         db,
         "INSERT INTO runs (id, task_id, task_version, attempt, trigger, status, scheduled_for, "
-        "queued_at, finished_at, error, late_ms, coalesced) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+        "queued_at, finished_at, error, late_ms, coalesced, request_id) VALUES "
+        "(?,?,?,?,?,?,?,?,?,?,?,?,?)",
         {run.id, run.taskId, run.taskVersion, run.attempt, trigger, status, run.scheduledFor, now,
-         run.finishedAt, run.error, request.lateMs, request.coalesced});
+         run.finishedAt, run.error, request.lateMs, request.coalesced, run.requestId});
     if (!runRow)
         return runRow.error();
 
@@ -439,9 +449,10 @@ Result<std::optional<Claim>> RunQueue::takeOverExpired(const QString &workerId,
     Result<QSqlQuery> inserted = sql::exec(
         db,
         QStringLiteral("INSERT INTO runs (id, task_id, task_version, attempt, trigger, status, "
-                       "scheduled_for, queued_at, started_at, worker, late_ms, coalesced) SELECT "
-                       "?, task_id, task_version, attempt + 1, trigger, ?, scheduled_for, "
-                       "?, ?, ?, late_ms, coalesced FROM runs WHERE id=?"),
+                       "scheduled_for, queued_at, started_at, worker, late_ms, coalesced, "
+                       "request_id) SELECT ?, task_id, task_version, attempt + 1, trigger, ?, "
+                       "scheduled_for, ?, ?, ?, late_ms, coalesced, request_id FROM runs WHERE "
+                       "id=?"),
         {claim.runId, startNow ? QStringLiteral("running") : QStringLiteral("queued"), sql::ms(now),
          startNow ? sql::ms(now) : sql::ms(QDateTime()),
          startNow ? QVariant(workerId) : sql::text(QString()), oldRun});

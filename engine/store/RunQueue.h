@@ -25,6 +25,12 @@ struct EnqueueRequest
     RunTrigger trigger = RunTrigger::Schedule;
     qint64 lateMs = 0; // beyond the grace window; 0 when on time
     int coalesced = 1; // missed occurrences this run stands for
+    // The API request it was queued for; empty: the request of the calling thread's LogContext
+    // (a writer piece carries its submitter's), so every run an API call queues records it.
+    QString requestId;
+    // Not empty: the occurrence is recorded `skipped` with this reason instead of queued (a
+    // used-up daily budget), once, like any other occurrence.
+    QString skipReason;
 };
 
 struct Claim

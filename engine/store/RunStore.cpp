@@ -5,6 +5,8 @@
 #include "Prepared.h"
 #include "Sql.h"
 
+#include <algorithm>
+
 namespace ordinaut {
 
 namespace {
@@ -13,7 +15,13 @@ const QString kSelect = QStringLiteral(
     "SELECT r.id, r.task_id, COALESCE(t.title, ''), r.task_version, r.attempt, r.trigger, "
     "r.status, "
     "r.scheduled_for, r.queued_at, r.started_at, r.finished_at, r.error, r.output, r.worker, "
-    "r.late_ms, r.coalesced, r.resume FROM runs r LEFT JOIN tasks t ON t.id = r.task_id");
+    "r.late_ms, r.coalesced, r.resume, c.context, r.request_id FROM runs r LEFT JOIN tasks t ON "
+    "t.id = r.task_id "
+    "LEFT JOIN run_contexts c ON c.task_id = r.task_id AND c.scheduled_for = r.scheduled_for");
+
+// Statuses of runs that had an outcome of their own: what success rates and durations count.
+const QString kOutcomeStatuses
+    = QStringLiteral("('succeeded', 'failed', 'timed_out', 'abandoned')");
 
 const QByteArray kSelectUtf8 = kSelect.toUtf8();
 
@@ -37,6 +45,8 @@ Run runFromRows(const sql::Rows &rows, int row)
     run.lateMs = rows.integer(row, 14);
     run.coalesced = int(rows.integer(row, 15));
     run.resume = rows.isNull(row, 16) ? Json() : parseJson(rows.utf8(row, 16)).value_or(Json());
+    run.context = rows.isNull(row, 17) ? Json() : parseJson(rows.utf8(row, 17)).value_or(Json());
+    run.requestId = rows.text(row, 18);
     return run;
 }
 
@@ -62,6 +72,9 @@ Run runFromRow(const QSqlQuery &q)
     run.coalesced = q.value(15).toInt();
     run.resume
         = q.value(16).isNull() ? Json() : parseJson(q.value(16).toByteArray()).value_or(Json());
+    run.context
+        = q.value(17).isNull() ? Json() : parseJson(q.value(17).toByteArray()).value_or(Json());
+    run.requestId = q.value(18).toString();
     return run;
 }
 
@@ -89,7 +102,7 @@ Result<Run> RunStore::get(const QString &id, bool withSteps) const
     return run;
 }
 
-Result<RunPage> RunStore::list(const RunFilter &filter) const
+Result<RunPage> RunStore::list(const RunFilter &filter, const RunCriteria &criteria) const
 {
     const QSqlDatabase db = m_database.connection();
     QStringList conditions;
@@ -101,6 +114,30 @@ Result<RunPage> RunStore::list(const RunFilter &filter) const
     if (filter.status) {
         conditions << QStringLiteral("r.status=?");
         binds << toString(*filter.status);
+    }
+    if (!criteria.statuses.empty()) {
+        QStringList marks;
+        for (RunStatus status : criteria.statuses) {
+            marks << QStringLiteral("?");
+            binds << toString(status);
+        }
+        conditions << QStringLiteral("r.status IN (%1)").arg(marks.join(QLatin1Char(',')));
+    }
+    if (criteria.trigger) {
+        conditions << QStringLiteral("r.trigger=?");
+        binds << toString(*criteria.trigger);
+    }
+    const std::pair<const QDateTime *, const char *> bounds[] = {
+        {&criteria.scheduledAfter, "r.scheduled_for>=?"},
+        {&criteria.scheduledBefore, "r.scheduled_for<?"},
+        {&criteria.startedAfter, "r.started_at>=?"},
+        {&criteria.startedBefore, "r.started_at<?"},
+    };
+    for (const auto &[instant, condition] : bounds) {
+        if (!instant->isValid())
+            continue;
+        conditions << QLatin1String(condition);
+        binds << sql::ms(*instant);
     }
     const QString where = conditions.isEmpty() ? QString()
                                                : QStringLiteral(" WHERE ")
@@ -120,6 +157,85 @@ Result<RunPage> RunStore::list(const RunFilter &filter) const
     while (q->next())
         page.items.push_back(runFromRow(*q));
     return page;
+}
+
+Result<RunStats> RunStore::stats(const QDateTime &from, const QDateTime &to) const
+{
+    const QSqlDatabase db = m_database.connection();
+    const QVariantList window{sql::ms(from), sql::ms(to)};
+    RunStats stats;
+    std::map<QString, RunStatsGroup> groups;
+    Result<QSqlQuery> counts = sql::exec(
+        db,
+        QStringLiteral("SELECT r.task_id, COALESCE(t.title, ''), r.status, COUNT(*) FROM runs r "
+                       "LEFT JOIN tasks t ON t.id = r.task_id WHERE r.queued_at>=? AND "
+                       "r.queued_at<? GROUP BY r.task_id, r.status"),
+        window);
+    if (!counts)
+        return counts.error();
+    static const std::vector<RunStatus> kOutcomes
+        = {RunStatus::Succeeded, RunStatus::Failed, RunStatus::TimedOut, RunStatus::Abandoned};
+    while (counts->next()) {
+        const std::optional<RunStatus> status = runStatusFromString(counts->value(2).toString());
+        if (!status)
+            continue;
+        const int n = counts->value(3).toInt();
+        RunStatsGroup &group = groups[counts->value(0).toString()];
+        group.taskId = counts->value(0).toString();
+        group.title = counts->value(1).toString();
+        for (RunStatsGroup *each : {&group, &stats.overall}) {
+            each->counts[*status] += n;
+            each->total += n;
+            if (*status == RunStatus::Succeeded)
+                each->succeeded += n;
+            if (std::find(kOutcomes.begin(), kOutcomes.end(), *status) != kOutcomes.end())
+                each->withOutcome += n;
+        }
+    }
+    counts->finish();
+    // Exact nearest-rank percentiles in SQL: only the rows at the two ranks come back, however
+    // many runs the window holds. The same ranking once per task and once over all of them.
+    const QString durations = QStringLiteral(
+        "SELECT %1 AS task_id, r.finished_at - r.started_at AS ms, ROW_NUMBER() OVER (PARTITION "
+        "BY %1 ORDER BY r.finished_at - r.started_at) AS pos, COUNT(*) OVER (PARTITION BY %1) "
+        "AS n FROM runs r WHERE r.queued_at>=? AND r.queued_at<? AND r.status IN %2 AND "
+        "r.started_at IS NOT NULL AND r.finished_at IS NOT NULL");
+    const QString ranked = QStringLiteral("SELECT task_id, ms, pos, n FROM (%1 UNION ALL %2) d "
+                                          "WHERE pos = (50 * n + 99) / 100 OR pos = (95 * n + "
+                                          "99) / 100")
+                               .arg(durations.arg(QStringLiteral("r.task_id"), kOutcomeStatuses),
+                                    durations.arg(QStringLiteral("NULL"), kOutcomeStatuses));
+    Result<QSqlQuery> q = sql::exec(db, ranked, window + window);
+    if (!q)
+        return q.error();
+    while (q->next()) {
+        RunStatsGroup &group
+            = q->value(0).isNull() ? stats.overall : groups[q->value(0).toString()];
+        const qint64 ms = q->value(1).toLongLong();
+        const qint64 rank = q->value(2).toLongLong();
+        const qint64 n = q->value(3).toLongLong();
+        if (rank == (50 * n + 99) / 100)
+            group.p50Ms = ms;
+        if (rank == (95 * n + 99) / 100)
+            group.p95Ms = ms;
+    }
+    for (auto &[id, group] : groups)
+        stats.tasks.push_back(std::move(group));
+    return stats;
+}
+
+Status RunStore::setContext(const QString &taskId, const QDateTime &scheduledFor,
+                            const Json &context)
+{
+    Result<QSqlQuery> q = sql::exec(
+        m_database.connection(),
+        QStringLiteral(
+            "INSERT INTO run_contexts (task_id, scheduled_for, context) VALUES (?,?,?) "
+            "ON CONFLICT (task_id, scheduled_for) DO UPDATE SET context=excluded.context"),
+        {taskId, sql::ms(scheduledFor), QString::fromUtf8(dumpJson(context))});
+    if (!q)
+        return q.error();
+    return {};
 }
 
 Status RunStore::insertStep(const StepRecord &step)

@@ -4,6 +4,7 @@
 #include "core/Result.h"
 #include "core/Run.h"
 
+#include <map>
 #include <optional>
 #include <vector>
 
@@ -19,10 +20,43 @@ struct RunFilter
     int offset = 0;
 };
 
+// What the API's run list narrows by besides RunFilter's task and status. Instants are a
+// half-open window: at or after `…After`, strictly before `…Before`; invalid means unbounded.
+struct RunCriteria
+{
+    std::vector<RunStatus> statuses; // any of these; empty for all
+    std::optional<RunTrigger> trigger;
+    QDateTime scheduledAfter;
+    QDateTime scheduledBefore;
+    QDateTime startedAfter;
+    QDateTime startedBefore;
+};
+
 struct RunPage
 {
     std::vector<Run> items;
     int total = 0;
+};
+
+// Runs queued within a window, counted by status, for one task or all of them. Durations are
+// of runs with an outcome of their own (succeeded, failed, timed_out, abandoned) that started
+// and finished; percentiles are nearest-rank (an observed duration: the ceil(p·n)-th shortest).
+struct RunStatsGroup
+{
+    QString taskId; // empty for the overall group
+    QString title;
+    std::map<RunStatus, int> counts;
+    int total = 0;
+    int succeeded = 0;
+    int withOutcome = 0; // succeeded + failed + timed_out + abandoned
+    std::optional<qint64> p50Ms;
+    std::optional<qint64> p95Ms;
+};
+
+struct RunStats
+{
+    std::vector<RunStatsGroup> tasks; // by task id
+    RunStatsGroup overall;
 };
 
 class RunStore final
@@ -33,7 +67,12 @@ public:
     // NotFound when the id is unknown. Steps are loaded when `withSteps`.
     Result<Run> get(const QString &id, bool withSteps) const;
     // Newest first.
-    Result<RunPage> list(const RunFilter &filter) const;
+    Result<RunPage> list(const RunFilter &filter, const RunCriteria &criteria = {}) const;
+    // Runs queued in [from, to): counts and duration percentiles per task and overall.
+    Result<RunStats> stats(const QDateTime &from, const QDateTime &to) const;
+    // Keeps what an occurrence (task and scheduled_for) was started with, for all its attempts
+    // (RunStore::get reads it back as Run::context). Runs inside the caller's transaction.
+    Status setContext(const QString &taskId, const QDateTime &scheduledFor, const Json &context);
     Status insertStep(const StepRecord &step);
     Status finish(const QString &runId, RunStatus status, const QString &error, const Json &output,
                   const QDateTime &finishedAt);

@@ -197,27 +197,75 @@ Result<Task> TaskStore::header(const QString &id) const
 
 Result<TaskPage> TaskStore::list(std::optional<TaskStatus> status, int limit, int offset) const
 {
+    TaskFilter filter;
+    filter.status = status;
+    filter.limit = limit;
+    filter.offset = offset;
+    return list(filter);
+}
+
+Result<TaskPage> TaskStore::list(const TaskFilter &filter) const
+{
     const QSqlDatabase db = m_database.connection();
-    const QString where = status ? QStringLiteral(" WHERE status=?") : QString();
+    QStringList conditions;
     QVariantList binds;
-    if (status)
-        binds << toString(*status);
+    if (filter.status) {
+        conditions << QStringLiteral("status=?");
+        binds << toString(*filter.status);
+    }
+    if (filter.scheduleKind) {
+        conditions << QStringLiteral("schedule_kind=?");
+        binds << toString(*filter.scheduleKind);
+    }
+    if (!filter.createdBy.isEmpty()) {
+        conditions << QStringLiteral("created_by=?");
+        binds << filter.createdBy;
+    }
+    if (!filter.text.isEmpty()) {
+        // LIKE ignores the case of ASCII letters; the text's own % and _ match themselves.
+        QString pattern;
+        for (const QChar c : filter.text) {
+            if (c == QLatin1Char('\\') || c == QLatin1Char('%') || c == QLatin1Char('_'))
+                pattern += QLatin1Char('\\');
+            pattern += c;
+        }
+        pattern = QLatin1Char('%') + pattern + QLatin1Char('%');
+        conditions << QStringLiteral(
+            "(title LIKE ? ESCAPE '\\' OR description LIKE ? ESCAPE '\\')");
+        binds << pattern << pattern;
+    }
+    const auto whereOf = [](const QStringList &all) {
+        return all.isEmpty() ? QString()
+                             : QStringLiteral(" WHERE ") + all.join(QStringLiteral(" AND "));
+    };
     Result<QSqlQuery> count
-        = sql::exec(db, QStringLiteral("SELECT COUNT(*) FROM tasks") + where, binds);
+        = sql::exec(db, QStringLiteral("SELECT COUNT(*) FROM tasks") + whereOf(conditions), binds);
     if (!count)
         return count.error();
     TaskPage page;
     if (count->next())
         page.total = count->value(0).toInt();
-    binds << limit << offset;
-    Result<QSqlQuery> q
-        = sql::exec(db,
-                    QStringLiteral("SELECT ") + kColumns + QStringLiteral(" FROM tasks") + where
-                        + QStringLiteral(" ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?"),
-                    binds);
+    count->finish();
+    if (filter.after) {
+        // Keyset: strictly after the cursor's task in the list's order.
+        conditions << QStringLiteral("(created_at < ? OR (created_at = ? AND id < ?))");
+        binds << sql::ms(filter.after->createdAt) << sql::ms(filter.after->createdAt)
+              << filter.after->id;
+    }
+    // One more than the page: whether another page follows, without a second count.
+    binds << filter.limit + 1 << filter.offset;
+    Result<QSqlQuery> q = sql::exec(
+        db,
+        QStringLiteral("SELECT ") + kColumns + QStringLiteral(" FROM tasks") + whereOf(conditions)
+            + QStringLiteral(" ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?"),
+        binds);
     if (!q)
         return q.error();
     while (q->next()) {
+        if (static_cast<int>(page.items.size()) == filter.limit) {
+            page.more = true;
+            break;
+        }
         Result<Task> task = taskFromRow(*q);
         if (!task)
             return task.error();
@@ -274,6 +322,52 @@ Status TaskStore::insertVersion(const QString &taskId, int version, const Json &
     if (!q)
         return q.error();
     return {};
+}
+
+Result<TaskVersionPage> TaskStore::versions(const QString &taskId, int limit, int offset) const
+{
+    const QSqlDatabase db = m_database.connection();
+    Result<sql::Rows> count
+        = sql::query(db, "SELECT COUNT(*) FROM task_versions WHERE task_id=?", {taskId});
+    if (!count)
+        return count.error();
+    TaskVersionPage page;
+    page.total = count->empty() ? 0 : int(count->integer(0, 0));
+    Result<sql::Rows> q = sql::query(db,
+                                     "SELECT version, created_at, created_by, document FROM "
+                                     "task_versions WHERE task_id=? ORDER BY version DESC "
+                                     "LIMIT ? OFFSET ?",
+                                     {taskId, limit, offset});
+    if (!q)
+        return q.error();
+    for (int row = 0; row < q->size(); ++row) {
+        TaskVersion version;
+        version.version = int(q->integer(row, 0));
+        version.savedAt = q->instant(row, 1);
+        version.savedBy = q->text(row, 2);
+        const auto document = parseJson(q->utf8(row, 3));
+        if (!document)
+            return Error::internal(QStringLiteral("task %1 version %2 is unreadable")
+                                       .arg(taskId)
+                                       .arg(version.version));
+        version.document = *document;
+        page.items.push_back(std::move(version));
+    }
+    return page;
+}
+
+Result<QStringList> TaskStore::openRunIds(const QString &taskId) const
+{
+    Result<sql::Rows> q = sql::query(m_database.connection(),
+                                     "SELECT run_id FROM run_queue WHERE task_id=? AND state IN "
+                                     "('pending', 'leased') ORDER BY id",
+                                     {taskId});
+    if (!q)
+        return q.error();
+    QStringList ids;
+    for (int row = 0; row < q->size(); ++row)
+        ids << q->text(row, 0);
+    return ids;
 }
 
 Result<QByteArray> TaskStore::versionText(const QString &taskId, int version) const

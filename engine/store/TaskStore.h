@@ -12,9 +12,45 @@ namespace ordinaut {
 
 class Database;
 
+// Where a keyset page of the task list ends: its last task, in the list's order (created_at
+// DESC, id DESC).
+struct TaskCursor
+{
+    QDateTime createdAt;
+    QString id;
+};
+
+// Which tasks a list holds and which page of them. Empty fields do not filter.
+struct TaskFilter
+{
+    std::optional<TaskStatus> status;
+    std::optional<ScheduleKind> scheduleKind;
+    QString createdBy;               // exact: "agent:<id>", "user"…
+    QString text;                    // a case-insensitive substring of the title or the description
+    std::optional<TaskCursor> after; // only tasks after this one (then offset is 0)
+    int limit = 50;
+    int offset = 0;
+};
+
 struct TaskPage
 {
     std::vector<Task> items;
+    int total = 0;     // tasks under the filter, whatever the page
+    bool more = false; // tasks follow this page
+};
+
+// One saved version of a task: the document (Task::toJson's shape) and who saved it when.
+struct TaskVersion
+{
+    int version = 0;
+    QDateTime savedAt;
+    QString savedBy;
+    Json document;
+};
+
+struct TaskVersionPage
+{
+    std::vector<TaskVersion> items;
     int total = 0;
 };
 
@@ -32,6 +68,8 @@ public:
     // priority, version and dedupe key are set. NotFound when the id is unknown.
     Result<Task> header(const QString &id) const;
     Result<TaskPage> list(std::optional<TaskStatus> status, int limit, int offset) const;
+    // Newest first (created_at DESC, id DESC), under the filter; `total` ignores the cursor.
+    Result<TaskPage> list(const TaskFilter &filter) const;
     // Removes the task, its versions and its pending queue rows; runs stay as history.
     Status remove(const QString &id);
     Status setNextRunAt(const QString &id, const QDateTime &nextRunAt);
@@ -41,6 +79,11 @@ public:
     Result<QByteArray> versionText(const QString &taskId, int version) const;
     Status insertVersion(const QString &taskId, int version, const Json &document,
                          const QString &actor, const QDateTime &at);
+    // The task's saved versions, newest first. An unknown task has none.
+    Result<TaskVersionPage> versions(const QString &taskId, int limit, int offset) const;
+    // The runs of the task that have not ended: waiting in the queue (queued, retrying, paused)
+    // or being worked on (not those already being canceled). Oldest first.
+    Result<QStringList> openRunIds(const QString &taskId) const;
 
     // Active tasks whose next_run_at is at or before `now`, earliest first.
     Result<std::vector<Task>> due(const QDateTime &now, int limit) const;

@@ -6,6 +6,8 @@
 #include "Sql.h"
 #include "WalFlusher.h"
 
+#include "core/Log.h"
+
 #include <QElapsedTimer>
 #include <QThread>
 
@@ -27,6 +29,9 @@ struct WriteQueue::Piece
     // A posted piece owns its work and is answered through `onDone` instead.
     std::function<Status()> ownWork;
     std::function<void(const Status &)> onDone;
+    // The submitter's LogContext, in force while the piece runs: its log lines, and the runs
+    // it queues, name the request (or run) it was written for.
+    LogContext::Fields context = LogContext::current();
 };
 
 WriteQueue::WriteQueue(const Database &database)
@@ -360,6 +365,7 @@ bool WriteQueue::commitBatch(Batch &batch)
             durable = durable || piece.durability == Durability::Durable;
             // Each piece in its own savepoint: a failed one leaves no trace, the others stay.
             sql::Transaction savepoint(db);
+            const LogContext context(piece.context);
             piece.result = savepoint.isOpen() ? (*piece.work)() : Status(savepoint.error());
             if (piece.result) {
                 if (Status released = savepoint.commit(); !released)

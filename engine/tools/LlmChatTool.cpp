@@ -464,6 +464,8 @@ Result<Json> LlmChatTool::invoke(const Json &input, ToolContext &context) const
     Result<Provider> provider = findProvider(environment(), input["provider"].get<QString>());
     if (!provider)
         return provider.error();
+    if (Status admitted = environment().admitLlm(context.taskId); !admitted)
+        return admitted.error();
     const QString model = input.contains("model") ? input["model"].get<QString>() : provider->model;
     if (model.isEmpty())
         return Error::invalid(QStringLiteral("with.model"),

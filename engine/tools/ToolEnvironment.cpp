@@ -65,4 +65,20 @@ void ToolEnvironment::setOrchestrator(std::shared_ptr<Orchestrator> orchestrator
     m_orchestrator = std::move(orchestrator);
 }
 
+void ToolEnvironment::setLlmAdmission(Admission admission)
+{
+    QMutexLocker lock(&m_mutex);
+    m_llmAdmission = std::move(admission);
+}
+
+Status ToolEnvironment::admitLlm(const QString &taskId) const
+{
+    Admission admission;
+    {
+        QMutexLocker lock(&m_mutex);
+        admission = m_llmAdmission;
+    }
+    return admission ? admission(taskId) : Status();
+}
+
 } // namespace ordinaut

@@ -4,9 +4,11 @@
 #pragma once
 
 #include "core/Json.h"
+#include "core/Result.h"
 
 #include <QMutex>
 
+#include <functional>
 #include <memory>
 
 namespace ordinaut {
@@ -38,8 +40,15 @@ public:
     std::shared_ptr<Orchestrator> orchestrator() const;
     void setOrchestrator(std::shared_ptr<Orchestrator> orchestrator);
 
+    // Asked before a language-model call of a run of the task `taskId`: an error (its
+    // creator's daily token budget is used up) stops the step. Admits everything until set.
+    using Admission = std::function<Status(const QString &taskId)>;
+    void setLlmAdmission(Admission admission);
+    Status admitLlm(const QString &taskId) const;
+
 private:
     mutable QMutex m_mutex;
+    Admission m_llmAdmission;
     Json m_settings = Json::object();
     std::shared_ptr<SecretStore> m_secrets;
     std::shared_ptr<Notifier> m_notifier;

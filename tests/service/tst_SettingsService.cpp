@@ -85,7 +85,8 @@ void tst_SettingsService::badChangesAreRefusedAndChangeNothing_data()
     QTest::newRow("unknown")
         << QStringLiteral(R"({"scheduler.run_all_cap":5,"colour":"red"})")
         << QStringLiteral("colour: is not a setting (known: scheduler.run_all_cap, "
-                          "tools.shell.enabled, tools.shell.allowed_programs, "
+                          "api.rate_limit, api.agent_budgets, tools.shell.enabled, "
+                          "tools.shell.allowed_programs, "
                           "tools.files.allowed_folders, tools.email.smtp, tools.llm.providers)");
     QTest::newRow("relative folder")
         << QStringLiteral(R"({"tools.files.allowed_folders":["/srv/a","notes"]})")

@@ -50,6 +50,9 @@ private slots:
     void listFiltersAndPaginates();
     void onceInThePastIsRefused();
     void ruleWithoutDtstartIsAnchoredAtTheMinute();
+    void aProposingAgentsTaskIsProposedUntilAccepted();
+    void cancelArchivesAndIsAnnouncedInThePastTense();
+    void listFilterRefusesWhatItCannotServe();
 
 private:
     Task create(const char *body);
@@ -587,6 +590,94 @@ void tst_TaskService::flowControlUpdatesKeepKeysAndNumbersTogether()
     Result<Task> rekeyed = update(R"({"concurrency_key":"other"})");
     QVERIFY(rekeyed);
     QCOMPARE(rekeyed->concurrencyLimit, 1);
+}
+
+void tst_TaskService::aProposingAgentsTaskIsProposedUntilAccepted()
+{
+    Result<Agent> careful
+        = m_services->agents.create(QStringLiteral("careful"), {QStringLiteral("tasks:write")},
+                                    QStringLiteral("tester"), NewTasks::Proposed);
+    QVERIFY(careful);
+    const QString actor = QStringLiteral("agent:") + careful->id;
+    Result<Task> task = m_services->tasks.create(Json::parse(kValid), actor);
+    QVERIFY2(task, task ? "" : qPrintable(task.error().describe()));
+    QVERIFY(task->status == TaskStatus::Proposed);
+    QVERIFY(!task->nextRunAt.isValid());
+    QCOMPARE(m_services->tasks.get(task->id)->toJson()["status"].get<QString>(),
+             QStringLiteral("proposed"));
+    // Neither pause nor resume is a way around the owner.
+    QVERIFY(m_services->tasks.resume(task->id, actor).error().code == ErrorCode::Conflict);
+    QVERIFY(m_services->tasks.pause(task->id, actor).error().code == ErrorCode::Conflict);
+    QVERIFY(m_services->tasks.mayRun(task->id).error().code == ErrorCode::Conflict);
+    QVERIFY(m_services->tasks.get(task->id)->status == TaskStatus::Proposed);
+
+    QSignalSpy announced(&m_engine->eventBus(), &EventBus::eventPublished);
+    Result<Task> accepted = m_services->tasks.accept(task->id, QStringLiteral("user"));
+    QVERIFY(accepted);
+    QVERIFY(accepted->status == TaskStatus::Active);
+    QVERIFY(accepted->nextRunAt > m_clock->now());
+    QCOMPARE(accepted->nextRunAt.toTimeZone(QTimeZone("Europe/Berlin")).time(), QTime(9, 0));
+    QVERIFY(m_services->tasks.mayRun(task->id));
+    QCOMPARE(announced.count(), 1);
+    QCOMPARE(announced.at(0).at(0).value<Event>().topic, QStringLiteral("task.accepted"));
+    // Others' tasks start active.
+    QVERIFY(create(kValid).status == TaskStatus::Active);
+    // A proposed once already past is refused when proposed, not when accepted.
+    Result<Task> late = m_services->tasks.create(
+        Json::parse(
+            R"({"title":"late","schedule_kind":"once","schedule_expr":"2020-01-01T00:00:00Z",
+            "payload":{"pipeline":[]}})"),
+        actor);
+    QVERIFY(!late);
+    QCOMPARE(late.error().field, QStringLiteral("schedule_expr"));
+}
+
+void tst_TaskService::cancelArchivesAndIsAnnouncedInThePastTense()
+{
+    const Task task = create(kValid);
+    QSignalSpy announced(&m_engine->eventBus(), &EventBus::eventPublished);
+    Result<TaskService::Cancellation> canceled
+        = m_services->tasks.cancel(task.id, QStringLiteral("tester"));
+    QVERIFY(canceled);
+    QVERIFY(canceled->task.status == TaskStatus::Archived);
+    QVERIFY(!m_services->tasks.get(task.id)->nextRunAt.isValid());
+    QCOMPARE(announced.count(), 1);
+    QCOMPARE(announced.at(0).at(0).value<Event>().topic, QStringLiteral("task.canceled"));
+    QVERIFY(m_services->tasks.cancel(task.id, QStringLiteral("tester")));
+    QCOMPARE(announced.count(), 1);
+    QCOMPARE(AuditLog(m_engine->database()).forSubject(task.id)->back().action,
+             QStringLiteral("task.cancel"));
+    QVERIFY(m_services->tasks.resume(task.id, QStringLiteral("tester")).error().code
+            == ErrorCode::Conflict);
+    QVERIFY(m_services->tasks.update(task.id, Json{{"title", "x"}}, QStringLiteral("tester"))
+                .error()
+                .code
+            == ErrorCode::Conflict);
+    QVERIFY(m_services->tasks.cancel(QStringLiteral("nope"), QStringLiteral("x")).error().code
+            == ErrorCode::NotFound);
+}
+
+void tst_TaskService::listFilterRefusesWhatItCannotServe()
+{
+    const Task task = create(kValid);
+    TaskFilter filter;
+    filter.after = TaskCursor{task.createdAt, task.id};
+    filter.offset = 1;
+    QCOMPARE(m_services->tasks.list(filter).error().field, QStringLiteral("offset"));
+    filter = TaskFilter{};
+    filter.text = QString(TaskService::kMaxQueryText + 1, QLatin1Char('a'));
+    QCOMPARE(m_services->tasks.list(filter).error().field, QStringLiteral("q"));
+    filter = TaskFilter{};
+    filter.createdBy = QString(TaskService::kMaxQueryText + 1, QLatin1Char('a'));
+    QCOMPARE(m_services->tasks.list(filter).error().field, QStringLiteral("created_by"));
+    // After the only task there is nothing, and nothing more.
+    filter = TaskFilter{};
+    filter.after = TaskCursor{task.createdAt, task.id};
+    Result<TaskPage> after = m_services->tasks.list(filter);
+    QVERIFY(after);
+    QVERIFY(after->items.empty());
+    QVERIFY(!after->more);
+    QCOMPARE(after->total, 1);
 }
 
 QTEST_GUILESS_MAIN(tst_TaskService)

@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# Load benchmark of the REST API with wrk, against a real ordinaut-server (Release) while its
+# scheduler and workers are busy: a background load queues runs (run-now at a steady rate) and
+# 200 tasks fire every minute. Measures, each as the median of N rounds:
+#   GET /health                at full speed          (target ≥ 20,000 req/s)
+#   GET /api/v1/tasks/{id}     at full speed          (target ≥ 5,000 req/s)
+#   GET /api/v1/tasks/{id}     at a fixed 1,000 req/s (target p99 ≤ 2 ms)
+# Usage: bench/http-load.sh [path/to/ordinaut-server] [rounds] [seconds per measurement]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+server="${1:-build/release/app/ordinaut-server}"
+rounds="${2:-3}"
+seconds="${3:-10}"
+[ -x "$server" ] || { echo "build first: $server not found (cmake --build build/release)" >&2; exit 1; }
+command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
+export ORDINAUT_SECRET_STORE=file
+
+dir=$(mktemp -d)
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+base="http://127.0.0.1:$port"
+pids=()
+cleanup() {
+    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+    rm -rf "$dir"
+}
+trap cleanup EXIT
+
+token=$("$server" token create --data-dir "$dir" --name bench 2>/dev/null)
+"$server" serve --data-dir "$dir" --listen "127.0.0.1:$port" --log-level warn >"$dir/server.log" 2>&1 &
+pids+=($!)
+until curl -sf "$base/health" >/dev/null; do sleep 0.05; done
+
+api() { # METHOD PATH [JSON]
+    curl -sf -X "$1" "$base$2" -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
+        ${3:+--data "$3"}
+}
+# One agent sends everything here: lift its request rate limit.
+api PATCH /api/v1/settings '{"api.rate_limit": {"requests_per_second": 0, "burst": 1}}' >/dev/null
+task=$(api POST /api/v1/tasks '{"title": "read me", "schedule_kind": "manual",
+    "payload": {"pipeline": [{"id": "a", "uses": "debug.echo", "with": {"message": "hi"}}]}}' |
+    python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+busy=$(api POST /api/v1/tasks '{"title": "busy", "schedule_kind": "manual", "overlap_policy": "allow",
+    "payload": {"pipeline": [{"id": "a", "uses": "debug.echo", "with": {"message": "work"}}]}}' |
+    python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+for i in $(seq 200); do
+    api POST /api/v1/tasks "{\"title\": \"every minute $i\", \"schedule_kind\": \"rrule\",
+        \"schedule_expr\": \"FREQ=MINUTELY\", \"overlap_policy\": \"allow\",
+        \"payload\": {\"pipeline\": [{\"id\": \"a\", \"uses\": \"debug.echo\", \"with\": {\"message\": \"tick\"}}]}}" >/dev/null
+done
+# The background load: about 400 run-now a second (4 connections, 10 ms apart).
+TOKEN=$token METHOD=POST BODY='{}' PACE_MS=10 \
+    wrk -t1 -c4 -d$(( rounds * seconds * 4 + 60 ))s -s bench/wrk/paced.lua "$base/api/v1/tasks/$busy/run-now" \
+    >"$dir/background.txt" 2>&1 &
+pids+=($!)
+sleep 2
+
+median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+# wrk's "Requests/sec" and latency percentiles in ms.
+rate() { awk '/^Requests\/sec/ {print $2}' "$1"; }
+pct() { # file percentile(50%|99%)
+    awk -v p="$2" '$1 == p { v = $2; if (v ~ /us$/) { sub(/us$/, "", v); v /= 1000 }
+        else if (v ~ /ms$/) { sub(/ms$/, "", v) } else if (v ~ /s$/) { sub(/s$/, "", v); v *= 1000 }
+        print v }' "$1"
+}
+measure() { # name, then wrk arguments
+    local name="$1"; shift
+    local rates=() p50s=() p99s=()
+    for r in $(seq "$rounds"); do
+        wrk --latency -d"${seconds}s" "$@" >"$dir/$name.$r.txt" 2>&1
+        rates+=("$(rate "$dir/$name.$r.txt")")
+        p50s+=("$(pct "$dir/$name.$r.txt" 50%)")
+        p99s+=("$(pct "$dir/$name.$r.txt" 99%)")
+    done
+    printf '%-34s %10s req/s   p50 %7s ms   p99 %7s ms   (median of %s; rounds: %s req/s)\n' "$name" \
+        "$(printf '%s\n' "${rates[@]}" | median)" "$(printf '%s\n' "${p50s[@]}" | median)" \
+        "$(printf '%s\n' "${p99s[@]}" | median)" "$rounds" "${rates[*]}"
+}
+
+echo "ordinaut-server on $base, $(nproc) cores; background: ~400 run-now/s + 200 tasks firing every minute"
+measure "GET /health" -t2 -c64 "$base/health"
+TOKEN=$token measure "GET /api/v1/tasks/{id}" -t2 -c64 -s bench/wrk/bearer.lua "$base/api/v1/tasks/$task"
+TOKEN=$token PACE_MS=10 measure "GET /api/v1/tasks/{id} @1000/s" -t1 -c10 -s bench/wrk/paced.lua \
+    "$base/api/v1/tasks/$task"
+runs=$(api GET "/api/v1/runs?limit=1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["total"])')
+echo "runs recorded during the benchmark: $runs"
