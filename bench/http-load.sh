@@ -63,14 +63,22 @@ pct() { # file percentile(50%|99%)
         else if (v ~ /ms$/) { sub(/ms$/, "", v) } else if (v ~ /s$/) { sub(/s$/, "", v); v *= 1000 }
         print v }' "$1"
 }
+measured=0
 measure() { # name, then wrk arguments
     local name="$1"; shift
+    measured=$((measured + 1))
     local rates=() p50s=() p99s=()
     for r in $(seq "$rounds"); do
-        wrk --latency -d"${seconds}s" "$@" >"$dir/$name.$r.txt" 2>&1
-        rates+=("$(rate "$dir/$name.$r.txt")")
-        p50s+=("$(pct "$dir/$name.$r.txt" 50%)")
-        p99s+=("$(pct "$dir/$name.$r.txt" 99%)")
+        local out="$dir/measure$measured.$r.txt"
+        wrk --latency -d"${seconds}s" "$@" >"$out" 2>&1
+        grep -q '^Requests/sec' "$out" || { cat "$out" >&2; exit 1; }
+        # Every answer must be a success: errors are fast, and would flatter the numbers.
+        if grep -qE 'Non-2xx|Socket errors' "$out"; then
+            echo "$name: not every request succeeded:" >&2; cat "$out" >&2; exit 1
+        fi
+        rates+=("$(rate "$out")")
+        p50s+=("$(pct "$out" 50%)")
+        p99s+=("$(pct "$out" 99%)")
     done
     printf '%-34s %10s req/s   p50 %7s ms   p99 %7s ms   (median of %s; rounds: %s req/s)\n' "$name" \
         "$(printf '%s\n' "${rates[@]}" | median)" "$(printf '%s\n' "${p50s[@]}" | median)" \
@@ -82,5 +90,10 @@ measure "GET /health" -t2 -c64 "$base/health"
 TOKEN=$token measure "GET /api/v1/tasks/{id}" -t2 -c64 -s bench/wrk/bearer.lua "$base/api/v1/tasks/$task"
 TOKEN=$token PACE_MS=10 measure "GET /api/v1/tasks/{id} @1000/s" -t1 -c10 -s bench/wrk/paced.lua \
     "$base/api/v1/tasks/$task"
+kill "${pids[1]}" 2>/dev/null || true
+wait "${pids[1]}" 2>/dev/null || true
+if grep -qE 'Non-2xx|Socket errors' "$dir/background.txt"; then
+    echo "the background load had failures:" >&2; cat "$dir/background.txt" >&2; exit 1
+fi
 runs=$(api GET "/api/v1/runs?limit=1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["total"])')
 echo "runs recorded during the benchmark: $runs"
