@@ -13,7 +13,11 @@ mode="${1:-}"
 shift || true
 jobs="$(nproc 2>/dev/null || echo 2)"
 
-installer/install-deps.sh
+if [ "$mode" = test ]; then
+    installer/install-deps.sh --tests
+else
+    installer/install-deps.sh
+fi
 
 case "$mode" in
 run)

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs what Ordinaut needs to build and test, from the system's packages.
+# Installs what Ordinaut needs to build (and with --tests, to test), from the system's packages.
 # Debian 12 / Ubuntu 24.04: installs with apt-get. Elsewhere: prints what to install.
 set -euo pipefail
 
@@ -19,14 +19,15 @@ DEBIAN_PACKAGES=(
     libjwt-dev libssl-dev
     # structured logs: rotating files and the console, text or JSON lines
     libspdlog-dev
-    # tests: a real SMTP sink
-    python3 python3-aiosmtpd
-    # tests: promtool (from prometheus) checks a real /metrics scrape, lint included
-    prometheus
 )
-# tests: npm installs Node 22 and the test tools into build/npm (install-test-tools.sh); a Node
-# from elsewhere that brings its own npm is used as it is
-command -v npm >/dev/null || DEBIAN_PACKAGES+=(npm)
+# What only the tests need (`install-deps.sh --tests`, as `bootstrap.sh test` runs it): a real SMTP
+# sink; promtool (from prometheus, whose server the tests never start) to check a real /metrics
+# scrape, lint included; npm, which installs Node 22 and the test tools into build/npm
+# (install-test-tools.sh) — a Node from elsewhere that brings its own npm is used as it is.
+if [ "${1:-}" = "--tests" ]; then
+    DEBIAN_PACKAGES+=(python3 python3-aiosmtpd prometheus)
+    command -v npm >/dev/null || DEBIAN_PACKAGES+=(npm)
+fi
 
 if [ -r /etc/os-release ] && grep -qiE '^(ID|ID_LIKE)=.*(debian|ubuntu)' /etc/os-release; then
     SUDO=""
