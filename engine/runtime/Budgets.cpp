@@ -73,31 +73,36 @@ Error Budgets::exhausted(const QString &createdBy, const QString &what, qint64 u
                  {}};
 }
 
+Status Budgets::check(const QString &createdBy, qint64 allowed, const QString &what,
+                      UsageCount used) const
+{
+    if (allowed <= 0)
+        return {};
+    Result<qint64> count = (UsageStore(m_database).*used)(createdBy, dayStart());
+    if (!count)
+        return count.error();
+    return *count < allowed ? Status() : exhausted(createdBy, what, *count, allowed);
+}
+
+Result<QString> Budgets::creatorOf(const QString &taskId) const
+{
+    Result<sql::Rows> creator = sql::query(m_database.connection(),
+                                           "SELECT created_by FROM tasks WHERE id = ?", {taskId});
+    if (!creator)
+        return creator.error();
+    return creator->empty() ? QString() : creator->text(0, 0);
+}
+
 Status Budgets::admitRun(const QString &createdBy) const
 {
-    const Allowance allowance = allowanceOf(createdBy);
-    if (allowance.runsPerDay <= 0)
-        return {};
-    Result<qint64> used = UsageStore(m_database).runsSince(createdBy, dayStart());
-    if (!used)
-        return used.error();
-    if (*used < allowance.runsPerDay)
-        return {};
-    return exhausted(createdBy, QStringLiteral("runs"), *used, allowance.runsPerDay);
+    return check(createdBy, allowanceOf(createdBy).runsPerDay, QStringLiteral("runs"),
+                 &UsageStore::runsSince);
 }
 
 Status Budgets::admitLlm(const QString &createdBy) const
 {
-    const Allowance allowance = allowanceOf(createdBy);
-    if (allowance.llmTokensPerDay <= 0)
-        return {};
-    Result<qint64> used = UsageStore(m_database).llmTokensSince(createdBy, dayStart());
-    if (!used)
-        return used.error();
-    if (*used < allowance.llmTokensPerDay)
-        return {};
-    return exhausted(createdBy, QStringLiteral("language-model tokens"), *used,
-                     allowance.llmTokensPerDay);
+    return check(createdBy, allowanceOf(createdBy).llmTokensPerDay,
+                 QStringLiteral("language-model tokens"), &UsageStore::llmTokensSince);
 }
 
 Status Budgets::admitRunForTask(const QString &taskId) const
@@ -109,24 +114,18 @@ Status Budgets::admitRunForTask(const QString &taskId) const
             any = any || number(own, "runs_per_day", 0) > 0;
     if (!any)
         return {};
-    Result<sql::Rows> creator = sql::query(m_database.connection(),
-                                           "SELECT created_by FROM tasks WHERE id = ?", {taskId});
+    Result<QString> creator = creatorOf(taskId);
     if (!creator)
         return creator.error();
-    if (creator->empty())
-        return {};
-    return admitRun(creator->text(0, 0));
+    return creator->isNull() ? Status() : admitRun(*creator);
 }
 
 Status Budgets::admitLlmForTask(const QString &taskId) const
 {
-    Result<sql::Rows> creator = sql::query(m_database.connection(),
-                                           "SELECT created_by FROM tasks WHERE id = ?", {taskId});
+    Result<QString> creator = creatorOf(taskId);
     if (!creator)
         return creator.error();
-    if (creator->empty())
-        return {};
-    return admitLlm(creator->text(0, 0));
+    return creator->isNull() ? Status() : admitLlm(*creator);
 }
 
 } // namespace ordinaut

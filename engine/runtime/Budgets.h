@@ -15,6 +15,7 @@ namespace ordinaut {
 class Clock;
 class Database;
 class ToolEnvironment;
+class UsageStore;
 
 class Budgets final
 {
@@ -45,6 +46,12 @@ public:
     QDateTime nextDayStart() const;
 
 private:
+    using UsageCount = Result<qint64> (UsageStore::*)(const QString &, const QDateTime &) const;
+    // RateLimited once what `createdBy`'s tasks used today (`used`) reaches `allowed` (0: none).
+    Status check(const QString &createdBy, qint64 allowed, const QString &what,
+                 UsageCount used) const;
+    // The task's created_by; a null string when the task is gone.
+    Result<QString> creatorOf(const QString &taskId) const;
     Error exhausted(const QString &createdBy, const QString &what, qint64 used,
                     qint64 allowed) const;
 

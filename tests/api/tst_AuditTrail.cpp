@@ -1,13 +1,10 @@
 // Every request that changes something leaves an audit row naming the agent that made it: each
 // mutating route the API serves (from its router, so a new one must be added here) is called once
 // with a request that succeeds, and the audit log must have grown with a row by that agent.
-#include "support/TempDataDir.h"
+#include "support/ApiHarness.h"
 
-#include "api/HttpApi.h"
 #include "core/Json.h"
-#include "runtime/Engine.h"
 #include "secrets/SecretStore.h"
-#include "service/Services.h"
 #include "store/AuditLog.h"
 #include "tools/ToolEnvironment.h"
 
@@ -50,10 +47,10 @@ private:
     // A run of a one-step human.approve task, waiting for its answer.
     QString waitingRun();
 
-    std::unique_ptr<test::TempDataDir> m_dir;
-    std::unique_ptr<Engine> m_engine;
-    std::unique_ptr<Services> m_services;
-    std::unique_ptr<HttpApi> m_api;
+    std::unique_ptr<test::ApiHarness> m_h;
+    Engine *m_engine = nullptr;
+    Services *m_services = nullptr;
+    HttpApi *m_api = nullptr;
     QByteArray m_authorization;
     QString m_agentId;
     QString m_approvalTask;
@@ -62,16 +59,7 @@ private:
 HttpResponse tst_AuditTrail::call(const QByteArray &method, const QString &path,
                                   const QByteArray &body, const QByteArray &type)
 {
-    HttpRequest request;
-    request.method = method;
-    request.path = path;
-    request.peer = QStringLiteral("127.0.0.1");
-    request.headers.insert("authorization", m_authorization);
-    if (!body.isNull()) {
-        request.headers.insert("content-type", type);
-        request.body = body;
-    }
-    return m_api->handle(request);
+    return m_h->call(method, path, m_authorization, body, type);
 }
 
 qint64 tst_AuditTrail::auditRows(const QString &actor) const
@@ -98,23 +86,16 @@ QString tst_AuditTrail::waitingRun()
 
 void tst_AuditTrail::everyChangeLeavesAnAuditRowByItsAgent()
 {
-    m_dir = std::make_unique<test::TempDataDir>();
-    Result<std::unique_ptr<Engine>> engine
-        = Engine::create(EngineOptions{m_dir->path(), 2, nullptr});
-    QVERIFY2(engine, engine ? "" : qPrintable(engine.error().describe()));
-    m_engine = std::move(*engine);
+    m_h = std::make_unique<test::ApiHarness>(2);
+    m_engine = &m_h->engine();
+    m_services = &m_h->services();
+    m_api = &m_h->api();
     m_engine->toolEnvironment().setSecrets(std::make_shared<MemorySecretStore>());
-    m_services = std::make_unique<Services>(*m_engine);
-    m_api = std::make_unique<HttpApi>(*m_engine, *m_services, QByteArray(32, 'a'));
     m_engine->start();
-    Result<Agent> owner = m_services->agents.create(QStringLiteral("owner"), {QStringLiteral("*")},
-                                                    QStringLiteral("test"));
-    QVERIFY(owner);
-    m_agentId = owner->id;
-    const QString actor = QStringLiteral("agent:") + owner->id;
-    Result<Authenticator::Tokens> tokens = m_api->authenticator().issue(*owner);
-    QVERIFY(tokens);
-    m_authorization = "Bearer " + tokens->accessToken.toLatin1();
+    const Agent owner = m_h->makeAgent(QStringLiteral("owner"), {QStringLiteral("*")});
+    m_agentId = owner.id;
+    const QString actor = QStringLiteral("agent:") + owner.id;
+    m_authorization = m_h->bearer(owner);
     Result<Task> approvals = m_services->tasks.create(
         Json{{"title", "ask"},
              {"schedule_kind", "manual"},
@@ -126,16 +107,14 @@ void tst_AuditTrail::everyChangeLeavesAnAuditRowByItsAgent()
         actor);
     QVERIFY(approvals);
     m_approvalTask = approvals->id;
-    Result<Agent> cautious
-        = m_services->agents.create(QStringLiteral("cautious"), {QStringLiteral("tasks:write")},
-                                    QStringLiteral("test"), NewTasks::Proposed);
-    QVERIFY(cautious);
+    const Agent cautious = m_h->makeAgent(QStringLiteral("cautious"),
+                                          {QStringLiteral("tasks:write")}, NewTasks::Proposed);
     Result<Task> proposed
         = m_services->tasks.create(Json{{"title", "proposed"},
                                         {"schedule_kind", "rrule"},
                                         {"schedule_expr", "FREQ=DAILY"},
                                         {"payload", {{"pipeline", Json::array()}}}},
-                                   QStringLiteral("agent:") + cautious->id);
+                                   QStringLiteral("agent:") + cautious.id);
     QVERIFY(proposed);
     QCOMPARE(toString(proposed->status), QStringLiteral("proposed"));
 
@@ -268,11 +247,7 @@ void tst_AuditTrail::everyChangeLeavesAnAuditRowByItsAgent()
     }
     QVERIFY2(missing.isEmpty(), qPrintable(QStringLiteral("not checked for an audit row: ")
                                            + missing.join(QStringLiteral(", "))));
-    m_engine->stop();
-    m_api.reset();
-    m_services.reset();
-    m_engine.reset();
-    m_dir.reset();
+    m_h.reset();
 }
 
 QTEST_GUILESS_MAIN(tst_AuditTrail)

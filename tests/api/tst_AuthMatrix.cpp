@@ -3,17 +3,14 @@
 // missing scope} answers 401 or 403 as problem+json — never 2xx, never 5xx — and every route
 // that changes a task or a run answers 403 to an agent that did not create the task, which is
 // left as it was.
-#include "support/TempDataDir.h"
+#include "support/ApiHarness.h"
 #include "support/TestData.h"
 
-#include "api/HttpApi.h"
 #include "api/JwtCodec.h"
 #include "core/Clock.h"
 #include "core/Id.h"
 #include "core/Json.h"
 #include "core/Scopes.h"
-#include "runtime/Engine.h"
-#include "service/Services.h"
 
 #include <QStandardPaths>
 #include <QTest>
@@ -54,19 +51,24 @@ private slots:
 
 private:
     HttpResponse call(const QByteArray &method, const QString &path,
-                      const QByteArray &authorization, const Json &body = Json());
+                      const QByteArray &authorization, const Json &body = Json())
+    {
+        return m_h->call(method, path, authorization, body);
+    }
     // The route's pattern with its placeholders filled from the fixtures.
     QString concrete(const QString &pattern) const;
     // A body the route would accept from its owner, so refusals come from who asks, not what.
     static Json plausibleBody(const QByteArray &method, const QString &pattern);
-    QString tokenFor(const Agent &agent);
-    Agent agentWith(const QString &name, const QStringList &scopes);
+    QString tokenFor(const Agent &agent) { return QString::fromLatin1(m_h->bearer(agent).mid(7)); }
+    Agent agentWith(const QString &name, const QStringList &scopes)
+    {
+        return m_h->makeAgent(name, scopes);
+    }
 
-    std::unique_ptr<test::TempDataDir> m_dir;
     std::unique_ptr<ManualClock> m_clock;
-    std::unique_ptr<Engine> m_engine;
-    std::unique_ptr<Services> m_services;
-    std::unique_ptr<HttpApi> m_api;
+    std::unique_ptr<test::ApiHarness> m_h;
+    Services *m_services = nullptr;
+    HttpApi *m_api = nullptr;
     Agent m_creator;  // made the task
     Agent m_stranger; // every scope but agents:admin
     QString m_taskId;
@@ -77,14 +79,10 @@ private:
 void tst_AuthMatrix::initTestCase()
 {
     QStandardPaths::setTestModeEnabled(true);
-    m_dir = std::make_unique<test::TempDataDir>();
     m_clock = std::make_unique<ManualClock>(test::utc("2026-03-10T09:00:00Z"));
-    Result<std::unique_ptr<Engine>> engine
-        = Engine::create(EngineOptions{m_dir->path(), 1, m_clock.get()});
-    QVERIFY2(engine, engine ? "" : qPrintable(engine.error().describe()));
-    m_engine = std::move(*engine);
-    m_services = std::make_unique<Services>(*m_engine);
-    m_api = std::make_unique<HttpApi>(*m_engine, *m_services, kKey);
+    m_h = std::make_unique<test::ApiHarness>(1, m_clock.get(), kKey);
+    m_services = &m_h->services();
+    m_api = &m_h->api();
     // No request in this test may be refused for its rate.
     m_api->rateLimiter().setLimit({0, 1});
 
@@ -162,41 +160,8 @@ void tst_AuthMatrix::initTestCase()
 
 void tst_AuthMatrix::cleanupTestCase()
 {
-    m_api.reset();
-    m_services.reset();
-    m_engine.reset();
+    m_h.reset();
     m_clock.reset();
-    m_dir.reset();
-}
-
-Agent tst_AuthMatrix::agentWith(const QString &name, const QStringList &scopes)
-{
-    Result<Agent> agent = m_services->agents.create(name, scopes, QStringLiteral("test"));
-    if (!agent)
-        qFatal("agent: %s", qPrintable(agent.error().describe()));
-    return *agent;
-}
-
-QString tst_AuthMatrix::tokenFor(const Agent &agent)
-{
-    Result<Authenticator::Tokens> tokens = m_api->authenticator().issue(agent);
-    return tokens ? tokens->accessToken : QString();
-}
-
-HttpResponse tst_AuthMatrix::call(const QByteArray &method, const QString &path,
-                                  const QByteArray &authorization, const Json &body)
-{
-    HttpRequest request;
-    request.method = method;
-    request.path = path;
-    request.peer = QStringLiteral("127.0.0.1");
-    if (!authorization.isEmpty())
-        request.headers.insert("authorization", authorization);
-    if (!body.is_null()) {
-        request.headers.insert("content-type", "application/json");
-        request.body = dumpJson(body);
-    }
-    return m_api->handle(request);
 }
 
 QString tst_AuthMatrix::concrete(const QString &pattern) const

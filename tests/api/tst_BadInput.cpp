@@ -2,14 +2,11 @@
 // invalid ids, bad query parameters and unknown fields where a body is strict. Each gets a 4xx
 // problem+json (a 422 names the field), the server goes on answering, and no row anywhere in
 // the database changes.
-#include "support/TempDataDir.h"
+#include "support/ApiHarness.h"
 #include "support/TestData.h"
 
-#include "api/HttpApi.h"
 #include "core/Clock.h"
 #include "core/Json.h"
-#include "runtime/Engine.h"
-#include "service/Services.h"
 #include "store/Database.h"
 
 #include <QCryptographicHash>
@@ -45,11 +42,11 @@ private:
     QString fingerprint() const;
     void expectRefused(const HttpResponse &answer, const QString &what, const QString &field = {});
 
-    std::unique_ptr<test::TempDataDir> m_dir;
     std::unique_ptr<ManualClock> m_clock;
-    std::unique_ptr<Engine> m_engine;
-    std::unique_ptr<Services> m_services;
-    std::unique_ptr<HttpApi> m_api;
+    std::unique_ptr<test::ApiHarness> m_h;
+    Engine *m_engine = nullptr;
+    Services *m_services = nullptr;
+    HttpApi *m_api = nullptr;
     QByteArray m_owner;
     QString m_taskId;
     QString m_runId;
@@ -60,23 +57,15 @@ private:
 void tst_BadInput::initTestCase()
 {
     QStandardPaths::setTestModeEnabled(true);
-    m_dir = std::make_unique<test::TempDataDir>();
     m_clock = std::make_unique<ManualClock>(test::utc("2026-03-10T09:00:00Z"));
-    // No workers: nothing changes the database but the requests.
-    Result<std::unique_ptr<Engine>> engine
-        = Engine::create(EngineOptions{m_dir->path(), 1, m_clock.get()});
-    QVERIFY2(engine, engine ? "" : qPrintable(engine.error().describe()));
-    m_engine = std::move(*engine);
-    m_services = std::make_unique<Services>(*m_engine);
-    m_api = std::make_unique<HttpApi>(*m_engine, *m_services, QByteArray(32, 'b'));
+    m_h = std::make_unique<test::ApiHarness>(1, m_clock.get());
+    m_engine = &m_h->engine();
+    m_services = &m_h->services();
+    m_api = &m_h->api();
     m_api->rateLimiter().setLimit({0, 1});
-    Result<Agent> owner = m_services->agents.create(QStringLiteral("owner"), {QStringLiteral("*")},
-                                                    QStringLiteral("test"));
-    QVERIFY(owner);
-    m_agentId = owner->id;
-    Result<Authenticator::Tokens> tokens = m_api->authenticator().issue(*owner);
-    QVERIFY(tokens);
-    m_owner = "Bearer " + tokens->accessToken.toLatin1();
+    const Agent owner = m_h->makeAgent(QStringLiteral("owner"), {QStringLiteral("*")});
+    m_agentId = owner.id;
+    m_owner = m_h->bearer(owner);
     Result<Task> task = m_services->tasks.create(Json{{"title", "fixture"},
                                                       {"schedule_kind", "manual"},
                                                       {"payload", {{"pipeline", Json::array()}}}},
@@ -98,11 +87,9 @@ void tst_BadInput::cleanupTestCase()
         // And the server still answers.
         QCOMPARE(call("GET", QStringLiteral("/health"), {}).status, 200);
     }
-    m_api.reset();
-    m_services.reset();
-    m_engine.reset();
+    m_engine = nullptr;
+    m_h.reset();
     m_clock.reset();
-    m_dir.reset();
 }
 
 QString tst_BadInput::fingerprint() const
@@ -136,17 +123,7 @@ QString tst_BadInput::fingerprint() const
 HttpResponse tst_BadInput::call(const QByteArray &method, const QString &path,
                                 const QByteArray &body, const QByteArray &contentType)
 {
-    HttpRequest request;
-    request.method = method;
-    request.path = path.section(QLatin1Char('?'), 0, 0);
-    request.query = QUrlQuery(path.section(QLatin1Char('?'), 1));
-    request.peer = QStringLiteral("127.0.0.1");
-    request.headers.insert("authorization", m_owner);
-    if (!body.isNull()) {
-        request.headers.insert("content-type", contentType);
-        request.body = body;
-    }
-    return m_api->handle(request);
+    return m_h->call(method, path, m_owner, body, contentType);
 }
 
 QString tst_BadInput::concrete(const QString &pattern) const

@@ -1,15 +1,12 @@
 // Request rate limits: each agent has a token bucket (api.rate_limit). It may burst, then goes
 // at the rate; a request over it gets 429 problem+json with Retry-After and does nothing; other
 // agents and public routes are not held up; a changed setting applies at once.
-#include "support/TempDataDir.h"
+#include "support/ApiHarness.h"
 #include "support/TestData.h"
 
-#include "api/HttpApi.h"
 #include "api/RateLimiter.h"
 #include "core/Clock.h"
 #include "core/Json.h"
-#include "runtime/Engine.h"
-#include "service/Services.h"
 
 #include <QStandardPaths>
 #include <QTest>
@@ -34,56 +31,30 @@ private slots:
     void theSettingAppliesAtOnceThroughTheApi();
 
 private:
-    HttpResponse call(const QByteArray &method, const QString &path, const QString &token);
-    QString tokenFor(const QString &name, const QStringList &scopes);
+    HttpResponse call(const QByteArray &method, const QString &path, const QString &token)
+    {
+        return m_api->call(method, path,
+                           token.isEmpty() ? QByteArray() : "Bearer " + token.toLatin1());
+    }
+    QString tokenFor(const QString &name, const QStringList &scopes)
+    {
+        return QString::fromLatin1(m_api->bearer(m_api->makeAgent(name, scopes)).mid(7));
+    }
 
-    std::unique_ptr<test::TempDataDir> m_dir;
     std::unique_ptr<ManualClock> m_clock;
-    std::unique_ptr<Engine> m_engine;
-    std::unique_ptr<Services> m_services;
-    std::unique_ptr<HttpApi> m_api;
+    std::unique_ptr<test::ApiHarness> m_api;
 };
 
 void tst_RateLimiter::init()
 {
-    m_dir = std::make_unique<test::TempDataDir>();
     m_clock = std::make_unique<ManualClock>(test::utc("2026-03-10T09:00:00Z"));
-    Result<std::unique_ptr<Engine>> engine
-        = Engine::create(EngineOptions{m_dir->path(), 1, m_clock.get()});
-    QVERIFY2(engine, engine ? "" : qPrintable(engine.error().describe()));
-    m_engine = std::move(*engine);
-    m_services = std::make_unique<Services>(*m_engine);
-    m_api = std::make_unique<HttpApi>(*m_engine, *m_services, QByteArray(32, 'r'));
+    m_api = std::make_unique<test::ApiHarness>(1, m_clock.get());
 }
 
 void tst_RateLimiter::cleanup()
 {
     m_api.reset();
-    m_services.reset();
-    m_engine.reset();
     m_clock.reset();
-    m_dir.reset();
-}
-
-HttpResponse tst_RateLimiter::call(const QByteArray &method, const QString &path,
-                                   const QString &token)
-{
-    HttpRequest request;
-    request.method = method;
-    request.path = path;
-    request.peer = QStringLiteral("127.0.0.1");
-    if (!token.isEmpty())
-        request.headers.insert("authorization", "Bearer " + token.toLatin1());
-    return m_api->handle(request);
-}
-
-QString tst_RateLimiter::tokenFor(const QString &name, const QStringList &scopes)
-{
-    Result<Agent> agent = m_services->agents.create(name, scopes, QStringLiteral("test"));
-    if (!agent)
-        return {};
-    Result<Authenticator::Tokens> tokens = m_api->authenticator().issue(*agent);
-    return tokens ? tokens->accessToken : QString();
 }
 
 void tst_RateLimiter::aBucketBurstsThenRefillsAtTheRate()
@@ -146,7 +117,7 @@ void tst_RateLimiter::aLoweredBurstCutsFullBucketsBack()
 
 void tst_RateLimiter::overTheLimitAnAgentGets429WithRetryAfter()
 {
-    m_api->rateLimiter().setLimit({1.0, 3});
+    m_api->api().rateLimiter().setLimit({1.0, 3});
     const QString chatty = tokenFor(QStringLiteral("chatty"), {QStringLiteral("tasks:read")});
     const QString quiet = tokenFor(QStringLiteral("quiet"), {QStringLiteral("tasks:read")});
     QVERIFY(!chatty.isEmpty() && !quiet.isEmpty());
@@ -176,14 +147,14 @@ void tst_RateLimiter::overTheLimitAnAgentGets429WithRetryAfter()
 void tst_RateLimiter::theSettingAppliesAtOnceThroughTheApi()
 {
     // The default lets an agent burst well past what tests and scripts send in a moment.
-    QCOMPARE(m_api->rateLimiter().limit().burst, 500);
-    QCOMPARE(m_api->rateLimiter().limit().perSecond, 50.0);
+    QCOMPARE(m_api->api().rateLimiter().limit().burst, 500);
+    QCOMPARE(m_api->api().rateLimiter().limit().perSecond, 50.0);
     const QString agent = tokenFor(QStringLiteral("script"), {QStringLiteral("tasks:read")});
-    Result<Json> changed = m_services->settings.update(
+    Result<Json> changed = m_api->services().settings.update(
         Json{{"api.rate_limit", {{"requests_per_second", 0.5}, {"burst", 2}}}},
         QStringLiteral("user"));
     QVERIFY2(changed, changed ? "" : qPrintable(changed.error().describe()));
-    QCOMPARE(m_api->rateLimiter().limit().burst, 2);
+    QCOMPARE(m_api->api().rateLimiter().limit().burst, 2);
     QCOMPARE(call("GET", QStringLiteral("/api/v1/tasks"), agent).status, 200);
     QCOMPARE(call("GET", QStringLiteral("/api/v1/tasks"), agent).status, 200);
     const HttpResponse refused = call("GET", QStringLiteral("/api/v1/tasks"), agent);
@@ -193,15 +164,15 @@ void tst_RateLimiter::theSettingAppliesAtOnceThroughTheApi()
         if (name.toLower() == "retry-after")
             QCOMPARE(value, QByteArray("2"));
     // Out-of-range values are refused naming the setting, and nothing changes.
-    Result<Json> bad = m_services->settings.update(
+    Result<Json> bad = m_api->services().settings.update(
         Json{{"api.rate_limit", {{"requests_per_second", -1}, {"burst", 2}}}},
         QStringLiteral("user"));
     QVERIFY(!bad);
     QVERIFY2(bad.error().describe().contains(QLatin1String("api.rate_limit")),
              qPrintable(bad.error().describe()));
-    QCOMPARE(m_api->rateLimiter().limit().perSecond, 0.5);
+    QCOMPARE(m_api->api().rateLimiter().limit().perSecond, 0.5);
     // Lifting it: any number of requests.
-    QVERIFY(m_services->settings.update(
+    QVERIFY(m_api->services().settings.update(
         Json{{"api.rate_limit", {{"requests_per_second", 0}, {"burst", 1}}}},
         QStringLiteral("user")));
     for (int i = 0; i < 50; ++i)

@@ -1,0 +1,68 @@
+// ApiHarness: construction, requests and agents.
+#include "ApiHarness.h"
+
+#include <QUrlQuery>
+
+namespace ordinaut::test {
+
+ApiHarness::ApiHarness(int workers, const Clock *clock, const QByteArray &signingKey)
+{
+    Result<std::unique_ptr<Engine>> engine
+        = Engine::create(EngineOptions{m_dir.path(), workers, clock});
+    if (!engine)
+        qFatal("engine: %s", qPrintable(engine.error().describe()));
+    m_engine = std::move(*engine);
+    m_services = std::make_unique<Services>(*m_engine);
+    m_api = std::make_unique<HttpApi>(*m_engine, *m_services, signingKey);
+}
+
+ApiHarness::~ApiHarness()
+{
+    m_engine->stop();
+    m_api.reset();
+    m_services.reset();
+    m_engine.reset();
+}
+
+HttpResponse ApiHarness::call(const QByteArray &method, const QString &pathAndQuery,
+                              const QByteArray &authorization, const QByteArray &body,
+                              const QByteArray &contentType)
+{
+    HttpRequest request;
+    request.method = method;
+    request.path = pathAndQuery.section(QLatin1Char('?'), 0, 0);
+    request.query = QUrlQuery(pathAndQuery.section(QLatin1Char('?'), 1));
+    request.peer = QStringLiteral("127.0.0.1");
+    if (!authorization.isEmpty())
+        request.headers.insert("authorization", authorization);
+    if (!body.isNull()) {
+        request.headers.insert("content-type", contentType);
+        request.body = body;
+    }
+    return m_api->handle(request);
+}
+
+HttpResponse ApiHarness::call(const QByteArray &method, const QString &pathAndQuery,
+                              const QByteArray &authorization, const Json &body)
+{
+    return call(method, pathAndQuery, authorization,
+                body.is_null() ? QByteArray() : dumpJson(body));
+}
+
+Agent ApiHarness::makeAgent(const QString &name, const QStringList &scopes, NewTasks newTasks)
+{
+    Result<Agent> agent = m_services->agents.create(name, scopes, QStringLiteral("test"), newTasks);
+    if (!agent)
+        qFatal("agent: %s", qPrintable(agent.error().describe()));
+    return *agent;
+}
+
+QByteArray ApiHarness::bearer(const Agent &agent)
+{
+    Result<Authenticator::Tokens> tokens = m_api->authenticator().issue(agent);
+    if (!tokens)
+        qFatal("token: %s", qPrintable(tokens.error().describe()));
+    return "Bearer " + tokens->accessToken.toLatin1();
+}
+
+} // namespace ordinaut::test
