@@ -1,6 +1,7 @@
 // /api/v1/agents and /api/v1/audit through HttpApi::handle: an admin makes agents whose secrets
 // sign in with the scopes given, changes and disables them (their tokens stop working), rotates
 // secrets and reads what an agent did; others get 403, bad fields 422 naming the field.
+#include "support/ApiHarness.h"
 #include "support/TempDataDir.h"
 
 #include "api/HttpApi.h"
@@ -99,18 +100,7 @@ void tst_AgentRoutes::cleanup()
 HttpResponse tst_AgentRoutes::call(const QByteArray &method, const QString &path,
                                    const QString &token, const Json &body)
 {
-    HttpRequest request;
-    request.method = method;
-    request.path = path.section(QLatin1Char('?'), 0, 0);
-    request.query = QUrlQuery(path.section(QLatin1Char('?'), 1));
-    request.peer = kPeer;
-    if (!token.isEmpty())
-        request.headers.insert("authorization", "Bearer " + token.toLatin1());
-    if (!body.is_null()) {
-        request.headers.insert("content-type", "application/json");
-        request.body = dumpJson(body);
-    }
-    return m_api->handle(request);
+    return m_api->handle(test::apiRequest(method, path, token, body));
 }
 
 std::pair<QString, QString> tst_AgentRoutes::makeAgent(const QString &name, const Json &scopes)

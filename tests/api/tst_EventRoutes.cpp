@@ -2,6 +2,7 @@
 // tasks listening for its topic (exactly, or under a "prefix.*"), whose steps read
 // ${event.payload…}; others get nothing; every post is audited; bad bodies change nothing; the
 // log is read back a page at a time.
+#include "support/ApiHarness.h"
 #include "support/EngineHarness.h"
 
 #include "api/HttpApi.h"
@@ -91,18 +92,7 @@ QString tst_EventRoutes::tokenFor(const QStringList &scopes)
 HttpResponse tst_EventRoutes::call(const QByteArray &method, const QString &path,
                                    const QString &token, const Json &body)
 {
-    HttpRequest request;
-    request.method = method;
-    request.path = path.section(QLatin1Char('?'), 0, 0);
-    request.query = QUrlQuery(path.section(QLatin1Char('?'), 1));
-    request.peer = QStringLiteral("127.0.0.1");
-    if (!token.isEmpty())
-        request.headers.insert("authorization", "Bearer " + token.toLatin1());
-    if (!body.is_null()) {
-        request.headers.insert("content-type", "application/json");
-        request.body = dumpJson(body);
-    }
-    return m_api->handle(request);
+    return m_api->handle(test::apiRequest(method, path, token, body));
 }
 
 QString tst_EventRoutes::listeningTask(const QString &pattern, const QString &title)

@@ -1,6 +1,7 @@
 // GET /health and /health/detailed through HttpApi::handle: the detailed view's disk space of
 // the data folder (free, total, low) and the scheduler's next due time besides the queue and
 // workers, only for a runs:read token.
+#include "support/ApiHarness.h"
 #include "support/EngineHarness.h"
 
 #include "api/Authenticator.h"
@@ -56,13 +57,8 @@ void tst_HealthRoutes::cleanup()
 
 HttpResponse tst_HealthRoutes::get(const QString &path, const QString &token) const
 {
-    HttpRequest request;
-    request.method = "GET";
-    request.path = path;
-    request.peer = QStringLiteral("127.0.0.1");
-    if (!token.isEmpty())
-        request.headers.insert("authorization", QByteArray("Bearer ") + token.toLatin1());
-    return m_api->handle(request);
+    return m_api->handle(test::apiRequest(
+        "GET", path, token.isEmpty() ? QByteArray() : "Bearer " + token.toLatin1()));
 }
 
 Json tst_HealthRoutes::detailed() const

@@ -3,6 +3,7 @@
 // such a run); the JSON-lines log file in the data folder with one access line per request and
 // the worker's line for the run, both naming the request; Qt's messages routed into the log;
 // size rotation; and `ordinaut-server serve --log-format json` end to end.
+#include "support/ApiHarness.h"
 #include "support/EngineHarness.h"
 #include "support/TempDataDir.h"
 
@@ -136,16 +137,10 @@ void tst_Logging::cleanup()
 HttpResponse tst_Logging::send(const QByteArray &method, const QString &path,
                                const QByteArray &requestId, const QByteArray &body) const
 {
-    HttpRequest request;
-    request.method = method;
-    request.path = path;
-    request.peer = QStringLiteral("127.0.0.1");
-    request.headers.insert("authorization", QByteArray("Bearer ") + m_token.toLatin1());
+    HttpRequest request = test::apiRequest(method, path, "Bearer " + m_token.toLatin1(),
+                                           body.isEmpty() ? QByteArray() : body);
     if (!requestId.isNull())
         request.headers.insert("x-request-id", requestId);
-    if (!body.isEmpty())
-        request.headers.insert("content-type", "application/json");
-    request.body = body;
     return m_api->handle(request);
 }
 

@@ -3,6 +3,7 @@
 // credentials by reason, schedule lateness, worker utilization; histograms whose buckets are
 // cumulative and end in their count; a text that passes a strict parse of the exposition
 // format, and `promtool check metrics` (with its lint) where promtool is installed.
+#include "support/ApiHarness.h"
 #include "support/EngineHarness.h"
 
 #include "api/Authenticator.h"
@@ -257,16 +258,8 @@ void tst_Metrics::cleanup()
 HttpResponse tst_Metrics::send(const QByteArray &method, const QString &path,
                                const QByteArray &authorization, const QByteArray &body) const
 {
-    HttpRequest request;
-    request.method = method;
-    request.path = path;
-    request.peer = QStringLiteral("127.0.0.1");
-    if (!authorization.isEmpty())
-        request.headers.insert("authorization", authorization);
-    if (!body.isEmpty())
-        request.headers.insert("content-type", "application/json");
-    request.body = body;
-    return m_api->handle(request);
+    return m_api->handle(
+        test::apiRequest(method, path, authorization, body.isEmpty() ? QByteArray() : body));
 }
 
 QString tst_Metrics::token(const QStringList &scopes)

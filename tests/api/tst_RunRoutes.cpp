@@ -1,6 +1,7 @@
 // /api/v1/runs through HttpApi::handle: the list's filters (each, combined, bad values), the
 // statistics against hand-computed numbers, approving and rejecting through the run, and an
 // agent kept from changing runs of tasks another agent created.
+#include "support/ApiHarness.h"
 #include "support/EngineHarness.h"
 #include "support/TestData.h"
 
@@ -112,18 +113,7 @@ QString tst_RunRoutes::tokenFor(const QStringList &scopes, QString *id)
 HttpResponse tst_RunRoutes::call(const QByteArray &method, const QString &path,
                                  const QString &token, const Json &body)
 {
-    HttpRequest request;
-    request.method = method;
-    request.path = path.section(QLatin1Char('?'), 0, 0);
-    request.query = QUrlQuery(path.section(QLatin1Char('?'), 1));
-    request.peer = QStringLiteral("127.0.0.1");
-    if (!token.isEmpty())
-        request.headers.insert("authorization", "Bearer " + token.toLatin1());
-    if (!body.is_null()) {
-        request.headers.insert("content-type", "application/json");
-        request.body = dumpJson(body);
-    }
-    return m_api->handle(request);
+    return m_api->handle(test::apiRequest(method, path, token, body));
 }
 
 void tst_RunRoutes::insertRun(const QString &id, const QString &taskId, const char *status,

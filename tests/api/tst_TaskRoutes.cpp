@@ -2,6 +2,7 @@
 // cancel, versions and accept; an agent changes only its own tasks (403 otherwise, nothing
 // changed); tasks proposed by an agent wait for the owner; every change is audited once and
 // every refusal not at all.
+#include "support/ApiHarness.h"
 #include "support/TempDataDir.h"
 #include "support/TestData.h"
 
@@ -160,18 +161,7 @@ void tst_TaskRoutes::cleanup()
 HttpResponse tst_TaskRoutes::call(const QByteArray &method, const QString &path,
                                   const QString &token, const Json &body)
 {
-    HttpRequest request;
-    request.method = method;
-    request.path = path.section(QLatin1Char('?'), 0, 0);
-    request.query = QUrlQuery(path.section(QLatin1Char('?'), 1));
-    request.peer = QStringLiteral("127.0.0.1");
-    if (!token.isEmpty())
-        request.headers.insert("authorization", "Bearer " + token.toLatin1());
-    if (!body.is_null()) {
-        request.headers.insert("content-type", "application/json");
-        request.body = dumpJson(body);
-    }
-    return m_api->handle(request);
+    return m_api->handle(test::apiRequest(method, path, token, body));
 }
 
 QString tst_TaskRoutes::agentToken(const QString &name, const QStringList &scopes,

@@ -24,9 +24,9 @@ ApiHarness::~ApiHarness()
     m_engine.reset();
 }
 
-HttpResponse ApiHarness::call(const QByteArray &method, const QString &pathAndQuery,
-                              const QByteArray &authorization, const QByteArray &body,
-                              const QByteArray &contentType)
+HttpRequest apiRequest(const QByteArray &method, const QString &pathAndQuery,
+                       const QByteArray &authorization, const QByteArray &body,
+                       const QByteArray &contentType)
 {
     HttpRequest request;
     request.method = method;
@@ -39,7 +39,22 @@ HttpResponse ApiHarness::call(const QByteArray &method, const QString &pathAndQu
         request.headers.insert("content-type", contentType);
         request.body = body;
     }
-    return m_api->handle(request);
+    return request;
+}
+
+HttpRequest apiRequest(const QByteArray &method, const QString &pathAndQuery, const QString &token,
+                       const Json &body)
+{
+    return apiRequest(method, pathAndQuery,
+                      token.isEmpty() ? QByteArray() : "Bearer " + token.toLatin1(),
+                      body.is_null() ? QByteArray() : dumpJson(body));
+}
+
+HttpResponse ApiHarness::call(const QByteArray &method, const QString &pathAndQuery,
+                              const QByteArray &authorization, const QByteArray &body,
+                              const QByteArray &contentType)
+{
+    return m_api->handle(apiRequest(method, pathAndQuery, authorization, body, contentType));
 }
 
 HttpResponse ApiHarness::call(const QByteArray &method, const QString &pathAndQuery,

@@ -14,6 +14,15 @@
 
 namespace ordinaut::test {
 
+// One request from 127.0.0.1 as HttpApi::handle takes it: "/path?query", an Authorization header
+// (empty: none) and a body (null: none) of `contentType`.
+HttpRequest apiRequest(const QByteArray &method, const QString &pathAndQuery,
+                       const QByteArray &authorization, const QByteArray &body = QByteArray(),
+                       const QByteArray &contentType = "application/json");
+// The same with a JSON body (null: none) and a bearer token (empty: none).
+HttpRequest apiRequest(const QByteArray &method, const QString &pathAndQuery, const QString &token,
+                       const Json &body);
+
 class ApiHarness final
 {
 public:
