@@ -196,6 +196,22 @@ Result<Run> RunService::enqueueNow(const QString &taskId, RunTrigger trigger, co
     return *run;
 }
 
+Event RunService::cancellationEvent(const EventBus &bus, const QString &runId,
+                                    const QString &taskId, bool stopping, const QString &message,
+                                    const QString &actor)
+{
+    if (stopping)
+        return bus.make(QStringLiteral("run.cancel_requested"),
+                        Json{{"run_id", runId}, {"task_id", taskId}, {"message", message}}, actor);
+    return bus.make(QStringLiteral("run.finished"),
+                    Json{{"run_id", runId},
+                         {"task_id", taskId},
+                         {"status", toString(RunStatus::Canceled)},
+                         {"error", message},
+                         {"will_retry", false}},
+                    actor);
+}
+
 Result<Run> RunService::cancel(const QString &runId, const QString &actor)
 {
     const Database &db = m_engine.database();
@@ -229,15 +245,8 @@ Result<Run> RunService::cancel(const QString &runId, const QString &actor)
         !audited)
         return audited.error();
     const bool stopping = *effect == CancelEffect::Stopping;
-    Result<Event> event = EventLog(db).append(m_engine.eventBus().make(
-        stopping ? QStringLiteral("run.cancel_requested") : QStringLiteral("run.finished"),
-        stopping ? Json{{"run_id", runId}, {"task_id", run->taskId}, {"message", message}}
-                 : Json{{"run_id", runId},
-                        {"task_id", run->taskId},
-                        {"status", toString(RunStatus::Canceled)},
-                        {"error", message},
-                        {"will_retry", false}},
-        actor));
+    Result<Event> event = EventLog(db).append(
+        cancellationEvent(m_engine.eventBus(), runId, run->taskId, stopping, message, actor));
     if (!event)
         return event.error();
     if (Status committed = tx.commit(); !committed)

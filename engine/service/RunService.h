@@ -9,6 +9,7 @@
 namespace ordinaut {
 
 class Engine;
+class EventBus;
 
 class RunService final
 {
@@ -18,6 +19,11 @@ public:
     static constexpr int kMaxPageSize = 500;
 
     static constexpr int kMaxStatsDays = 90;
+
+    // What a cancellation tells (stored in the event log with the change): run.finished as
+    // canceled for a run that had not started, run.cancel_requested for one its worker stops.
+    static Event cancellationEvent(const EventBus &bus, const QString &runId, const QString &taskId,
+                                   bool stopping, const QString &message, const QString &actor);
 
     // InvalidArgument for a bad limit/offset, or a window whose start is after its end (field
     // scheduled_after or started_after).

@@ -1,6 +1,8 @@
 // TaskService: task operations with validation, versioning, audit and events.
 #include "TaskService.h"
 
+#include "RunService.h"
+
 #include "TaskInput.h"
 
 #include "core/Clock.h"
@@ -436,16 +438,8 @@ Result<TaskService::Cancellation> TaskService::cancel(const QString &id, const Q
                     continue;
                 const bool stopping = *effect == CancelEffect::Stopping;
                 (stopping ? done.stoppingRuns : done.canceledRuns) << runId;
-                Result<Event> event = events.append(m_engine.eventBus().make(
-                    stopping ? QStringLiteral("run.cancel_requested")
-                             : QStringLiteral("run.finished"),
-                    stopping ? Json{{"run_id", runId}, {"task_id", id}, {"message", message}}
-                             : Json{{"run_id", runId},
-                                    {"task_id", id},
-                                    {"status", toString(RunStatus::Canceled)},
-                                    {"error", message},
-                                    {"will_retry", false}},
-                    actor));
+                Result<Event> event = events.append(RunService::cancellationEvent(
+                    m_engine.eventBus(), runId, id, stopping, message, actor));
                 if (!event)
                     return event.error();
                 runEvents.push_back(*event);

@@ -166,15 +166,7 @@ void tst_AuthMatrix::cleanupTestCase()
 
 QString tst_AuthMatrix::concrete(const QString &pattern) const
 {
-    QString path = pattern;
-    if (path.startsWith(QLatin1String("/api/v1/tasks/")))
-        path.replace(QLatin1String("{id}"), m_taskId);
-    else if (path.startsWith(QLatin1String("/api/v1/runs/")))
-        path.replace(QLatin1String("{id}"), m_runId);
-    else if (path.startsWith(QLatin1String("/api/v1/agents/")))
-        path.replace(QLatin1String("{id}"), m_creator.id);
-    static const QRegularExpression placeholder(QStringLiteral("\\{[a-z_]+\\}"));
-    return path.replace(placeholder, QStringLiteral("sample"));
+    return test::fillPattern(pattern, m_taskId, m_runId, m_creator.id);
 }
 
 Json tst_AuthMatrix::plausibleBody(const QByteArray &method, const QString &pattern)

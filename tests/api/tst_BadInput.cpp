@@ -128,15 +128,7 @@ HttpResponse tst_BadInput::call(const QByteArray &method, const QString &path,
 
 QString tst_BadInput::concrete(const QString &pattern) const
 {
-    QString path = pattern;
-    if (path.startsWith(QLatin1String("/api/v1/tasks/")))
-        path.replace(QLatin1String("{id}"), m_taskId);
-    else if (path.startsWith(QLatin1String("/api/v1/runs/")))
-        path.replace(QLatin1String("{id}"), m_runId);
-    else if (path.startsWith(QLatin1String("/api/v1/agents/")))
-        path.replace(QLatin1String("{id}"), m_agentId);
-    static const QRegularExpression placeholder(QStringLiteral("\\{[a-z_]+\\}"));
-    return path.replace(placeholder, QStringLiteral("sample"));
+    return test::fillPattern(pattern, m_taskId, m_runId, m_agentId);
 }
 
 void tst_BadInput::expectRefused(const HttpResponse &answer, const QString &what,

@@ -1,6 +1,7 @@
 // ApiHarness: construction, requests and agents.
 #include "ApiHarness.h"
 
+#include <QRegularExpression>
 #include <QUrlQuery>
 
 namespace ordinaut::test {
@@ -48,6 +49,20 @@ HttpRequest apiRequest(const QByteArray &method, const QString &pathAndQuery, co
     return apiRequest(method, pathAndQuery,
                       token.isEmpty() ? QByteArray() : "Bearer " + token.toLatin1(),
                       body.is_null() ? QByteArray() : dumpJson(body));
+}
+
+QString fillPattern(const QString &pattern, const QString &taskId, const QString &runId,
+                    const QString &agentId)
+{
+    QString path = pattern;
+    if (path.startsWith(QLatin1String("/api/v1/tasks/")))
+        path.replace(QLatin1String("{id}"), taskId);
+    else if (path.startsWith(QLatin1String("/api/v1/runs/")))
+        path.replace(QLatin1String("{id}"), runId);
+    else if (path.startsWith(QLatin1String("/api/v1/agents/")))
+        path.replace(QLatin1String("{id}"), agentId);
+    static const QRegularExpression placeholder(QStringLiteral("\\{[a-z_]+\\}"));
+    return path.replace(placeholder, QStringLiteral("sample"));
 }
 
 HttpResponse ApiHarness::call(const QByteArray &method, const QString &pathAndQuery,

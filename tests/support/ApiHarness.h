@@ -23,6 +23,11 @@ HttpRequest apiRequest(const QByteArray &method, const QString &pathAndQuery,
 HttpRequest apiRequest(const QByteArray &method, const QString &pathAndQuery, const QString &token,
                        const Json &body);
 
+// A route's pattern made a path: {id} of /api/v1/tasks/…, /api/v1/runs/… and /api/v1/agents/…
+// becomes the given task, run or agent; any other placeholder "sample".
+QString fillPattern(const QString &pattern, const QString &taskId, const QString &runId,
+                    const QString &agentId);
+
 class ApiHarness final
 {
 public:
