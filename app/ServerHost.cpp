@@ -8,7 +8,11 @@
 #include "service/Services.h"
 #include "tools/ToolEnvironment.h"
 
+#include <QCoreApplication>
+#include <QDir>
+#include <QFile>
 #include <QRegularExpression>
+#include <QSaveFile>
 
 namespace ordinaut {
 
@@ -74,6 +78,7 @@ ServerHost::create(const EngineOptions &options, const std::function<void(const 
     host->m_engine = std::move(*engine);
     host->m_services = std::make_unique<Services>(*host->m_engine);
     host->m_api = std::make_unique<HttpApi>(*host->m_engine, *host->m_services, *secret);
+    host->m_dataDir = dataDir;
     return host;
 }
 
@@ -86,13 +91,39 @@ Result<quint16> ServerHost::startApi(const ListenAddress &address, const QString
 {
     for (const QString &host : allowedHosts)
         m_api->allowHost(host);
-    return m_api->start(address.host, address.port);
+    Result<quint16> port = m_api->start(address.host, address.port);
+    if (!port)
+        return port;
+    // Announced for local tools; a loopback address stands in for one that listens on all.
+    ListenAddress reachable = address;
+    reachable.port = *port;
+    if (reachable.host == QHostAddress::Any || reachable.host == QHostAddress::AnyIPv4)
+        reachable.host = QHostAddress(QHostAddress::LocalHost);
+    else if (reachable.host == QHostAddress::AnyIPv6)
+        reachable.host = QHostAddress(QHostAddress::LocalHostIPv6);
+    QSaveFile file(endpointFile(m_dataDir));
+    if (file.open(QIODevice::WriteOnly)) {
+        file.write(
+            dumpJson(Json{{"url", reachable.url()}, {"pid", QCoreApplication::applicationPid()}}));
+        if (file.commit())
+            m_endpoint = file.fileName();
+    }
+    return port;
+}
+
+QString ServerHost::endpointFile(const QString &dataDir)
+{
+    return QDir(dataDir).filePath(QStringLiteral("api.json"));
 }
 
 void ServerHost::stop()
 {
     if (m_api)
         m_api->stop();
+    if (!m_endpoint.isEmpty()) {
+        QFile::remove(m_endpoint);
+        m_endpoint.clear();
+    }
     if (m_engine)
         m_engine->stop();
 }

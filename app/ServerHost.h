@@ -40,6 +40,10 @@ public:
     static Result<std::unique_ptr<ServerHost>>
     create(const EngineOptions &options, const std::function<void(const QString &)> &warn);
 
+    // Where a running engine's API is announced in its data folder (removed when it stops), so
+    // `ordinaut-server mcp` can forward to it: {"url": "http://127.0.0.1:8080", "pid": 1234}.
+    static QString endpointFile(const QString &dataDir);
+
     void startEngine();
     // Unavailable when the address cannot be bound. `allowedHosts`: names clients may use in
     // Host besides the loopback ones (and the listening address).
@@ -48,6 +52,7 @@ public:
 
     Engine &engine() const { return *m_engine; }
     Services &services() const { return *m_services; }
+    HttpApi &api() const { return *m_api; }
 
 private:
     ServerHost() = default;
@@ -55,6 +60,8 @@ private:
     std::unique_ptr<Engine> m_engine;
     std::unique_ptr<Services> m_services;
     std::unique_ptr<HttpApi> m_api;
+    QString m_dataDir;
+    QString m_endpoint; // the endpoint file this host wrote
 };
 
 } // namespace ordinaut

@@ -1,9 +1,11 @@
 // ordinaut-server: the headless Ordinaut. `serve` runs the engine and the local API; `token
 // create` makes a new agent and prints an access token for it. Links no QtWidgets/QtGui.
+#include "McpCommand.h"
 #include "ServerHost.h"
 #include "SignalWatcher.h"
 
 #include "api/Authenticator.h"
+#include "api/HttpApi.h"
 #include "api/OpenApi.h"
 #include "core/Clock.h"
 #include "core/Log.h"
@@ -53,7 +55,7 @@ int fail(const QString &message, int code = 1)
 
 const char *const kUsage = R"(Usage:
   ordinaut-server serve [--data-dir DIR] [--listen HOST:PORT] [--lease-ms N] [--allow-host NAME]
-                        [--log-format text|json] [--log-level LEVEL]
+                        [--log-format text|json] [--log-level LEVEL] [--mcp-allow-anonymous]
   ordinaut-server token create [--data-dir DIR] [--name NAME]
   ordinaut-server secret set NAME [--data-dir DIR]   store a secret read from standard input:
                           email.smtp.password or llm.<provider>.api_key
@@ -61,6 +63,9 @@ const char *const kUsage = R"(Usage:
                           [--dtstart LOCAL] [--count N] [--after INSTANT] [--calendar FILE.ics]
   ordinaut-server run FILE.json [--data-dir DIR]   run a pipeline document once, print the run
   ordinaut-server openapi                          print the API's OpenAPI 3.1 document
+  ordinaut-server mcp [--data-dir DIR]             MCP on stdin/stdout as the agent named by
+                          ORDINAUT_AGENT_ID and ORDINAUT_AGENT_SECRET (forwards to a running
+                          engine of that data folder, else hosts one)
 
 The data folder defaults to $ORDINAUT_DATA_DIR, else the platform's application-data folder.
 )";
@@ -117,6 +122,15 @@ int serve(const QCommandLineParser &parser, const QString &dataDir)
     Result<std::unique_ptr<ServerHost>> host = ServerHost::create(options, warn);
     if (!host)
         return fail(host.error().describe());
+    if (parser.isSet(QStringLiteral("mcp-allow-anonymous"))) {
+        (*host)->api().allowAnonymousMcp(true);
+        const QString loud = QStringLiteral(
+            "--mcp-allow-anonymous: any program on this machine may use /mcp WITHOUT a token, as "
+            "a read-only agent (tasks:read, runs:read). Meant for MCP test suites; do not leave "
+            "it on.");
+        warn(loud);
+        Log::write(LogLevel::Warn, "mcp", loud, Json::object());
+    }
     (*host)->startEngine();
     Result<quint16> port = (*host)->startApi(*address, parser.values(QStringLiteral("allow-host")));
     if (!port)
@@ -338,7 +352,8 @@ int main(int argc, char **argv)
     parser.addVersionOption();
     parser.addPositionalArgument(
         QStringLiteral("command"),
-        QStringLiteral("serve | token create | secret set NAME | preview | run FILE.json"));
+        QStringLiteral(
+            "serve | mcp | token create | secret set NAME | preview | run FILE.json | openapi"));
     parser.addOption(
         {QStringLiteral("data-dir"), QStringLiteral("Data folder."), QStringLiteral("DIR")});
     parser.addOption({QStringLiteral("listen"),
@@ -351,6 +366,9 @@ int main(int argc, char **argv)
                                      "localhost and 127.0.0.1 (requests naming any other host "
                                      "are refused). Repeatable."),
                       QStringLiteral("NAME")});
+    parser.addOption({QStringLiteral("mcp-allow-anonymous"),
+                      QStringLiteral("serve: let loopback clients without a token use /mcp as a "
+                                     "read-only agent (for MCP test suites; off by default).")});
     parser.addOption({QStringLiteral("lease-ms"),
                       QStringLiteral("serve: how long a run's lease lasts without renewal, so how "
                                      "soon another engine takes over the runs of one that died "
@@ -400,6 +418,8 @@ int main(int argc, char **argv)
                     2);
     if (args == QStringList{QStringLiteral("serve")})
         return serve(parser, dataDir);
+    if (args == QStringList{QStringLiteral("mcp")})
+        return runMcpStdio(dataDir);
     if (args == QStringList{QStringLiteral("token"), QStringLiteral("create")})
         return createToken(parser, dataDir);
     if (args.size() == 3 && args[0] == QLatin1String("secret") && args[1] == QLatin1String("set"))

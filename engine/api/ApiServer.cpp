@@ -57,6 +57,10 @@ bool ApiServer::handleRequest(const QHttpServerRequest &request, QTcpSocket *soc
         EventStream::start(socket, *out.eventStream, out.headers);
         return true;
     }
+    if (out.takeOver) {
+        out.takeOver(socket, out.headers);
+        return true;
+    }
     QHttpServerResponder responder = makeResponder(request, socket);
     responder.writeStatusLine(static_cast<QHttpServerResponder::StatusCode>(out.status));
     if (out.status != 204) {

@@ -3,6 +3,7 @@
 
 #include "ApiServer.h"
 #include "Routes.h"
+#include "mcp/McpServer.h"
 
 #include "core/Log.h"
 #include "core/Metrics.h"
@@ -81,6 +82,9 @@ HttpApi::HttpApi(Engine &engine, Services &services, QByteArray signingSecret, Q
     addEventRoutes(m_router, m_services);
     addMetricRoutes(m_router, m_engine);
     addDocRoutes(m_router);
+    // Last: the MCP tools are the routes above, described from the router.
+    m_mcp = std::make_unique<mcp::McpServer>(engine, services, m_router);
+    addMcpRoutes(m_router, *m_mcp);
     // The request rate limit follows the setting as it changes.
     m_limiter.configure(engine.toolEnvironment().setting("api.rate_limit"));
     connect(
@@ -227,6 +231,14 @@ Result<Agent> HttpApi::authenticate(const HttpRequest &request, const Access &ac
     return agent;
 }
 
+Agent HttpApi::anonymousAgent()
+{
+    Agent agent;
+    agent.name = QStringLiteral("anonymous (loopback)");
+    agent.scopes = {scopes::kTasksRead, scopes::kRunsRead};
+    return agent;
+}
+
 bool HttpApi::isValidRequestId(const QByteArray &id)
 {
     if (id.isEmpty() || id.size() > 128)
@@ -299,10 +311,15 @@ HttpResponse HttpApi::respond(HttpRequest &request, QString &route) const
         return response;
     }
     if (!match.access.isPublic()) {
-        Result<Agent> agent = authenticate(request, match.access);
+        const bool anonymous = m_anonymousMcp && match.access.acceptsAnonymous()
+                               && request.headers.value("authorization").isEmpty()
+                               && QHostAddress(request.peer).isLoopback();
+        Result<Agent> agent
+            = anonymous ? Result<Agent>(anonymousAgent()) : authenticate(request, match.access);
         if (!agent)
             return HttpResponse::problem(agent.error(), request.path);
-        if (const int wait = m_limiter.take(agent->id); wait > 0) {
+        if (const int wait = m_limiter.take(anonymous ? QStringLiteral("anonymous") : agent->id);
+            wait > 0) {
             m_engine.metrics().rateLimited(QStringLiteral("requests"));
             const RateLimiter::Limit limit = m_limiter.limit();
             HttpResponse response = HttpResponse::problem(
@@ -318,7 +335,8 @@ HttpResponse HttpApi::respond(HttpRequest &request, QString &route) const
             response.headers.append(qMakePair(QByteArray("Retry-After"), QByteArray::number(wait)));
             return response;
         }
-        if (!scopes::grants(agent->scopes, match.access.scopeName())) {
+        if (!match.access.scopeName().isEmpty()
+            && !scopes::grants(agent->scopes, match.access.scopeName())) {
             m_engine.metrics().authFailed(AuthFailure::Forbidden);
             return HttpResponse::problem(
                 Error{ErrorCode::PermissionDenied,

@@ -24,6 +24,10 @@ class ApiServer;
 class Engine;
 struct Services;
 
+namespace mcp {
+class McpServer;
+}
+
 class HttpApi final : public QObject
 {
     Q_OBJECT
@@ -54,6 +58,11 @@ public:
     Authenticator &authenticator() { return m_auth; }
     const Router &router() const { return m_router; }
     RateLimiter &rateLimiter() { return m_limiter; }
+    mcp::McpServer &mcp() { return *m_mcp; }
+    // Lets loopback clients without credentials use /mcp as the read-only anonymous agent
+    // (tasks:read, runs:read): for MCP test suites, which send none. Off by default.
+    void allowAnonymousMcp(bool allow) { m_anonymousMcp = allow; }
+    static Agent anonymousAgent();
 
 private:
     // The caller behind the Authorization header, or behind ?token= on a route whose access
@@ -68,6 +77,8 @@ private:
     mutable RateLimiter m_limiter;
     RequestGuard m_guard;
     Router m_router;
+    std::unique_ptr<mcp::McpServer> m_mcp;
+    bool m_anonymousMcp = false;
     std::vector<std::unique_ptr<QThread>> m_threads;
     std::vector<ApiServer *> m_servers; // each lives on its thread
 };

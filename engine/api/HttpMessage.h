@@ -13,7 +13,10 @@
 #include <QStringList>
 #include <QUrlQuery>
 
+#include <functional>
 #include <memory>
+
+class QTcpSocket;
 
 namespace ordinaut {
 
@@ -47,6 +50,9 @@ struct HttpResponse
     // Set by a route that answers with a Server-Sent Events stream instead of a body: ApiServer
     // then writes the head itself and keeps the connection (EventStream).
     std::shared_ptr<EventStreamRequest> eventStream;
+    // Set by a route whose answer is a stream of its own (MCP's): called on the connection's
+    // thread with the socket and the response headers; writes the head and keeps the socket.
+    std::function<void(QTcpSocket *, const QList<QPair<QByteArray, QByteArray>> &)> takeOver;
 
     static HttpResponse json(int status, const Json &value);
     // RFC 9457 problem details; the status follows from the error code.

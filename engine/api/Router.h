@@ -11,13 +11,21 @@
 
 namespace ordinaut {
 
-// Who may call a route: anyone, or a bearer token holding a scope (Scopes.h).
+// Who may call a route: anyone, a bearer token holding a scope (Scopes.h), or any valid bearer
+// token (a route that checks finer scopes itself, such as /mcp).
 class Access final
 {
 public:
     static Access anyone() { return Access(QString()); }
     static Access scope(QLatin1String name) { return Access(QString(name)); }
-    bool isPublic() const { return m_scope.isEmpty(); }
+    static Access authenticated()
+    {
+        Access access{QString()};
+        access.m_authenticated = true;
+        return access;
+    }
+    bool isPublic() const { return m_scope.isEmpty() && !m_authenticated; }
+    // Empty for authenticated() routes.
     const QString &scopeName() const { return m_scope; }
     // The token may also come as ?token=, for clients that cannot send headers (calendar apps
     // polling a feed). Only for routes that change nothing: URLs end up in logs and histories.
@@ -28,6 +36,15 @@ public:
         return access;
     }
     bool acceptsQueryToken() const { return m_queryToken; }
+    // Without credentials, a loopback client may call the route as the read-only anonymous
+    // agent when the server allows it (serve --mcp-allow-anonymous).
+    Access allowAnonymous() const
+    {
+        Access access = *this;
+        access.m_anonymous = true;
+        return access;
+    }
+    bool acceptsAnonymous() const { return m_anonymous; }
 
 private:
     explicit Access(QString scope)
@@ -35,6 +52,8 @@ private:
     {}
     QString m_scope;
     bool m_queryToken = false;
+    bool m_authenticated = false;
+    bool m_anonymous = false;
 };
 
 class Router final

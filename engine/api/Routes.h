@@ -3,6 +3,10 @@
 
 namespace ordinaut {
 
+namespace mcp {
+class McpServer;
+}
+
 class Authenticator;
 class Clock;
 class Engine;
@@ -23,5 +27,6 @@ void addAgentRoutes(Router &router, Services &services, Authenticator &auth);
 void addAuditRoutes(Router &router, Engine &engine);
 void addMetricRoutes(Router &router, Engine &engine);
 void addDocRoutes(Router &router);
+void addMcpRoutes(Router &router, mcp::McpServer &server);
 
 } // namespace ordinaut

@@ -234,6 +234,36 @@ void tst_AuditTrail::everyChangeLeavesAnAuditRowByItsAgent()
     expectFor(QStringLiteral("peer:127.0.0.1"), QStringLiteral("/auth/revoke"),
               QByteArray(R"({"token": ")") + field(refreshed, "access_token").toLatin1() + R"("})");
 
+    // MCP: a session's start, each tool call and the session's end are audited.
+    {
+        const qint64 before = auditRows(actor);
+        const HttpResponse opened = call(
+            "POST", QStringLiteral("/mcp"),
+            R"({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"protocolVersion":
+                "2025-11-25", "capabilities": {}, "clientInfo": {"name": "audit", "version": "1"}}})");
+        QByteArray session;
+        for (const auto &[name, value] : opened.headers)
+            if (name == "Mcp-Session-Id")
+                session = value;
+        HttpRequest toolCall = test::apiRequest(
+            "POST", QStringLiteral("/mcp"), m_authorization,
+            R"({"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "list_tasks",
+                "arguments": {}}})");
+        toolCall.headers.insert("mcp-session-id", session);
+        const HttpResponse called = m_h->send(toolCall);
+        covered.insert(QStringLiteral("POST /mcp"));
+        if (opened.status != 200 || session.isEmpty() || called.status != 200
+            || auditRows(actor) < before + 2)
+            wrong << QStringLiteral("POST /mcp: ") + QString::fromUtf8(called.body.left(200));
+        const qint64 open = auditRows(actor);
+        HttpRequest end = test::apiRequest("DELETE", QStringLiteral("/mcp"), m_authorization);
+        end.headers.insert("mcp-session-id", session);
+        const HttpResponse ended = m_h->send(end);
+        covered.insert(QStringLiteral("DELETE /mcp"));
+        if (ended.status != 204 || auditRows(actor) <= open)
+            wrong << QStringLiteral("DELETE /mcp: ") + QString::number(ended.status);
+    }
+
     QVERIFY2(wrong.isEmpty(), qPrintable(wrong.join(QLatin1Char('\n'))));
     // Every route that can change something was called above. (Previews, checks and reads
     // change nothing.)

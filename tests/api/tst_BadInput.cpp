@@ -137,8 +137,16 @@ void tst_BadInput::expectRefused(const HttpResponse &answer, const QString &what
     const QString said = what + QStringLiteral(" → ") + QString::number(answer.status)
                          + QLatin1Char(' ') + QString::fromUtf8(answer.body.left(400));
     QVERIFY2(answer.status >= 400 && answer.status < 500, qPrintable(said));
-    QVERIFY2(answer.contentType == "application/problem+json", qPrintable(said));
     const Json problem = parseJson(answer.body).value_or(Json());
+    // MCP clients read errors as JSON-RPC: /mcp refuses with a JSON-RPC error object.
+    if (what.contains(QLatin1String(" /mcp ")) && answer.contentType == "application/json") {
+        const Json error = problem.is_object() ? problem.value("error", Json()) : Json();
+        QVERIFY2(problem.value("jsonrpc", "") == "2.0" && error.is_object()
+                     && error.value("code", 0) < 0 && error.value("message", "").size() > 10,
+                 qPrintable(said));
+        return;
+    }
+    QVERIFY2(answer.contentType == "application/problem+json", qPrintable(said));
     QVERIFY2(problem.is_object() && problem.value("detail", "").size() > 10, qPrintable(said));
     if (field.isEmpty())
         return;

@@ -48,6 +48,8 @@ public:
                       const QByteArray &contentType = "application/json");
     HttpResponse call(const QByteArray &method, const QString &pathAndQuery,
                       const QByteArray &authorization, const Json &body);
+    // A request built by the caller (extra headers…).
+    HttpResponse send(HttpRequest request) { return m_api->handle(std::move(request)); }
 
     // An agent made through the service (qFatal on failure), and "Bearer <access token>" for it.
     Agent makeAgent(const QString &name, const QStringList &scopes,

@@ -1,0 +1,405 @@
+// `ordinaut-server mcp`: a stdin reader thread, then either an in-process StdioEndpoint on a
+// hosted engine or a forwarder to a running engine's /mcp.
+#include "McpCommand.h"
+
+#include "ServerHost.h"
+
+#include "api/HttpApi.h"
+#include "api/mcp/JsonRpc.h"
+#include "api/mcp/StdioEndpoint.h"
+#include "core/Log.h"
+#include "runtime/Engine.h"
+#include "service/Services.h"
+
+#include <QCoreApplication>
+#include <QDir>
+#include <QEventLoop>
+#include <QFile>
+#include <QMutex>
+#include <QNetworkAccessManager>
+#include <QNetworkReply>
+#include <QQueue>
+#include <QThread>
+#include <QTimer>
+
+#include <cstdio>
+#include <iostream>
+#include <string>
+
+namespace ordinaut {
+
+namespace {
+
+void say(const QString &message)
+{
+    std::fprintf(stderr, "ordinaut-server mcp: %s\n", qPrintable(message));
+    std::fflush(stderr);
+}
+
+// One message per line on standard output; nothing else is ever written there.
+void writeLine(const QByteArray &json)
+{
+    static QMutex mutex;
+    QMutexLocker lock(&mutex);
+    std::fwrite(json.constData(), 1, static_cast<size_t>(json.size()), stdout);
+    std::fputc('\n', stdout);
+    std::fflush(stdout);
+}
+
+// Reads standard input a line at a time on its own thread; `line` runs there for each, `done`
+// once at the end of input.
+class StdinReader final : public QThread
+{
+public:
+    StdinReader(std::function<void(const QByteArray &)> line, std::function<void()> done)
+        : m_line(std::move(line))
+        , m_done(std::move(done))
+    {}
+
+protected:
+    void run() override
+    {
+        std::string text;
+        while (std::getline(std::cin, text))
+            m_line(QByteArray::fromStdString(text));
+        m_done();
+    }
+
+private:
+    std::function<void(const QByteArray &)> m_line;
+    std::function<void()> m_done;
+};
+
+struct Credentials
+{
+    QString agentId;
+    QString secret;
+};
+
+std::optional<Credentials> credentialsFromEnvironment()
+{
+    const QString id = qEnvironmentVariable("ORDINAUT_AGENT_ID").trimmed();
+    const QString secret = qEnvironmentVariable("ORDINAUT_AGENT_SECRET").trimmed();
+    if (id.isEmpty() || secret.isEmpty()) {
+        say(QStringLiteral(
+            "set ORDINAUT_AGENT_ID and ORDINAUT_AGENT_SECRET to the agent this client acts as "
+            "(`ordinaut-server token create --name claude` prints both)"));
+        return std::nullopt;
+    }
+    return Credentials{id, secret};
+}
+
+// The id of the request on a line, for an error answer when it cannot be delivered.
+Json requestIdOf(const QByteArray &line)
+{
+    std::variant<mcp::Incoming, mcp::RpcError> read = mcp::JsonRpc::read(line, true);
+    if (const auto *incoming = std::get_if<mcp::Incoming>(&read))
+        for (const mcp::Message &message : incoming->messages)
+            if (message.kind == mcp::Message::Kind::Request)
+                return message.id;
+    return nullptr;
+}
+
+// The URL of an engine already serving this data folder, when it answers.
+QString runningEngine(const QString &dataDir)
+{
+    QFile file(ServerHost::endpointFile(dataDir));
+    if (!file.open(QIODevice::ReadOnly))
+        return {};
+    const Json endpoint = parseJson(file.readAll()).value_or(Json());
+    if (!endpoint.is_object() || !endpoint.value("url", Json()).is_string())
+        return {};
+    const QString url = qs(endpoint["url"].get<std::string>());
+    QNetworkAccessManager net;
+    QNetworkRequest request(QUrl(url + QStringLiteral("/health")));
+    request.setTransferTimeout(2000);
+    QNetworkReply *reply = net.get(request);
+    QEventLoop loop;
+    QObject::connect(reply, &QNetworkReply::finished, &loop, &QEventLoop::quit);
+    loop.exec();
+    const bool alive = reply->error() == QNetworkReply::NoError
+                       && reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt() == 200;
+    reply->deleteLater();
+    return alive ? url : QString();
+}
+
+// Hands each line to a running engine's /mcp as its agent and writes back what it answers,
+// including the notifications of the session's stream.
+class Forwarder final : public QObject
+{
+public:
+    Forwarder(QString url, Credentials credentials)
+        : m_url(std::move(url))
+        , m_credentials(std::move(credentials))
+    {}
+
+    // Signs in; false (and why, on standard error) when the engine refuses the credentials.
+    bool signIn()
+    {
+        QNetworkRequest request(QUrl(m_url + QStringLiteral("/auth/token")));
+        request.setHeader(QNetworkRequest::ContentTypeHeader, QByteArray("application/json"));
+        request.setTransferTimeout(10000);
+        QNetworkReply *reply = m_net.post(
+            request,
+            dumpJson(Json{{"agent_id", m_credentials.agentId}, {"secret", m_credentials.secret}}));
+        QEventLoop loop;
+        connect(reply, &QNetworkReply::finished, &loop, &QEventLoop::quit);
+        loop.exec();
+        reply->deleteLater();
+        const Json body = parseJson(reply->readAll()).value_or(Json());
+        const int status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+        if (status != 200 || !body.is_object() || !body.value("access_token", Json()).is_string()) {
+            say(QStringLiteral("the engine at %1 refused agent %2: %3")
+                    .arg(m_url, m_credentials.agentId,
+                         body.is_object() ? qs(body.value("detail", std::string("no answer")))
+                                          : reply->errorString()));
+            return false;
+        }
+        m_token = QByteArray::fromStdString(body["access_token"].get<std::string>());
+        return true;
+    }
+
+    void enqueue(const QByteArray &line)
+    {
+        if (line.trimmed().isEmpty())
+            return;
+        m_pending.enqueue(line);
+        next();
+    }
+
+    void endOfInput()
+    {
+        m_ended = true;
+        next();
+    }
+
+private:
+    void next()
+    {
+        if (m_busy)
+            return;
+        if (m_pending.isEmpty()) {
+            if (m_ended)
+                finish();
+            return;
+        }
+        m_busy = true;
+        post(m_pending.dequeue(), false);
+    }
+
+    QNetworkRequest request() const
+    {
+        QNetworkRequest request(QUrl(m_url + QStringLiteral("/mcp")));
+        request.setRawHeader("Authorization", "Bearer " + m_token);
+        request.setRawHeader("Accept", "application/json, text/event-stream");
+        if (!m_session.isEmpty())
+            request.setRawHeader("Mcp-Session-Id", m_session);
+        if (!m_version.isEmpty())
+            request.setRawHeader("MCP-Protocol-Version", m_version);
+        return request;
+    }
+
+    void post(const QByteArray &line, bool retried)
+    {
+        QNetworkRequest request = this->request();
+        request.setHeader(QNetworkRequest::ContentTypeHeader, QByteArray("application/json"));
+        QNetworkReply *reply = m_net.post(request, line);
+        // A stream (subscriptions/listen) is delivered as it comes; the next line goes on.
+        connect(reply, &QNetworkReply::metaDataChanged, this, [this, reply] {
+            if (reply->header(QNetworkRequest::ContentTypeHeader)
+                    .toString()
+                    .startsWith(QLatin1String("text/event-stream"))) {
+                follow(reply);
+                m_busy = false;
+                next();
+            }
+        });
+        connect(reply, &QNetworkReply::finished, this, [this, reply, line, retried] {
+            reply->deleteLater();
+            if (reply->property("stream").toBool())
+                return;
+            const int status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+            if (status == 401 && !retried && signIn()) { // the access token ran out
+                post(line, true);
+                return;
+            }
+            const QByteArray body = reply->readAll();
+            if (status == 0) {
+                const Json id = requestIdOf(line);
+                if (!id.is_null())
+                    writeLine(dumpJson(mcp::JsonRpc::error(mcp::RpcError{
+                        mcp::rpc::kInternalError,
+                        QStringLiteral("the Ordinaut engine at %1 is not answering (%2)")
+                            .arg(m_url, reply->errorString()),
+                        nullptr, id})));
+            } else if (!body.trimmed().isEmpty()) {
+                const Json answer = parseJson(body).value_or(Json());
+                if (answer.is_object() || answer.is_array()) {
+                    writeLine(dumpJson(answer));
+                    learnSession(*reply, answer);
+                } else {
+                    const Json id = requestIdOf(line);
+                    if (!id.is_null())
+                        writeLine(dumpJson(mcp::JsonRpc::error(
+                            mcp::RpcError{mcp::rpc::kInternalError,
+                                          QStringLiteral("the engine answered HTTP %1").arg(status),
+                                          nullptr, id})));
+                }
+            }
+            m_busy = false;
+            next();
+        });
+    }
+
+    // After initialize: the session and its version go with every later request, and the
+    // session's notification stream is opened.
+    void learnSession(const QNetworkReply &reply, const Json &answer)
+    {
+        const QByteArray session = reply.rawHeader("Mcp-Session-Id");
+        if (session.isEmpty() || !answer.is_object())
+            return;
+        m_session = session;
+        const Json result = answer.value("result", Json::object());
+        if (result.is_object() && result.value("protocolVersion", Json()).is_string())
+            m_version = QByteArray::fromStdString(result["protocolVersion"].get<std::string>());
+        QNetworkRequest request = this->request();
+        request.setRawHeader("Accept", "text/event-stream");
+        request.setTransferTimeout(0);
+        follow(m_net.get(request));
+    }
+
+    // Writes the data of each event of a stream as one line.
+    void follow(QNetworkReply *reply)
+    {
+        reply->setProperty("stream", true);
+        auto buffer = std::make_shared<QByteArray>();
+        connect(reply, &QNetworkReply::readyRead, this, [reply, buffer] {
+            buffer->append(reply->readAll());
+            qsizetype end = 0;
+            while ((end = buffer->indexOf("\n\n")) >= 0) {
+                QByteArray data;
+                for (const QByteArray &field : buffer->left(end).split('\n'))
+                    if (field.startsWith("data:"))
+                        data += field.mid(5).trimmed();
+                buffer->remove(0, end + 2);
+                if (!data.isEmpty())
+                    writeLine(data);
+            }
+        });
+        connect(reply, &QNetworkReply::finished, reply, &QObject::deleteLater);
+    }
+
+    void finish()
+    {
+        if (m_session.isEmpty()) {
+            QCoreApplication::quit();
+            return;
+        }
+        QNetworkRequest request = this->request();
+        request.setTransferTimeout(2000);
+        QNetworkReply *reply = m_net.deleteResource(request);
+        connect(reply, &QNetworkReply::finished, this, [reply] {
+            reply->deleteLater();
+            QCoreApplication::quit();
+        });
+    }
+
+    QNetworkAccessManager m_net;
+    QString m_url;
+    Credentials m_credentials;
+    QByteArray m_token;
+    QByteArray m_session;
+    QByteArray m_version;
+    QQueue<QByteArray> m_pending;
+    bool m_busy = false;
+    bool m_ended = false;
+};
+
+int forward(const QString &url, const Credentials &credentials)
+{
+    say(QStringLiteral("forwarding to the Ordinaut engine at %1").arg(url));
+    Forwarder forwarder(url, credentials);
+    if (!forwarder.signIn())
+        return 2;
+    StdinReader reader(
+        [&forwarder](const QByteArray &line) {
+            QMetaObject::invokeMethod(&forwarder, [&forwarder, line] { forwarder.enqueue(line); });
+        },
+        [&forwarder] {
+            QMetaObject::invokeMethod(&forwarder, [&forwarder] { forwarder.endOfInput(); });
+        });
+    reader.start();
+    const int code = QCoreApplication::exec();
+    reader.wait(1000);
+    if (reader.isRunning()) // still blocked reading a client that did not close its end
+        std::_Exit(code);
+    return code;
+}
+
+int host(const QString &dataDir, const Credentials &credentials)
+{
+    LogOptions logging;
+    logging.directory = QDir(dataDir).filePath(QStringLiteral("logs"));
+    if (Status logged = Log::setUp(logging); !logged)
+        say(logged.error().describe());
+    Result<std::unique_ptr<ServerHost>> made
+        = ServerHost::create(dataDir, [](const QString &message) { say(message); });
+    if (!made) {
+        say(made.error().describe());
+        return 1;
+    }
+    ServerHost &server = **made;
+    Authenticator &auth = server.api().authenticator();
+    Result<Authenticator::Tokens> tokens
+        = auth.signIn(credentials.agentId, credentials.secret, QStringLiteral("stdio"));
+    Result<Agent> agent = tokens ? auth.verify(tokens->accessToken) : Result<Agent>(tokens.error());
+    if (!agent) {
+        say(QStringLiteral("agent %1: %2").arg(credentials.agentId, agent.error().describe()));
+        return 2;
+    }
+    say(QStringLiteral("no engine is running on %1; hosting one for agent %2 (%3)")
+            .arg(dataDir, agent->name, agent->id));
+    server.startEngine();
+    mcp::StdioEndpoint endpoint(server.api().mcp(), *agent, writeLine);
+    Services &services = server.services();
+    StdinReader reader(
+        [&endpoint, &services, id = agent->id](const QByteArray &line) {
+            // The agent as it is now: a disabled agent or a changed scope counts at once.
+            Result<Agent> current = services.agents.get(id);
+            if (!current || current->disabled) {
+                const Json requestId = requestIdOf(line);
+                if (!requestId.is_null())
+                    writeLine(dumpJson(mcp::JsonRpc::error(
+                        mcp::RpcError{mcp::rpc::kInvalidRequest,
+                                      QStringLiteral("agent %1 is disabled or gone").arg(id),
+                                      nullptr, requestId})));
+                return;
+            }
+            endpoint.setAgent(*current);
+            endpoint.receive(line);
+        },
+        [&endpoint] {
+            endpoint.close();
+            QMetaObject::invokeMethod(qApp, &QCoreApplication::quit);
+        });
+    reader.start();
+    const int code = QCoreApplication::exec();
+    reader.wait();
+    server.stop();
+    Log::shutDown();
+    return code;
+}
+
+} // namespace
+
+int runMcpStdio(const QString &dataDir)
+{
+    const std::optional<Credentials> credentials = credentialsFromEnvironment();
+    if (!credentials)
+        return 2;
+    if (const QString url = runningEngine(dataDir); !url.isEmpty())
+        return forward(url, *credentials);
+    return host(dataDir, *credentials);
+}
+
+} // namespace ordinaut

@@ -1,0 +1,159 @@
+// McpServer: the transport-agnostic Model Context Protocol dispatcher. Answers the JSON-RPC
+// messages a client sends (over Streamable HTTP or stdio) in either era of the protocol: the
+// session revisions (initialize, Mcp-Session-Id) and the stateless one (server/discover, the
+// version in every request's _meta). Tools and resources are the REST API's operations, called
+// through its router as the authenticated agent; every tool call is audited and published.
+// Thread-safe: HTTP threads dispatch concurrently.
+#pragma once
+
+#include "JsonRpc.h"
+#include "ToolCatalog.h"
+
+#include "core/Agent.h"
+#include "core/Event.h"
+
+#include <QDateTime>
+#include <QHash>
+#include <QMutex>
+#include <QObject>
+#include <QSet>
+
+#include <memory>
+
+namespace ordinaut {
+class Engine;
+class Router;
+struct Services;
+} // namespace ordinaut
+
+namespace ordinaut::mcp {
+
+enum class Transport { Http, Stdio };
+
+// Where a client's notifications go: a session (its GET stream, or stdio), or one stateless
+// subscriptions/listen stream. Emits `message` on whichever thread publishes; receivers connect
+// queued to their own thread.
+class Outbox final : public QObject
+{
+    Q_OBJECT
+public:
+    Outbox(QString agentId, QString version)
+        : m_agentId(std::move(agentId))
+        , m_version(std::move(version))
+    {}
+    const QString &agentId() const { return m_agentId; }
+    const QString &version() const { return m_version; }
+    // A stateless listen stream: the id of the subscriptions/listen request that opened it,
+    // which every notification on it carries in _meta. Null for a session's outbox.
+    Json subscriptionId = nullptr;
+
+    // What the client asked to hear about (under the server's lock).
+    QSet<QString> subscriptions;  // resource URIs
+    int logLevel = 1;             // index in the levels (debug … emergency): info and above
+    bool toolsListChanged = true; // notifications/tools/list_changed
+    bool resourcesListChanged = true;
+    bool logs = true; // notifications/message
+
+signals:
+    void message(const QByteArray &json);
+    void ended();
+
+private:
+    QString m_agentId;
+    QString m_version;
+};
+
+struct Session
+{
+    QString id;
+    QString version;
+    Json clientInfo = Json::object();
+    Json clientCapabilities = Json::object();
+    QString agentId;
+    Transport transport = Transport::Http;
+    QDateTime lastSeen;
+    std::shared_ptr<Outbox> outbox;
+};
+
+// The caller of one message and the revision it is read under.
+struct CallContext
+{
+    Agent agent;
+    Transport transport = Transport::Http;
+    QString version;                  // negotiated (sessions) or from _meta / the header
+    std::shared_ptr<Session> session; // session revisions, after initialize
+    QString requestId;                // the HTTP request's id, for the log and the audit
+};
+
+class McpServer final : public QObject
+{
+    Q_OBJECT
+public:
+    static constexpr int kMaxSessions = 1000;
+    static constexpr int kPageSize = 50;
+
+    McpServer(Engine &engine, Services &services, const Router &router);
+    ~McpServer() override;
+    Q_DISABLE_COPY_MOVE(McpServer)
+
+    // The tools, or why they could not be described (a tool whose route is gone).
+    const Result<ToolCatalog> &catalog() const { return m_catalog; }
+
+    // Answers a request (the JSON-RPC response), or takes a notification or a response from the
+    // client (nullopt). `initialize` opens a session and puts it in `context`.
+    std::optional<Json> dispatch(const Message &message, CallContext &context);
+
+    // The session with this id when `agentId` owns it; null otherwise (unknown, ended, or
+    // another agent's).
+    std::shared_ptr<Session> session(const QString &id, const QString &agentId) const;
+    // Ends a session: its stream closes. False when there is no such session of this agent.
+    bool endSession(const QString &id, const QString &agentId);
+    int sessionCount() const;
+
+    // A stateless client's notification stream (subscriptions/listen): what it asked for in
+    // `params` (resource URIs to watch, list changes, logs). InvalidArgument naming the field.
+    Result<std::shared_ptr<Outbox>> listen(const Json &id, const Json &params,
+                                           const CallContext &context);
+    void stopListening(const std::shared_ptr<Outbox> &outbox);
+
+    // The first message on a listen stream.
+    static Json listenAcknowledgement(const Outbox &outbox);
+    // The protocol version a message names in params._meta (the stateless revision's way);
+    // empty when it names none.
+    static QString declaredVersion(const Message &message);
+
+    static Json serverInfo();
+    static QString instructions();
+    // Capabilities for a revision.
+    static Json capabilities(const QString &version);
+
+private:
+    // dispatch() without the stateless revision's checks and result fields.
+    std::optional<Json> respond(const Message &message, CallContext &context);
+    void announced(const ordinaut::Event &event);
+    void notify(const std::function<bool(Outbox &)> &wants, const Json &notification);
+
+    Json initialize(const Json &params, CallContext &context);
+    Result<Json> callTool(const Json &params, const CallContext &context);
+    Result<Json> listResources(const Json &params, const CallContext &context) const;
+    Result<Json> readResource(const Json &params, const CallContext &context) const;
+    Result<Json> subscribe(const Json &params, const CallContext &context, bool on);
+    Result<Json> getPrompt(const Json &params, const CallContext &context) const;
+    Result<Json> setLogLevel(const Json &params, const CallContext &context);
+    // A REST call made as the context's agent, scope checked.
+    HttpResponse route(const QByteArray &method, const QString &path, const QUrlQuery &query,
+                       const CallContext &context) const;
+    HttpResponse route(HttpRequest request, const CallContext &context) const;
+    void record(const CallContext &context, const QString &action, const QString &subject,
+                const Json &details);
+
+    Engine &m_engine;
+    Services &m_services;
+    const Router &m_router;
+    Result<ToolCatalog> m_catalog;
+    mutable QMutex m_mutex;
+    QHash<QString, std::shared_ptr<Session>> m_sessions;
+    QList<std::shared_ptr<Outbox>> m_listeners; // stateless subscriptions/listen streams
+};
+
+} // namespace ordinaut::mcp
