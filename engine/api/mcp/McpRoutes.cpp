@@ -67,6 +67,10 @@ QString nameOf(const Message &message)
              || message.method == QLatin1String("resources/subscribe")
              || message.method == QLatin1String("resources/unsubscribe"))
         key = "uri";
+    else if (message.method == QLatin1String("tasks/get")
+             || message.method == QLatin1String("tasks/update")
+             || message.method == QLatin1String("tasks/cancel"))
+        key = "taskId";
     if (!key || !message.params.is_object())
         return {};
     const Json value = message.params.value(key, Json());
@@ -197,6 +201,27 @@ HttpResponse McpEndpoint::post(const HttpRequest &request) const
     if (incoming.batch && !allowsBatches(context.version))
         return rpcAnswer(400, rpc::kInvalidRequest,
                          QStringLiteral("batches are not part of MCP %1").arg(context.version));
+
+    // A call that may wait long (tasks/result) is answered as a stream when the client takes
+    // one: the connection stays alive with keepalives and no server thread waits on it.
+    if (!incoming.batch && first.kind == Message::Kind::Request
+        && McpServer::mayTakeLong(first.method)
+        && request.headers.value("accept").toLower().contains("text/event-stream")) {
+        HttpResponse response;
+        McpServer *server = &m_server;
+        const Message message = first;
+        response.takeOver = [server, message, context](QTcpSocket *socket, const auto &headers) {
+            auto outbox = std::make_shared<Outbox>(context.agent.id, context.version);
+            McpStream::start(socket, outbox, headers);
+            server->answerLater([server, message, context, outbox]() mutable {
+                const std::optional<Json> answer = server->dispatch(message, context);
+                if (answer)
+                    emit outbox->message(dumpJson(*answer));
+                emit outbox->ended(); // after the answer: both are queued to the stream in order
+            });
+        };
+        return response;
+    }
 
     Json answers = Json::array();
     for (const Message &message : incoming.messages)

@@ -19,6 +19,7 @@
 #include <QCoreApplication>
 #include <QMutexLocker>
 #include <QRegularExpression>
+#include <QTimeZone>
 #include <QUuid>
 
 namespace ordinaut::mcp {
@@ -139,10 +140,18 @@ McpServer::McpServer(Engine &engine, Services &services, const Router &router)
         qWarning("mcp: %s", qPrintable(m_catalog.error().describe()));
     connect(&engine.eventBus(), &EventBus::eventPublished, this, &McpServer::announced,
             Qt::DirectConnection);
+    m_waiters.setMaxThreadCount(32);
+}
+
+void McpServer::answerLater(std::function<void()> work)
+{
+    m_waiters.start(std::move(work));
 }
 
 McpServer::~McpServer()
 {
+    m_stopping = true;
+    m_waiters.waitForDone();
     QMutexLocker lock(&m_mutex);
     for (const auto &session : std::as_const(m_sessions))
         emit session->outbox->ended();
@@ -172,6 +181,7 @@ QString McpServer::instructions()
 Json McpServer::capabilities(const QString &version)
 {
     Json caps{{"tools", Json{{"listChanged", true}}},
+              {"completions", Json::object()},
               {"resources", Json{{"subscribe", true}, {"listChanged", true}}},
               {"prompts", Json{{"listChanged", false}}},
               {"logging", Json::object()}};
@@ -179,6 +189,8 @@ Json McpServer::capabilities(const QString &version)
         caps["tasks"] = Json{{"list", Json::object()},
                              {"cancel", Json::object()},
                              {"requests", Json{{"tools", Json{{"call", Json::object()}}}}}};
+    if (isStateless(version))
+        caps["extensions"] = Json{{"io.modelcontextprotocol/tasks", Json::object()}};
     return caps;
 }
 
@@ -196,6 +208,8 @@ std::optional<Json> McpServer::dispatch(const Message &message, CallContext &con
                                     QStringLiteral("%1 is part of MCP %2; this session speaks %3")
                                         .arg(method, kStateless, context.version),
                                     nullptr, nullptr});
+        if (context.session)
+            context.clientCapabilities = context.session->clientCapabilities;
         return respond(message, context);
     }
     if (!request)
@@ -221,10 +235,13 @@ std::optional<Json> McpServer::dispatch(const Message &message, CallContext &con
                                                "subscriptions/listen and _meta)")
                                     .arg(method, kStateless),
                                 nullptr, nullptr});
+    // Capabilities are the request's own: nothing carries over from earlier requests.
+    context.clientCapabilities = meta.value(meta::kClientCapabilities, Json::object());
     std::optional<Json> answer = respond(message, context);
     if (answer && answer->contains("result") && (*answer)["result"].is_object()) {
         Json &result = (*answer)["result"];
-        result["resultType"] = "complete";
+        if (!result.contains("resultType"))
+            result["resultType"] = "complete";
         result["_meta"]["io.modelcontextprotocol/serverInfo"] = serverInfo();
         // How long a client may keep an answer: the catalogs change only with the server (or
         // the agent's scopes), tasks and runs at any moment. Each agent sees its own.
@@ -338,6 +355,10 @@ std::optional<Json> McpServer::respond(const Message &message, CallContext &cont
         return answer(getPrompt(params, context));
     if (method == QLatin1String("logging/setLevel"))
         return answer(setLogLevel(params, context));
+    if (method.startsWith(QLatin1String("tasks/")))
+        return taskRequest(message, context);
+    if (method == QLatin1String("completion/complete"))
+        return answer(complete(params, context));
     return failure(id, RpcError{rpc::kMethodNotFound,
                                 QStringLiteral("there is no method '%1' in MCP %2 as Ordinaut "
                                                "serves it")
@@ -610,8 +631,13 @@ Result<Json> McpServer::callTool(const Json &params, const CallContext &context)
     } else {
         const HttpResponse answer = route(std::move(*request), context);
         status = answer.status;
-        result = ToolCatalog::resultFrom(*tool, answer, context.version);
         const Json body = parseJson(answer.body).value_or(Json());
+        // A run the client follows as an MCP task, where it can.
+        if (tool->spec.taskSupport && status >= 200 && status < 300 && body.is_object()
+            && wantsTask(params, context))
+            result = createTask(body, context);
+        else
+            result = ToolCatalog::resultFrom(*tool, answer, context.version);
         if (arguments.is_object() && arguments.value("id", Json()).is_string())
             subject = qs(arguments["id"].get<std::string>());
         else if (status < 300 && body.is_object() && body.value("id", Json()).is_string())
@@ -802,6 +828,70 @@ Result<Json> McpServer::getPrompt(const Json &params, const CallContext &context
             "proposed tasks waiting for me. Suggest changes, but change nothing without asking."));
     }
     return Json{{"description", spec->description}, {"messages", messages}};
+}
+
+Result<Json> McpServer::complete(const Json &params, const CallContext &context) const
+{
+    const Json ref = params.value("ref", Json());
+    const Json argument = params.value("argument", Json());
+    if (!ref.is_object() || !argument.is_object())
+        return Error::invalid(QStringLiteral("ref"),
+                              QStringLiteral("completion/complete needs ref and argument objects"));
+    const QString type = stringParam(ref, "type");
+    const QString name = stringParam(argument, "name");
+    const QString prefix = stringParam(argument, "value");
+    QStringList candidates;
+    // Ids of the newest tasks or runs the agent may read, from a list route.
+    const auto ids = [&](const QString &path, const QUrlQuery &query) {
+        const HttpResponse answer = route("GET", path, query, context);
+        const Json page = parseJson(answer.body).value_or(Json::object());
+        QStringList found;
+        if (answer.status == 200)
+            for (const Json &item : page.value("items", Json::array()))
+                found << qs(item.value("id", std::string()));
+        return found;
+    };
+    QUrlQuery recent;
+    recent.addQueryItem(QStringLiteral("limit"), QStringLiteral("100"));
+    if (type == QLatin1String("ref/prompt")) {
+        const QString prompt = stringParam(ref, "name");
+        const auto spec
+            = std::find_if(promptSpecs().begin(), promptSpecs().end(),
+                           [&](const PromptSpec &p) { return prompt == QLatin1String(p.name); });
+        if (spec == promptSpecs().end())
+            return Error::invalid(QStringLiteral("ref.name"),
+                                  QStringLiteral("there is no prompt '%1'").arg(prompt));
+        if (name == QLatin1String("timezone")) {
+            for (const QByteArray &zone : QTimeZone::availableTimeZoneIds())
+                candidates << QString::fromLatin1(zone);
+        } else if (name == QLatin1String("run_id")) {
+            QUrlQuery failed = recent;
+            failed.addQueryItem(QStringLiteral("status"), QStringLiteral("failed"));
+            candidates = ids(QStringLiteral("/api/v1/runs"), failed);
+        }
+    } else if (type == QLatin1String("ref/resource")) {
+        const QString uri = stringParam(ref, "uri");
+        if (uri == QLatin1String("ordinaut://tasks/{id}"))
+            candidates = ids(QStringLiteral("/api/v1/tasks"), recent);
+        else if (uri == QLatin1String("ordinaut://runs/{id}"))
+            candidates = ids(QStringLiteral("/api/v1/runs"), recent);
+        else
+            return Error::invalid(QStringLiteral("ref.uri"),
+                                  QStringLiteral("there is no resource template '%1'").arg(uri));
+    } else {
+        return Error::invalid(QStringLiteral("ref.type"),
+                              QStringLiteral("must be ref/prompt or ref/resource"));
+    }
+    Json values = Json::array();
+    int total = 0;
+    for (const QString &candidate : std::as_const(candidates)) {
+        if (!candidate.startsWith(prefix, Qt::CaseInsensitive))
+            continue;
+        if (++total <= 100) // the protocol's limit per answer
+            values.push_back(candidate);
+    }
+    return Json{
+        {"completion", Json{{"values", values}, {"total", total}, {"hasMore", total > 100}}}};
 }
 
 void McpServer::notify(const std::function<bool(Outbox &)> &wants, const Json &notification)

@@ -17,6 +17,10 @@
 #include <QMutex>
 #include <QObject>
 #include <QSet>
+#include <QThreadPool>
+
+#include <atomic>
+#include <functional>
 
 #include <memory>
 
@@ -80,9 +84,10 @@ struct CallContext
 {
     Agent agent;
     Transport transport = Transport::Http;
-    QString version;                  // negotiated (sessions) or from _meta / the header
-    std::shared_ptr<Session> session; // session revisions, after initialize
-    QString requestId;                // the HTTP request's id, for the log and the audit
+    QString version;                          // negotiated (sessions) or from _meta / the header
+    std::shared_ptr<Session> session;         // session revisions, after initialize
+    Json clientCapabilities = Json::object(); // the session's, or (stateless) the request's
+    QString requestId;                        // the HTTP request's id, for the log and the audit
 };
 
 class McpServer final : public QObject
@@ -91,6 +96,9 @@ class McpServer final : public QObject
 public:
     static constexpr int kMaxSessions = 1000;
     static constexpr int kPageSize = 50;
+    static constexpr int kTaskPollMs = 1000;   // how often a client should poll a task
+    static constexpr int kTaskWaitMs = 120000; // tasks/result waits this long at most
+    static constexpr int kTasksKept = 500;     // per agent, for tasks/list
 
     McpServer(Engine &engine, Services &services, const Router &router);
     ~McpServer() override;
@@ -122,6 +130,16 @@ public:
     // empty when it names none.
     static QString declaredVersion(const Message &message);
 
+    // Whether answering may wait long (tasks/result waits for the run): worth a stream.
+    static bool mayTakeLong(const QString &method)
+    {
+        return method == QLatin1String("tasks/result");
+    }
+
+    // Runs a long answer off the HTTP threads (on a pool of the server's own, which stops
+    // waiting when the server goes away).
+    void answerLater(std::function<void()> work);
+
     static Json serverInfo();
     static QString instructions();
     // Capabilities for a revision.
@@ -140,12 +158,26 @@ private:
     Result<Json> subscribe(const Json &params, const CallContext &context, bool on);
     Result<Json> getPrompt(const Json &params, const CallContext &context) const;
     Result<Json> setLogLevel(const Json &params, const CallContext &context);
+    // completion/complete: values for a prompt's argument or a resource template's {id}.
+    Result<Json> complete(const Json &params, const CallContext &context) const;
     // A REST call made as the context's agent, scope checked.
     HttpResponse route(const QByteArray &method, const QString &path, const QUrlQuery &query,
                        const CallContext &context) const;
     HttpResponse route(HttpRequest request, const CallContext &context) const;
     void record(const CallContext &context, const QString &action, const QString &subject,
                 const Json &details);
+
+    // MCP tasks (McpTasks.cpp): a run started by run_task_now, followed as a task — the
+    // experimental tasks of 2025-11-25 and the io.modelcontextprotocol/tasks extension of
+    // 2026-07-28. The task id is the run id.
+    static bool wantsTask(const Json &params, const CallContext &context);
+    Json createTask(const Json &runNowAnswer, const CallContext &context);
+    // The task as the context's revision shows it, from the run; NotFound for an unknown id.
+    Result<Json> taskOf(const QString &runId, const CallContext &context, bool detailed) const;
+    std::optional<Json> taskRequest(const Message &message, const CallContext &context);
+    // tasks/result: waits for the run to end (at most kTaskWaitMs), then the tool's result.
+    Result<Json> taskResult(const QString &runId, const CallContext &context) const;
+    Result<Json> listTasks(const Json &params, const CallContext &context) const;
 
     Engine &m_engine;
     Services &m_services;
@@ -154,6 +186,9 @@ private:
     mutable QMutex m_mutex;
     QHash<QString, std::shared_ptr<Session>> m_sessions;
     QList<std::shared_ptr<Outbox>> m_listeners; // stateless subscriptions/listen streams
+    QHash<QString, QStringList> m_tasksByAgent; // MCP tasks (run ids) each agent started
+    QThreadPool m_waiters;
+    std::atomic_bool m_stopping{false};
 };
 
 } // namespace ordinaut::mcp
