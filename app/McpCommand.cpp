@@ -6,6 +6,7 @@
 
 #include "api/HttpApi.h"
 #include "api/mcp/JsonRpc.h"
+#include "api/mcp/McpServer.h"
 #include "api/mcp/StdioEndpoint.h"
 #include "core/Log.h"
 #include "runtime/Engine.h"
@@ -203,6 +204,25 @@ private:
     {
         QNetworkRequest request = this->request();
         request.setHeader(QNetworkRequest::ContentTypeHeader, QByteArray("application/json"));
+        // A stateless message says its version in _meta; over HTTP the headers repeat it.
+        std::variant<mcp::Incoming, mcp::RpcError> read = mcp::JsonRpc::read(line, true);
+        if (const auto *incoming = std::get_if<mcp::Incoming>(&read);
+            incoming && !incoming->batch) {
+            const mcp::Message &message = incoming->messages.front();
+            const QString declared = mcp::McpServer::declaredVersion(message);
+            if (!declared.isEmpty()) {
+                request.setRawHeader("MCP-Protocol-Version", declared.toUtf8());
+                request.setRawHeader("Mcp-Method", message.method.toUtf8());
+                const QString name = mcp::McpServer::headerName(message);
+                const bool plain = std::all_of(name.begin(), name.end(), [](QChar c) {
+                    return c.unicode() >= 0x21 && c.unicode() <= 0x7e;
+                });
+                if (!name.isEmpty())
+                    request.setRawHeader("Mcp-Name",
+                                         plain ? name.toLatin1()
+                                               : "=?base64?" + name.toUtf8().toBase64() + "?=");
+            }
+        }
         QNetworkReply *reply = m_net.post(request, line);
         // A stream (subscriptions/listen) is delivered as it comes; the next line goes on.
         connect(reply, &QNetworkReply::metaDataChanged, this, [this, reply] {

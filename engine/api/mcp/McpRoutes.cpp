@@ -56,27 +56,6 @@ std::optional<QString> decodedHeader(const QString &value)
     return value;
 }
 
-// The name a request's Mcp-Name header must carry, from its params; empty for methods without.
-QString nameOf(const Message &message)
-{
-    const char *key = nullptr;
-    if (message.method == QLatin1String("tools/call")
-        || message.method == QLatin1String("prompts/get"))
-        key = "name";
-    else if (message.method == QLatin1String("resources/read")
-             || message.method == QLatin1String("resources/subscribe")
-             || message.method == QLatin1String("resources/unsubscribe"))
-        key = "uri";
-    else if (message.method == QLatin1String("tasks/get")
-             || message.method == QLatin1String("tasks/update")
-             || message.method == QLatin1String("tasks/cancel"))
-        key = "taskId";
-    if (!key || !message.params.is_object())
-        return {};
-    const Json value = message.params.value(key, Json());
-    return value.is_string() ? qs(value.get<std::string>()) : QString();
-}
-
 HttpResponse unsupportedVersion(const QString &version, const Json &id = nullptr)
 {
     return rpcAnswer(400, code::kUnsupportedVersion,
@@ -250,7 +229,7 @@ std::optional<HttpResponse> McpEndpoint::checkHeaders(const HttpRequest &request
                          QStringLiteral("the Mcp-Method header says '%1' but the message is '%2'")
                              .arg(method, message.method),
                          message.id);
-    const QString name = nameOf(message);
+    const QString name = McpServer::headerName(message);
     if (name.isEmpty())
         return std::nullopt;
     const QString given = header(request, "mcp-name");

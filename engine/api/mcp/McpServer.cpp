@@ -382,6 +382,16 @@ Json McpServer::initialize(const Json &params, CallContext &context)
     session->outbox = std::make_shared<Outbox>(context.agent.id, version);
     {
         QMutexLocker lock(&m_mutex);
+        // Sessions a client forgot to end go after a day without a message.
+        const QDateTime stale = session->lastSeen.addSecs(-kSessionIdleSeconds);
+        for (auto it = m_sessions.begin(); it != m_sessions.end();) {
+            if ((*it)->lastSeen < stale) {
+                emit(*it)->outbox->ended();
+                it = m_sessions.erase(it);
+            } else {
+                ++it;
+            }
+        }
         if (m_sessions.size() >= kMaxSessions) {
             // The longest idle session makes room.
             auto oldest = m_sessions.begin();
@@ -450,6 +460,25 @@ QString McpServer::declaredVersion(const Message &message)
         return {};
     const Json version = meta.value(meta::kProtocolVersion, Json());
     return version.is_string() ? qs(version.get<std::string>()) : QString();
+}
+
+QString McpServer::headerName(const Message &message)
+{
+    const QString &method = message.method;
+    const char *key = nullptr;
+    if (method == QLatin1String("tools/call") || method == QLatin1String("prompts/get"))
+        key = "name";
+    else if (method == QLatin1String("resources/read")
+             || method == QLatin1String("resources/subscribe")
+             || method == QLatin1String("resources/unsubscribe"))
+        key = "uri";
+    else if (method == QLatin1String("tasks/get") || method == QLatin1String("tasks/update")
+             || method == QLatin1String("tasks/cancel"))
+        key = "taskId";
+    if (!key || !message.params.is_object())
+        return {};
+    const Json value = message.params.value(key, Json());
+    return value.is_string() ? qs(value.get<std::string>()) : QString();
 }
 
 Json McpServer::listenAcknowledgement(const Outbox &outbox)

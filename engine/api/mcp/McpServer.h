@@ -95,6 +95,7 @@ class McpServer final : public QObject
     Q_OBJECT
 public:
     static constexpr int kMaxSessions = 1000;
+    static constexpr int kSessionIdleSeconds = 24 * 3600;
     static constexpr int kPageSize = 50;
     static constexpr int kTaskPollMs = 1000;   // how often a client should poll a task
     static constexpr int kTaskWaitMs = 120000; // tasks/result waits this long at most
@@ -129,6 +130,9 @@ public:
     // The protocol version a message names in params._meta (the stateless revision's way);
     // empty when it names none.
     static QString declaredVersion(const Message &message);
+    // What a stateless request's Mcp-Name header carries: the tool or prompt name, the resource
+    // URI or the task id its params name; empty for methods without one.
+    static QString headerName(const Message &message);
 
     // Whether answering may wait long (tasks/result waits for the run): worth a stream.
     static bool mayTakeLong(const QString &method)
