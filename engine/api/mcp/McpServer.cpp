@@ -609,10 +609,9 @@ void McpServer::record(const CallContext &context, const QString &action, const 
         payload["agent_id"] = context.agent.id;
         payload["agent_name"] = context.agent.name;
         payload["subject"] = subject;
-        // "mcp.tool.call" → "mcp.tool.called": events state what happened.
-        const QString topic = action.endsWith(QLatin1Char('t'))   ? action + QStringLiteral("ed")
-                              : action.endsWith(QLatin1Char('l')) ? action + QStringLiteral("ed")
-                                                                  : action;
+        // mcp.session.start / mcp.tool.call / mcp.session.end → …started / …called / …ended:
+        // events state what happened.
+        const QString topic = action + QStringLiteral("ed");
         Result<Event> stored = EventLog(db).append(m_engine.eventBus().make(topic, payload, actor));
         if (!stored)
             return stored.error();

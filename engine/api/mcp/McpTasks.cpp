@@ -187,6 +187,15 @@ std::optional<Json> McpServer::taskRequest(const Message &message, const CallCon
     };
     const QString &method = message.method;
     const bool stateless = isStateless(context.version);
+    static const QStringList known{QStringLiteral("tasks/get"), QStringLiteral("tasks/result"),
+                                   QStringLiteral("tasks/list"), QStringLiteral("tasks/cancel")};
+    if (!known.contains(method))
+        return fail(RpcError{rpc::kMethodNotFound,
+                             QStringLiteral("there is no method '%1' (tasks/get, tasks/cancel%2)")
+                                 .arg(method, stateless ? QString()
+                                                        : QStringLiteral(", tasks/result, "
+                                                                         "tasks/list")),
+                             nullptr, nullptr});
     if (stateless) {
         // Removed by the extension: the result comes inline with tasks/get.
         if (method == QLatin1String("tasks/result") || method == QLatin1String("tasks/list"))

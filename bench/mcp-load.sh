@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# Load benchmark of the MCP server (/mcp, stateless revision 2026-07-28) against the REST route
+# the same tool calls, on a real ordinaut-server (Release), with wrk. Each figure is the median of
+# N rounds; every answer is checked to be a success first (a JSON-RPC error or an isError result
+# fails the benchmark). A tools/call writes an audit row and an event (a durable commit); a
+# resources/read writes nothing.
+#   GET /api/v1/tasks/{id}                        the REST baseline
+#   POST /mcp tools/call get_task                 the same read as a tool (+ audit row + event)
+#   POST /mcp resources/read ordinaut://tasks/{id} the same read as a resource
+#   POST /mcp tools/list                          the catalog (18 tools with their schemas)
+# Usage: bench/mcp-load.sh [path/to/ordinaut-server] [rounds] [seconds per measurement]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+server="${1:-build/release/app/ordinaut-server}"
+rounds="${2:-3}"
+seconds="${3:-10}"
+[ -x "$server" ] || { echo "build first: $server not found (cmake --build build/release)" >&2; exit 1; }
+command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
+export ORDINAUT_SECRET_STORE=file
+
+dir=$(mktemp -d)
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+base="http://127.0.0.1:$port"
+pid=
+cleanup() {
+    [ -n "$pid" ] && kill "$pid" 2>/dev/null || true
+    wait 2>/dev/null || true
+    rm -rf "$dir"
+}
+trap cleanup EXIT
+
+token=$("$server" token create --data-dir "$dir" --name bench 2>/dev/null)
+"$server" serve --data-dir "$dir" --listen "127.0.0.1:$port" --log-level warn >"$dir/server.log" 2>&1 &
+pid=$!
+until curl -sf "$base/health" >/dev/null; do sleep 0.05; done
+api() { # METHOD PATH [JSON]
+    curl -sf -X "$1" "$base$2" -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
+        ${3:+--data "$3"}
+}
+api PATCH /api/v1/settings '{"api.rate_limit": {"requests_per_second": 0, "burst": 1}}' >/dev/null
+task=$(api POST /api/v1/tasks '{"title": "read me", "schedule_kind": "manual",
+    "payload": {"pipeline": [{"id": "a", "uses": "debug.echo", "with": {"message": "hi"}}]}}' |
+    python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+
+meta='"_meta": {"io.modelcontextprotocol/protocolVersion": "2026-07-28", "io.modelcontextprotocol/clientCapabilities": {}}'
+call_body="{\"jsonrpc\": \"2.0\", \"id\": 1, \"method\": \"tools/call\", \"params\": {\"name\": \"get_task\", \"arguments\": {\"id\": \"$task\"}, $meta}}"
+read_body="{\"jsonrpc\": \"2.0\", \"id\": 1, \"method\": \"resources/read\", \"params\": {\"uri\": \"ordinaut://tasks/$task\", $meta}}"
+list_body="{\"jsonrpc\": \"2.0\", \"id\": 1, \"method\": \"tools/list\", \"params\": {$meta}}"
+call_headers="MCP-Protocol-Version: 2026-07-28|Mcp-Method: tools/call|Mcp-Name: get_task"
+read_headers="MCP-Protocol-Version: 2026-07-28|Mcp-Method: resources/read|Mcp-Name: ordinaut://tasks/$task"
+list_headers="MCP-Protocol-Version: 2026-07-28|Mcp-Method: tools/list"
+
+check() { # body headers: one request must answer a result without an error
+    local args=() pair
+    IFS='|' read -ra pairs <<<"$2"
+    for pair in "${pairs[@]}"; do args+=(-H "$pair"); done
+    curl -sf -X POST "$base/mcp" -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
+        -H 'Accept: application/json, text/event-stream' "${args[@]}" --data "$1" |
+        python3 -c 'import json,sys; a=json.load(sys.stdin); r=a.get("result")
+assert r is not None and not r.get("isError"), a'
+}
+check "$call_body" "$call_headers"
+check "$read_body" "$read_headers"
+check "$list_body" "$list_headers"
+
+median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+rate() { awk '/^Requests\/sec/ {print $2}' "$1"; }
+pct() { # file percentile(50%|99%)
+    awk -v p="$2" '$1 == p { v = $2; if (v ~ /us$/) { sub(/us$/, "", v); v /= 1000 }
+        else if (v ~ /ms$/) { sub(/ms$/, "", v) } else if (v ~ /s$/) { sub(/s$/, "", v); v *= 1000 }
+        print v }' "$1"
+}
+measured=0
+last_rate=0
+measure() { # name, then wrk arguments
+    local name="$1"; shift
+    measured=$((measured + 1))
+    local rates=() p50s=() p99s=()
+    for r in $(seq "$rounds"); do
+        local out="$dir/measure$measured.$r.txt"
+        wrk --latency -d"${seconds}s" "$@" >"$out" 2>&1
+        grep -q '^Requests/sec' "$out" || { cat "$out" >&2; exit 1; }
+        if grep -qE 'Non-2xx|Socket errors' "$out"; then
+            echo "$name: not every request succeeded:" >&2; cat "$out" >&2; exit 1
+        fi
+        rates+=("$(rate "$out")")
+        p50s+=("$(pct "$out" 50%)")
+        p99s+=("$(pct "$out" 99%)")
+    done
+    last_rate=$(printf '%s\n' "${rates[@]}" | median)
+    printf '%-44s %10s req/s   p50 %7s ms   p99 %7s ms   (median of %s)\n' "$name" "$last_rate" \
+        "$(printf '%s\n' "${p50s[@]}" | median)" "$(printf '%s\n' "${p99s[@]}" | median)" "$rounds"
+}
+
+echo "ordinaut-server on $base, $(nproc) cores, 64 connections"
+TOKEN=$token measure "GET /api/v1/tasks/{id}" -t2 -c64 -s bench/wrk/bearer.lua "$base/api/v1/tasks/$task"
+rest=$last_rate
+TOKEN=$token BODY=$call_body HEADERS=$call_headers measure "POST /mcp tools/call get_task" -t2 -c64 \
+    -s bench/wrk/post.lua "$base/mcp"
+tool=$last_rate
+TOKEN=$token BODY=$read_body HEADERS=$read_headers measure "POST /mcp resources/read ordinaut://tasks/…" \
+    -t2 -c64 -s bench/wrk/post.lua "$base/mcp"
+read=$last_rate
+TOKEN=$token BODY=$list_body HEADERS=$list_headers measure "POST /mcp tools/list" -t2 -c64 \
+    -s bench/wrk/post.lua "$base/mcp"
+python3 -c "print(f'ratios to the REST read: tools/call {$tool/$rest:.2f}, resources/read {$read/$rest:.2f}')"
