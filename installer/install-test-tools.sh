@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # Installs the npm packages the test suite runs into build/npm (never into the system):
-# Node.js 22 (the `node` package, whatever Node the system has) and the OpenAPI validator.
+# Node.js 22 (the `node` package, whatever Node the system has), the OpenAPI validator, the
+# official MCP TypeScript SDK (a real client for tests/mcp) and the MCP conformance suites (the
+# stable one, and the pre-release that knows the 2026-07-28 revision under an alias).
 # Run by `installer/bootstrap.sh test`; safe to run again (it skips what is there).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 prefix="build/npm"
-packages=(node@22 @apidevtools/swagger-parser@13)
+packages=(node@22 @apidevtools/swagger-parser@13 @modelcontextprotocol/sdk@1
+    @modelcontextprotocol/conformance@0.1.16
+    mcp-conformance-next@npm:@modelcontextprotocol/conformance@0.2.0-alpha.12)
 stamp="$prefix/.installed"
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "${packages[*]}" ] \
     && [ -x "$prefix/node_modules/.bin/node" ]; then

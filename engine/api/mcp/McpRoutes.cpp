@@ -171,12 +171,9 @@ HttpResponse McpEndpoint::post(const HttpRequest &request) const
                                         "restarted): initialize again")
                              .arg(sessionId),
                          first.id);
+    // The session answers under the version it negotiated, whichever supported session
+    // version the header names (clients reuse one header for several sessions).
     context.version = context.session->version;
-    if (!versionHeader.isEmpty() && versionHeader != context.version)
-        return rpcAnswer(400, rpc::kInvalidRequest,
-                         QStringLiteral("MCP-Protocol-Version is %1 but session %2 negotiated %3")
-                             .arg(versionHeader, sessionId, context.version),
-                         first.id);
     if (incoming.batch && !allowsBatches(context.version))
         return rpcAnswer(400, rpc::kInvalidRequest,
                          QStringLiteral("batches are not part of MCP %1").arg(context.version));
