@@ -23,9 +23,12 @@
 #include <QThread>
 #include <QTimer>
 
+#include <condition_variable>
 #include <cstdio>
+#include <deque>
 #include <iostream>
 #include <string>
+#include <thread>
 
 namespace ordinaut {
 
@@ -37,14 +40,100 @@ void say(const QString &message)
     std::fflush(stderr);
 }
 
-// One message per line on standard output; nothing else is ever written there.
+// One message per line on standard output; nothing else is ever written there. Writing never
+// blocks the caller (a notification is handed over on the thread that announced it, an engine
+// thread): a thread of its own writes, and a client that stops reading loses notifications past
+// kMaxPendingBytes, never answers.
+class StdoutWriter final
+{
+public:
+    static constexpr qint64 kMaxPendingBytes = 16 * 1024 * 1024;
+
+    static StdoutWriter &instance()
+    {
+        static StdoutWriter writer;
+        return writer;
+    }
+
+    void write(const QByteArray &json)
+    {
+        std::unique_lock lock(m_mutex);
+        if (m_pending > kMaxPendingBytes && isNotification(json)) {
+            if (m_dropped++ == 0)
+                say(QStringLiteral("the client is not reading its notifications; dropping them "
+                                   "until it does"));
+            return;
+        }
+        m_pending += json.size() + 1;
+        m_lines.push_back(json);
+        m_ready.notify_one();
+    }
+
+    // Waits until everything handed over is written.
+    void drain()
+    {
+        std::unique_lock lock(m_mutex);
+        m_idle.wait(lock, [this] { return m_lines.empty() && !m_writing; });
+    }
+
+private:
+    StdoutWriter()
+        : m_thread([this] { run(); })
+    {}
+    ~StdoutWriter()
+    {
+        {
+            std::lock_guard lock(m_mutex);
+            m_stop = true;
+        }
+        m_ready.notify_one();
+        m_thread.join();
+    }
+
+    static bool isNotification(const QByteArray &json)
+    {
+        const Json message = parseJson(json).value_or(Json());
+        return message.is_object() && !message.contains("id");
+    }
+
+    void run()
+    {
+        std::unique_lock lock(m_mutex);
+        for (;;) {
+            m_ready.wait(lock, [this] { return m_stop || !m_lines.empty(); });
+            if (m_lines.empty())
+                return; // stopping, and everything is written
+            const QByteArray line = std::move(m_lines.front());
+            m_lines.pop_front();
+            m_writing = true;
+            lock.unlock();
+            std::fwrite(line.constData(), 1, static_cast<size_t>(line.size()), stdout);
+            std::fputc('\n', stdout);
+            std::fflush(stdout);
+            lock.lock();
+            m_writing = false;
+            m_pending -= line.size() + 1;
+            if (m_lines.empty()) {
+                m_dropped = 0;
+                m_idle.notify_all();
+            }
+        }
+    }
+
+    std::mutex m_mutex;
+    std::condition_variable m_ready;
+    std::condition_variable m_idle;
+    std::deque<QByteArray> m_lines;
+    qint64 m_pending = 0;
+    int m_dropped = 0;
+    bool m_writing = false;
+    bool m_stop = false;
+    std::thread m_thread;
+};
+
 void writeLine(const QByteArray &json)
 {
-    static QMutex mutex;
-    QMutexLocker lock(&mutex);
-    std::fwrite(json.constData(), 1, static_cast<size_t>(json.size()), stdout);
-    std::fputc('\n', stdout);
-    std::fflush(stdout);
+    StdoutWriter::instance().write(json);
 }
 
 // Reads standard input a line at a time on its own thread; `line` runs there for each, `done`
@@ -350,6 +439,7 @@ int forward(const QString &url, const Credentials &credentials)
         });
     reader.start();
     const int code = QCoreApplication::exec();
+    StdoutWriter::instance().drain();
     reader.wait(1000);
     if (reader.isRunning()) // still blocked reading a client that did not close its end
         std::_Exit(code);
@@ -406,6 +496,7 @@ int host(const QString &dataDir, const Credentials &credentials)
     const int code = QCoreApplication::exec();
     reader.wait();
     server.stop();
+    StdoutWriter::instance().drain();
     Log::shutDown();
     return code;
 }

@@ -982,10 +982,41 @@ void McpServer::announced(const Event &event)
     }
     // A finished run of an agent's task is a log message to that agent.
     if (event.topic == QLatin1String("run.finished")) {
-        const Result<Task> task = m_services.tasks.get(idOf("task_id"));
-        if (!task || !task->createdBy.startsWith(QLatin1String("agent:")))
+        // Who created the task (it never changes): read once, then remembered, so a busy
+        // engine's workers read a task only for the runs of agents listening for logs.
+        const QString taskId = idOf("task_id");
+        QString owner;
+        {
+            QMutexLocker lock(&m_mutex);
+            owner = m_owners.value(taskId);
+        }
+        if (owner.isEmpty()) {
+            const Result<Task> created = m_services.tasks.get(taskId);
+            if (!created)
+                return;
+            owner = created->createdBy;
+            QMutexLocker lock(&m_mutex);
+            if (m_owners.size() > 10000)
+                m_owners.clear();
+            m_owners.insert(taskId, owner);
+        }
+        if (!owner.startsWith(QLatin1String("agent:")))
             return;
-        const QString owner = task->createdBy.mid(6);
+        owner = owner.mid(6);
+        {
+            QMutexLocker lock(&m_mutex);
+            const auto listening = [&owner](const std::shared_ptr<Outbox> &outbox) {
+                return outbox->logs && outbox->agentId() == owner;
+            };
+            if (std::none_of(
+                    m_sessions.cbegin(), m_sessions.cend(),
+                    [&listening](const auto &session) { return listening(session->outbox); })
+                && std::none_of(m_listeners.cbegin(), m_listeners.cend(), listening))
+                return;
+        }
+        const Result<Task> task = m_services.tasks.get(taskId);
+        if (!task)
+            return;
         const QString status = idOf("status");
         const int level = status == QLatin1String("succeeded") ? 1 : 4; // info : error
         Json data{{"run_id", idOf("run_id")},

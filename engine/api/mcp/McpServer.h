@@ -191,6 +191,7 @@ private:
     QHash<QString, std::shared_ptr<Session>> m_sessions;
     QList<std::shared_ptr<Outbox>> m_listeners; // stateless subscriptions/listen streams
     QHash<QString, QStringList> m_tasksByAgent; // MCP tasks (run ids) each agent started
+    QHash<QString, QString> m_owners;           // task id → the actor that created it
     QThreadPool m_waiters;
     std::atomic_bool m_stopping{false};
 };
