@@ -218,6 +218,31 @@ async function exercise(label, transport, stderrLines, options = {}) {
         check(body.id === runId && body.status === 'succeeded', `resource ${runUri} is not the succeeded run`,
             body);
 
+        // The same run as an MCP task (2025-11-25 tasks), through the SDK's own task streaming:
+        // created, polled with tasks/get, its result from tasks/result — which the SDK checks
+        // against run_task_now's output schema.
+        const kinds = [];
+        let taskResult;
+        let taskRunId;
+        for await (const message of client.experimental.tasks.callToolStream(
+            { name: 'run_task_now', arguments: { id: task.id } }, undefined, { task: { ttl: 60000 } })) {
+            kinds.push(message.type);
+            if (message.type === 'taskCreated')
+                taskRunId = message.task.taskId;
+            else if (message.type === 'result')
+                taskResult = message.result;
+            else if (message.type === 'error')
+                throw new Failure(`run_task_now as an MCP task failed: ${message.error.message}`);
+        }
+        check(kinds[0] === 'taskCreated' && kinds.at(-1) === 'result',
+            'run_task_now with task did not create a task and end with its result', kinds);
+        check(taskResult.isError === false && taskResult.structuredContent?.id === taskRunId
+            && taskResult.structuredContent?.status === 'succeeded',
+            'the MCP task\'s result is not the succeeded run', taskResult);
+        const listed = await client.experimental.tasks.listTasks();
+        check(listed.tasks.some((t) => t.taskId === taskRunId && t.status === 'completed'),
+            'tasks/list does not show the completed task', listed);
+
         // The finished run, announced as a log message to the task's agent.
         const log = await logs.waitFor((m) => m.logger === 'ordinaut.runs' && m.data?.run_id === runId,
             `notifications/message (logger ordinaut.runs) for run ${runId}`);

@@ -179,6 +179,8 @@ private:
     // The task as the context's revision shows it, from the run; NotFound for an unknown id.
     Result<Json> taskOf(const QString &runId, const CallContext &context, bool detailed) const;
     std::optional<Json> taskRequest(const Message &message, const CallContext &context);
+    // The tool's result for a run that is over (`run` as GET /api/v1/runs/{id} gives it).
+    Json finalResult(const QString &runId, const QByteArray &run, const QString &status) const;
     // tasks/result: waits for the run to end (at most kTaskWaitMs), then the tool's result.
     Result<Json> taskResult(const QString &runId, const CallContext &context) const;
     Result<Json> listTasks(const Json &params, const CallContext &context) const;
@@ -191,6 +193,7 @@ private:
     QHash<QString, std::shared_ptr<Session>> m_sessions;
     QList<std::shared_ptr<Outbox>> m_listeners; // stateless subscriptions/listen streams
     QHash<QString, QStringList> m_tasksByAgent; // MCP tasks (run ids) each agent started
+    QHash<QString, bool> m_taskDeduplicated;    // MCP task → whether run-now deduplicated it
     QHash<QString, QString> m_owners;           // task id → the actor that created it
     QThreadPool m_waiters;
     std::atomic_bool m_stopping{false};

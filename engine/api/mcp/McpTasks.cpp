@@ -52,8 +52,9 @@ Json McpServer::createTask(const Json &runNowAnswer, const CallContext &context)
         QMutexLocker lock(&m_mutex);
         QStringList &mine = m_tasksByAgent[context.agent.id];
         mine.prepend(runId);
+        m_taskDeduplicated.insert(runId, runNowAnswer.value("deduplicated", false));
         while (mine.size() > kTasksKept)
-            mine.removeLast();
+            m_taskDeduplicated.remove(mine.takeLast());
     }
     Result<Json> task = taskOf(runId, context, false);
     const Json made = task ? *task : Json::object();
@@ -115,13 +116,29 @@ Result<Json> McpServer::taskOf(const QString &runId, const CallContext &context,
     task[stateless ? "pollIntervalMs" : "pollInterval"] = kTaskPollMs;
     if (detailed && stateless && terminal(status)) {
         // The extension inlines the tool's result once the task is over.
-        const bool failed = status != QLatin1String("succeeded");
-        task["result"] = Json{
-            {"content",
-             Json::array({Json{{"type", "text"}, {"text", QString::fromUtf8(answer.body)}}})},
-            {"isError", failed}};
+        task["result"] = finalResult(runId, answer.body, status);
     }
     return task;
+}
+
+Json McpServer::finalResult(const QString &runId, const QByteArray &run,
+                            const QString &status) const
+{
+    // What run_task_now would have answered, as its output schema says (the run and whether an
+    // earlier run answered the call), now that the run is over.
+    Json result{
+        {"content", Json::array({Json{{"type", "text"}, {"text", QString::fromUtf8(run)}}})},
+        {"isError", status != QLatin1String("succeeded")}};
+    QMutexLocker lock(&m_mutex);
+    const auto known = m_taskDeduplicated.constFind(runId);
+    if (known != m_taskDeduplicated.constEnd()) {
+        Json structured = parseJson(run).value_or(Json());
+        if (structured.is_object()) {
+            structured["deduplicated"] = *known;
+            result["structuredContent"] = structured;
+        }
+    }
+    return result;
 }
 
 Result<Json> McpServer::taskResult(const QString &runId, const CallContext &context) const
@@ -137,12 +154,11 @@ Result<Json> McpServer::taskResult(const QString &runId, const CallContext &cont
         if (answer.status != 200)
             return Error{ErrorCode::PermissionDenied, text(run, "detail"), {}};
         const QString status = text(run, "status");
-        if (terminal(status))
-            return Json{
-                {"content",
-                 Json::array({Json{{"type", "text"}, {"text", QString::fromUtf8(answer.body)}}})},
-                {"isError", status != QLatin1String("succeeded")},
-                {"_meta", Json{{"io.modelcontextprotocol/related-task", Json{{"taskId", runId}}}}}};
+        if (terminal(status)) {
+            Json result = finalResult(runId, answer.body, status);
+            result["_meta"]["io.modelcontextprotocol/related-task"] = Json{{"taskId", runId}};
+            return result;
+        }
         if (waited >= kTaskWaitMs || m_stopping)
             return Error{ErrorCode::Unavailable,
                          QStringLiteral("task %1 is still %2 after %3 s; poll tasks/get")
