@@ -70,4 +70,47 @@ QColor statusColor(RunStatus status)
     }
 }
 
+QString agentAction(const Json &payload)
+{
+    if (!payload.is_object() || !payload.value("ok", false))
+        return {};
+    const auto text = [&payload](const char *key) {
+        const Json value = payload.value(key, Json());
+        return value.is_string() ? qs(value.get<std::string>()) : QString();
+    };
+    const QString tool = text("tool");
+    const QString title = text("title");
+    const QString what
+        = title.isEmpty() ? text("subject") : QStringLiteral("\u2018%1\u2019").arg(title);
+    QString done;
+    if (tool == QLatin1String("create_task"))
+        done = QCoreApplication::translate("agentAction", "created task %1").arg(what);
+    else if (tool == QLatin1String("update_task"))
+        done = QCoreApplication::translate("agentAction", "changed task %1").arg(what);
+    else if (tool == QLatin1String("pause_task"))
+        done = QCoreApplication::translate("agentAction", "paused task %1").arg(what);
+    else if (tool == QLatin1String("resume_task"))
+        done = QCoreApplication::translate("agentAction", "resumed task %1").arg(what);
+    else if (tool == QLatin1String("delete_task"))
+        done = QCoreApplication::translate("agentAction", "deleted task %1").arg(what);
+    else if (tool == QLatin1String("run_task_now"))
+        done = QCoreApplication::translate("agentAction", "started a run of %1").arg(what);
+    else if (tool == QLatin1String("cancel_run"))
+        done = QCoreApplication::translate("agentAction", "canceled a run of %1").arg(what);
+    else if (tool == QLatin1String("retry_run"))
+        done = QCoreApplication::translate("agentAction", "retried a run of %1").arg(what);
+    else if (tool == QLatin1String("approve_run"))
+        done = QCoreApplication::translate("agentAction", "approved a run of %1").arg(what);
+    else if (tool == QLatin1String("reject_run"))
+        done = QCoreApplication::translate("agentAction", "rejected a run of %1").arg(what);
+    else if (tool == QLatin1String("publish_event"))
+        done = QCoreApplication::translate("agentAction", "published an event");
+    else
+        return {}; // a read
+    QString agent = text("agent_name");
+    if (agent.isEmpty())
+        agent = QCoreApplication::translate("agentAction", "An agent");
+    return agent + QLatin1Char(' ') + done;
+}
+
 } // namespace ordinaut::ui

@@ -1,6 +1,7 @@
 // Formatting: how the desktop shows instants, durations and statuses.
 #pragma once
 
+#include "core/Json.h"
 #include "core/Run.h"
 
 #include <QColor>
@@ -15,5 +16,8 @@ QString localTime(const QDateTime &instant);
 QString duration(const QDateTime &start, const QDateTime &end);
 QString statusText(RunStatus status);
 QColor statusColor(RunStatus status);
+// What an agent did through MCP, from an mcp.tool.called event's payload: "Claude created task
+// 'Daily briefing'". Empty for reads and failed calls (nothing changed).
+QString agentAction(const Json &payload);
 
 } // namespace ordinaut::ui

@@ -2,6 +2,7 @@
 #include "MainWindow.h"
 
 #include "DashboardLoader.h"
+#include "Formatting.h"
 #include "RunTableModel.h"
 #include "StepTableModel.h"
 #include "TaskTableModel.h"
@@ -142,6 +143,10 @@ void MainWindow::onEvent(const Event &event)
     if (event.topic.startsWith(QLatin1String("task."))
         || event.topic.startsWith(QLatin1String("run.")))
         m_refreshSoon.start();
+    // An agent's change through MCP, told as it happens.
+    if (event.topic == QLatin1String("mcp.tool.called"))
+        if (const QString action = ui::agentAction(event.payload); !action.isEmpty())
+            statusBar()->showMessage(action, 15000);
     if (event.topic.startsWith(QLatin1String("run.")) && !m_shownRunId.isEmpty()
         && event.payload.value("run_id", std::string()) == m_shownRunId.toStdString())
         m_loader->requestRun(m_shownRunId);

@@ -8,10 +8,12 @@
 #include "TaskTableModel.h"
 
 #include "runtime/Engine.h"
+#include "runtime/EventBus.h"
 #include "service/Services.h"
 
 #include <QPlainTextEdit>
 #include <QStandardPaths>
+#include <QStatusBar>
 #include <QTableView>
 #include <QTest>
 
@@ -25,6 +27,7 @@ private slots:
     void initTestCase() { QStandardPaths::setTestModeEnabled(true); }
     void showsTaskCreatedThroughServices();
     void newRunAppearsLiveAndShowsItsSteps();
+    void agentActionsThroughMcpAreTold();
 
 private:
     test::TempDataDir m_dataDir;
@@ -96,6 +99,44 @@ void tst_MainWindow::newRunAppearsLiveAndShowsItsSteps()
     QTRY_COMPARE(window.stepModel()->rowCount(), 1);
     QTRY_VERIFY(window.detailView()->toPlainText().contains(QLatin1String("hello world")));
     (*engine)->stop();
+}
+
+void tst_MainWindow::agentActionsThroughMcpAreTold()
+{
+    Result<std::unique_ptr<Engine>> engine
+        = Engine::create(EngineOptions{m_dataDir.path(), 1, nullptr});
+    QVERIFY(engine);
+    Services services(**engine);
+    MainWindow window(services, (*engine)->eventBus());
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    EventBus &bus = (*engine)->eventBus();
+    // What McpServer publishes for each tool call.
+    QVERIFY(bus.publish(QStringLiteral("mcp.tool.called"),
+                        Json{{"tool", "create_task"},
+                             {"ok", true},
+                             {"agent_name", "Claude"},
+                             {"subject", "t1"},
+                             {"title", "Daily briefing"}},
+                        QStringLiteral("agent:a1")));
+    QTRY_COMPARE(window.statusBar()->currentMessage(),
+                 QString::fromUtf8("Claude created task \u2018Daily briefing\u2019"));
+    // Reads and failed calls change nothing, so they are not told.
+    window.statusBar()->clearMessage();
+    QVERIFY(bus.publish(QStringLiteral("mcp.tool.called"),
+                        Json{{"tool", "list_tasks"}, {"ok", true}, {"agent_name", "Claude"}},
+                        QStringLiteral("agent:a1")));
+    QVERIFY(bus.publish(QStringLiteral("mcp.tool.called"),
+                        Json{{"tool", "pause_task"}, {"ok", false}, {"agent_name", "Claude"}},
+                        QStringLiteral("agent:a1")));
+    QVERIFY(bus.publish(QStringLiteral("mcp.tool.called"),
+                        Json{{"tool", "run_task_now"},
+                             {"ok", true},
+                             {"agent_name", "Claude"},
+                             {"title", "Daily briefing"}},
+                        QStringLiteral("agent:a1")));
+    QTRY_COMPARE(window.statusBar()->currentMessage(),
+                 QString::fromUtf8("Claude started a run of \u2018Daily briefing\u2019"));
 }
 
 QTEST_MAIN(tst_MainWindow)

@@ -672,11 +672,17 @@ Result<Json> McpServer::callTool(const Json &params, const CallContext &context)
             subject = qs(body["id"].get<std::string>());
     }
     const bool failed = result.value("isError", false);
-    record(context, QStringLiteral("mcp.tool.call"), subject,
-           Json{{"tool", name},
-                {"ok", !failed},
-                {"status", status},
-                {"session", context.session ? Json(context.session->id) : Json()}});
+    Json details{{"tool", name},
+                 {"ok", !failed},
+                 {"status", status},
+                 {"session", context.session ? Json(context.session->id) : Json()}};
+    // The task's title, so "Claude created task 'Daily briefing'" can be told as it happens.
+    if (const Json &content = result.value("structuredContent", Json()); content.is_object()) {
+        for (const char *key : {"title", "task_title"})
+            if (content.value(key, Json()).is_string() && !details.contains("title"))
+                details["title"] = content[key];
+    }
+    record(context, QStringLiteral("mcp.tool.call"), subject, details);
     return result;
 }
 
