@@ -99,6 +99,15 @@ Metrics::Metrics()
                      plain<MetricCounter>())
     , m_rateLimited("ordinaut_rate_limited_total", "Requests refused by a rate limit, by kind.",
                     {"kind"}, plain<MetricCounter>(), kMaxRateLimitKinds)
+    , m_mcpToolCalls("ordinaut_mcp_tool_calls_total",
+                     "MCP tools/call answered, by tool and outcome (ok, or error: an isError "
+                     "result naming what was wrong).",
+                     {"tool", "outcome"}, plain<MetricCounter>(), 64)
+    , m_mcpToolDuration("ordinaut_mcp_tool_call_duration_seconds",
+                        "Time to answer MCP tools/call, by tool.", {"tool"}, buckets(kHttpBuckets),
+                        32)
+    , m_mcpSessions("ordinaut_mcp_sessions", "MCP sessions open (session revisions).", {},
+                    plain<MetricGauge>())
 {
     // Every reason shows from the start, at 0: a rate over a missing series is no rate at all.
     for (AuthFailure reason : kAuthFailures)
@@ -107,6 +116,7 @@ Metrics::Metrics()
     m_workers.with({});
     m_workersBusy.with({});
     m_workerBusySeconds.with({});
+    m_mcpSessions.with({});
 }
 
 Metrics::~Metrics() = default;
@@ -167,6 +177,18 @@ void Metrics::rateLimited(const QString &kind)
     m_rateLimited.with({kind.toStdString()}).add();
 }
 
+void Metrics::mcpToolCall(const QString &tool, bool ok, double seconds)
+{
+    const std::string name = tool.toStdString();
+    m_mcpToolCalls.with({name, ok ? "ok" : "error"}).add();
+    m_mcpToolDuration.with({name}).observe(seconds);
+}
+
+void Metrics::setMcpSessions(int count)
+{
+    m_mcpSessions.with({}).set(count);
+}
+
 void Metrics::write(Exposition &out) const
 {
     out.write(m_runsFinished);
@@ -180,6 +202,9 @@ void Metrics::write(Exposition &out) const
     out.write(m_httpDuration);
     out.write(m_authFailures);
     out.write(m_rateLimited);
+    out.write(m_mcpToolCalls);
+    out.write(m_mcpToolDuration);
+    out.write(m_mcpSessions);
 }
 
 } // namespace ordinaut

@@ -57,6 +57,12 @@ public:
     void rateLimited(const QString &kind);
     static constexpr std::size_t kMaxRateLimitKinds = 16;
 
+    // An MCP tools/call of `tool` (one of the server's tool names) that answered a result
+    // (`ok`) or an isError result, and how long it took.
+    void mcpToolCall(const QString &tool, bool ok, double seconds);
+    // How many MCP sessions are open.
+    void setMcpSessions(int count);
+
     // Appends every family (HELP, TYPE, samples) to `out`.
     void write(Exposition &out) const;
 
@@ -72,6 +78,9 @@ private:
     MetricFamily<MetricHistogram> m_httpDuration;
     MetricFamily<MetricCounter> m_authFailures;
     MetricFamily<MetricCounter> m_rateLimited;
+    MetricFamily<MetricCounter> m_mcpToolCalls;
+    MetricFamily<MetricHistogram> m_mcpToolDuration;
+    MetricFamily<MetricGauge> m_mcpSessions;
 };
 
 } // namespace ordinaut

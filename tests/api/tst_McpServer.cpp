@@ -328,6 +328,7 @@ private slots:
     void stdioConversation();
     void stdioAnswersStatelessMessagesWithoutInitialize();
     void stdioListenStreamTagsItsNotifications();
+    void toolCallsAndSessionsAreMeasured();
     // Last: it starts the engine, so runs execute (and announce) from here on.
     void runTaskNowCanAnswerWithAnMcpTask();
 
@@ -2049,6 +2050,46 @@ void tst_McpServer::stdioListenStreamTagsItsNotifications()
 }
 
 QTEST_GUILESS_MAIN(tst_McpServer)
+void tst_McpServer::toolCallsAndSessionsAreMeasured()
+{
+    // One sample of /metrics (the agent holds runs:read): the value of a series, -1 if absent.
+    const auto sample = [this](const QString &series) {
+        const HttpResponse scraped = m_harness->call("GET", QStringLiteral("/metrics"), m_auth);
+        for (const QByteArray &line : scraped.body.split('\n'))
+            if (line.startsWith(QByteArray(series.toUtf8() + ' ')))
+                return line.mid(series.size() + 1).trimmed().toDouble();
+        return -1.0;
+    };
+    const QString ok
+        = QStringLiteral("ordinaut_mcp_tool_calls_total{tool=\"list_tasks\",outcome=\"ok\"}");
+    const QString refused
+        = QStringLiteral("ordinaut_mcp_tool_calls_total{tool=\"create_task\",outcome=\"error\"}");
+    const QString sessions = QStringLiteral("ordinaut_mcp_sessions");
+    const double okBefore = std::max(0.0, sample(ok));
+    const double refusedBefore = std::max(0.0, sample(refused));
+    const double openBefore = sample(sessions);
+    QVERIFY(openBefore >= 0);
+
+    const QByteArray session = open(kV20250618);
+    QCOMPARE(sample(sessions), openBefore + 1);
+    HttpResponse response = inSession(session, QStringLiteral("tools/call"),
+                                      Json{{"name", "list_tasks"}, {"arguments", Json::object()}});
+    QVERIFY2(response.status == 200, qPrintable(describe(response)));
+    response = inSession(session, QStringLiteral("tools/call"),
+                         Json{{"name", "create_task"}, {"arguments", {{"title", 5}}}});
+    QVERIFY2(jsonOf(response)["result"].value("isError", false), qPrintable(describe(response)));
+    QCOMPARE(sample(ok), okBefore + 1);
+    QCOMPARE(sample(refused), refusedBefore + 1);
+    QVERIFY(
+        sample(QStringLiteral("ordinaut_mcp_tool_call_duration_seconds_count{tool=\"list_tasks\"}"))
+        >= 1);
+
+    response = m_harness->send(
+        mcpRequest("DELETE", m_auth, QByteArray(), {{"mcp-session-id", session}}));
+    QCOMPARE(response.status, 204);
+    QCOMPARE(sample(sessions), openBefore);
+}
+
 void tst_McpServer::runTaskNowCanAnswerWithAnMcpTask()
 {
     m_harness->engine().start();

@@ -7,6 +7,7 @@
 #include "api/Router.h"
 #include "core/Clock.h"
 #include "core/Log.h"
+#include "core/Metrics.h"
 #include "core/Scopes.h"
 #include "runtime/Engine.h"
 #include "runtime/EventBus.h"
@@ -17,6 +18,7 @@
 #include "store/WriteQueue.h"
 
 #include <QCoreApplication>
+#include <QElapsedTimer>
 #include <QMutexLocker>
 #include <QRegularExpression>
 #include <QTimeZone>
@@ -402,6 +404,7 @@ Json McpServer::initialize(const Json &params, CallContext &context)
             m_sessions.erase(oldest);
         }
         m_sessions.insert(session->id, session);
+        m_engine.metrics().setMcpSessions(int(m_sessions.size()));
     }
     context.session = session;
     context.version = version;
@@ -436,6 +439,7 @@ bool McpServer::endSession(const QString &id, const QString &agentId)
         if (!ended || ended->agentId != agentId)
             return false;
         m_sessions.remove(id);
+        m_engine.metrics().setMcpSessions(int(m_sessions.size()));
     }
     emit ended->outbox->ended();
     CallContext context;
@@ -641,6 +645,8 @@ Result<Json> McpServer::callTool(const Json &params, const CallContext &context)
         return Error::invalid(
             QStringLiteral("name"),
             QStringLiteral("there is no tool '%1' (tools/list names them)").arg(name));
+    QElapsedTimer timer;
+    timer.start();
     const Json arguments = params.value("arguments", Json::object());
     Json result;
     QString subject;
@@ -672,6 +678,7 @@ Result<Json> McpServer::callTool(const Json &params, const CallContext &context)
             subject = qs(body["id"].get<std::string>());
     }
     const bool failed = result.value("isError", false);
+    m_engine.metrics().mcpToolCall(name, !failed, double(timer.nsecsElapsed()) / 1e9);
     Json details{{"tool", name},
                  {"ok", !failed},
                  {"status", status},
