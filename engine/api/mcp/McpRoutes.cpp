@@ -187,7 +187,7 @@ HttpResponse McpEndpoint::post(const HttpRequest &request) const
         McpServer *server = &m_server;
         const Message message = first;
         response.takeOver = [server, message, context](QTcpSocket *socket, const auto &headers) {
-            auto outbox = std::make_shared<Outbox>(context.agent.id, context.version);
+            auto outbox = std::make_shared<Outbox>(context.agent.id);
             McpStream::start(socket, outbox, headers);
             server->answerLater([server, message, context, outbox]() mutable {
                 const std::optional<Json> answer = server->dispatch(message, context);

@@ -381,7 +381,7 @@ Json McpServer::initialize(const Json &params, CallContext &context)
     session->clientInfo = params.value("clientInfo", Json::object());
     session->clientCapabilities = params.value("capabilities", Json::object());
     session->lastSeen = m_engine.clock().now();
-    session->outbox = std::make_shared<Outbox>(context.agent.id, version);
+    session->outbox = std::make_shared<Outbox>(context.agent.id);
     {
         QMutexLocker lock(&m_mutex);
         // Sessions a client forgot to end go after a day without a message.
@@ -507,7 +507,7 @@ Json McpServer::listenAcknowledgement(const Outbox &outbox)
 Result<std::shared_ptr<Outbox>> McpServer::listen(const Json &id, const Json &params,
                                                   const CallContext &context)
 {
-    auto outbox = std::make_shared<Outbox>(context.agent.id, context.version);
+    auto outbox = std::make_shared<Outbox>(context.agent.id);
     outbox->subscriptionId = id;
     // Only what the client opts in to (prompts never change here, so that is not offered).
     const Json filter = params.value("notifications", Json());

@@ -41,12 +41,10 @@ class Outbox final : public QObject
 {
     Q_OBJECT
 public:
-    Outbox(QString agentId, QString version)
+    explicit Outbox(QString agentId)
         : m_agentId(std::move(agentId))
-        , m_version(std::move(version))
     {}
     const QString &agentId() const { return m_agentId; }
-    const QString &version() const { return m_version; }
     // A stateless listen stream: the id of the subscriptions/listen request that opened it,
     // which every notification on it carries in _meta. Null for a session's outbox.
     Json subscriptionId = nullptr;
@@ -64,7 +62,6 @@ signals:
 
 private:
     QString m_agentId;
-    QString m_version;
 };
 
 struct Session
