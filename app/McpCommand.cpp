@@ -19,6 +19,7 @@
 #include <QMutex>
 #include <QNetworkAccessManager>
 #include <QNetworkReply>
+#include <QPointer>
 #include <QQueue>
 #include <QThread>
 #include <QTimer>
@@ -298,6 +299,8 @@ private:
         if (const auto *incoming = std::get_if<mcp::Incoming>(&read);
             incoming && !incoming->batch) {
             const mcp::Message &message = incoming->messages.front();
+            if (message.method == QLatin1String("initialize") && m_initialize.isEmpty())
+                m_initialize = line;
             const QString declared = mcp::McpServer::declaredVersion(message);
             if (!declared.isEmpty()) {
                 request.setRawHeader("MCP-Protocol-Version", declared.toUtf8());
@@ -333,30 +336,73 @@ private:
                 return;
             }
             const QByteArray body = reply->readAll();
+            const Json answer = parseJson(body).value_or(Json());
+            const bool jsonRpc
+                = answer.is_array() || (answer.is_object() && answer.contains("jsonrpc"));
+            if (status == 429 && !retried) { // over the agent's request rate: wait, then again
+                const int wait = std::clamp(reply->rawHeader("Retry-After").toInt(), 1, 60);
+                QTimer::singleShot(wait * 1000, this, [this, line] { post(line, true); });
+                return;
+            }
+            if (status == 404 && jsonRpc && !retried && !m_session.isEmpty()
+                && !m_initialize.isEmpty()) {
+                // The engine lost the session (it restarted): a stdio client never initializes
+                // again, so this process does, and the request goes on in the new session.
+                say(QStringLiteral("session %1 is gone; opening a new one")
+                        .arg(QString::fromLatin1(m_session)));
+                reopen([this, line] { post(line, true); });
+                return;
+            }
+            const Json id = requestIdOf(line);
             if (status == 0) {
-                const Json id = requestIdOf(line);
                 if (!id.is_null())
                     writeLine(dumpJson(mcp::JsonRpc::error(mcp::RpcError{
                         mcp::rpc::kInternalError,
                         QStringLiteral("the Ordinaut engine at %1 is not answering (%2)")
                             .arg(m_url, reply->errorString()),
                         nullptr, id})));
-            } else if (!body.trimmed().isEmpty()) {
-                const Json answer = parseJson(body).value_or(Json());
-                if (answer.is_object() || answer.is_array()) {
-                    writeLine(dumpJson(answer));
+            } else if (jsonRpc) {
+                writeLine(dumpJson(answer));
+                if (line == m_initialize)
                     learnSession(*reply, answer);
-                } else {
-                    const Json id = requestIdOf(line);
-                    if (!id.is_null())
-                        writeLine(dumpJson(mcp::JsonRpc::error(
-                            mcp::RpcError{mcp::rpc::kInternalError,
-                                          QStringLiteral("the engine answered HTTP %1").arg(status),
-                                          nullptr, id})));
-                }
+            } else if (!id.is_null()) {
+                // An HTTP refusal (problem details): the client gets it as an error of its
+                // request, never as a message it cannot read.
+                const QString detail
+                    = answer.is_object() && answer.value("detail", Json()).is_string()
+                          ? qs(answer["detail"].get<std::string>())
+                          : QStringLiteral("the engine answered HTTP %1").arg(status);
+                writeLine(dumpJson(mcp::JsonRpc::error(
+                    mcp::RpcError{mcp::rpc::kInternalError, detail, nullptr, id})));
             }
             m_busy = false;
             next();
+        });
+    }
+
+    // A new session in place of a lost one: the client's initialize again (its answer kept
+    // from the client, which has one), initialized, the stream; then `then`.
+    void reopen(std::function<void()> then)
+    {
+        m_session.clear();
+        m_version.clear();
+        if (m_stream)
+            m_stream->abort();
+        QNetworkRequest request = this->request();
+        request.setHeader(QNetworkRequest::ContentTypeHeader, QByteArray("application/json"));
+        QNetworkReply *reply = m_net.post(request, m_initialize);
+        connect(reply, &QNetworkReply::finished, this, [this, reply, then] {
+            reply->deleteLater();
+            const Json answer = parseJson(reply->readAll()).value_or(Json());
+            learnSession(*reply, answer);
+            QNetworkRequest initialized = this->request();
+            initialized.setHeader(QNetworkRequest::ContentTypeHeader,
+                                  QByteArray("application/json"));
+            QNetworkReply *note = m_net.post(
+                initialized, dumpJson(mcp::JsonRpc::notification(
+                                 QStringLiteral("notifications/initialized"), Json::object())));
+            connect(note, &QNetworkReply::finished, note, &QObject::deleteLater);
+            then();
         });
     }
 
@@ -374,7 +420,8 @@ private:
         QNetworkRequest request = this->request();
         request.setRawHeader("Accept", "text/event-stream");
         request.setTransferTimeout(0);
-        follow(m_net.get(request));
+        m_stream = m_net.get(request);
+        follow(m_stream);
     }
 
     // Writes the data of each event of a stream as one line.
@@ -417,6 +464,8 @@ private:
     QString m_url;
     Credentials m_credentials;
     QByteArray m_token;
+    QByteArray m_initialize;          // the client's, replayed when the engine lost the session
+    QPointer<QNetworkReply> m_stream; // the session's notification stream
     QByteArray m_session;
     QByteArray m_version;
     QQueue<QByteArray> m_pending;

@@ -178,6 +178,9 @@ Result<quint16> HttpApi::start(const QHostAddress &address, quint16 port)
 
 void HttpApi::stop()
 {
+    // Calls waiting on runs (MCP tasks/result) give up first, so no server thread is held.
+    if (m_mcp)
+        m_mcp->stop();
     for (size_t i = 0; i < m_servers.size(); ++i) {
         ApiServer *server = m_servers[i];
         QMetaObject::invokeMethod(

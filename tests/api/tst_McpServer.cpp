@@ -247,6 +247,7 @@ public:
         return QTest::qWaitFor([this, n] { return m_messages.size() >= n; }, 5000);
     }
     const QList<Json> &messages() const { return m_messages; }
+    const QByteArrayList &eventIds() const { return m_ids; }
     bool waitForClose()
     {
         return QTest::qWaitFor(
@@ -269,9 +270,12 @@ private:
         for (qsizetype end = m_buffer.indexOf("\n\n"); end >= 0; end = m_buffer.indexOf("\n\n")) {
             const QByteArray block = m_buffer.left(end);
             m_buffer.remove(0, end + 2);
-            for (const QByteArray &line : block.split('\n'))
+            for (const QByteArray &line : block.split('\n')) {
                 if (line.startsWith("data: "))
                     m_messages.append(parseJson(line.mid(6)).value_or(Json()));
+                else if (line.startsWith("id: "))
+                    m_ids.append(line.mid(4));
+            }
         }
     }
 
@@ -280,6 +284,7 @@ private:
     QByteArray m_head;
     int m_status = 0;
     QList<Json> m_messages;
+    QByteArrayList m_ids;
 };
 
 } // namespace
@@ -329,6 +334,8 @@ private slots:
     void stdioAnswersStatelessMessagesWithoutInitialize();
     void stdioListenStreamTagsItsNotifications();
     void toolCallsAndSessionsAreMeasured();
+    void noAgentCanCrowdOutAnothersSessions();
+    void listenStreamsWatchOnlyWhatTheAgentMayRead();
     // Last: it starts the engine, so runs execute (and announce) from here on.
     void runTaskNowCanAnswerWithAnMcpTask();
 
@@ -1843,11 +1850,27 @@ void tst_McpServer::streamsCarryNotificationsOverLoopback()
         qPrintable(dump(updated)));
     QVERIFY(stream.waitForMessages(2)); // the session heard the resume too
 
+    // A second GET stream of the session replaces the first (a message goes to one stream
+    // only), and its event ids go on from the session's.
+    StreamClient second(
+        *port, "GET",
+        {{"Accept", "text/event-stream"}, {"Authorization", m_auth}, {"Mcp-Session-Id", session}});
+    QCOMPARE(second.waitForStatus(), 200);
+    QVERIFY(stream.waitForClose());
+    QVERIFY(m_harness->services().tasks.pause(id, QStringLiteral("user")));
+    QVERIFY(second.waitForMessages(1));
+    QVERIFY2(second.messages()[0]["params"].value("uri", Json()) == Json(uri),
+             qPrintable(dump(second.messages()[0])));
+    QVERIFY2(stream.eventIds() == QByteArrayList({"1", "2"})
+                 && second.eventIds() == QByteArrayList({"3"}),
+             qPrintable(QString::fromLatin1(stream.eventIds().join(',') + " / "
+                                            + second.eventIds().join(','))));
+
     // Deleting the session ends its stream.
     response = m_harness->send(
         mcpRequest("DELETE", m_auth, QByteArray(), {{"mcp-session-id", session}}));
     QCOMPARE(response.status, 204);
-    QVERIFY(stream.waitForClose());
+    QVERIFY(second.waitForClose());
     listener.close();
 }
 
@@ -2090,6 +2113,53 @@ void tst_McpServer::toolCallsAndSessionsAreMeasured()
     QCOMPARE(sample(sessions), openBefore);
 }
 
+void tst_McpServer::noAgentCanCrowdOutAnothersSessions()
+{
+    const QByteArray mine = open(kV20250618);
+    const Agent other = m_harness->makeAgent(QStringLiteral("crowd"), {scopes::kTasksRead});
+    const QByteArray otherAuth = m_harness->bearer(other);
+    // More sessions than an agent may hold: its own oldest go, no one else's.
+    QList<QByteArray> theirs;
+    for (int i = 0; i < McpServer::kMaxSessionsPerAgent + 3; ++i)
+        theirs << open(kV20250618, otherAuth);
+    HttpResponse response = inSession(mine, QStringLiteral("ping"));
+    QVERIFY2(response.status == 200, qPrintable(describe(response)));
+    response = postAs(otherAuth, rpcRequest(m_nextId++, QStringLiteral("ping")),
+                      {{"mcp-session-id", theirs.first()}});
+    QCOMPARE(response.status, 404);
+    response = postAs(otherAuth, rpcRequest(m_nextId++, QStringLiteral("ping")),
+                      {{"mcp-session-id", theirs.last()}});
+    QCOMPARE(response.status, 200);
+    // The sessions that made room are ended in the audit trail too.
+    QVERIFY(auditRows(QStringLiteral("agent:") + other.id, QStringLiteral("mcp.session.end")) >= 3);
+}
+
+void tst_McpServer::listenStreamsWatchOnlyWhatTheAgentMayRead()
+{
+    const QString id = makeTask(QStringLiteral("Watched"));
+    const Agent reader = m_harness->makeAgent(QStringLiteral("tasks only"), {scopes::kTasksRead});
+    Transcript transcript;
+    StdioEndpoint stdio(m_harness->api().mcp(), reader,
+                        [&transcript](const QByteArray &json) { transcript.write(json); });
+    const auto listen = [&](const Json &uris) {
+        stdio.receive(dumpJson(
+            rpcRequest(m_nextId++, QStringLiteral("subscriptions/listen"),
+                       withMeta(Json{{"notifications", {{"resourceSubscriptions", uris}}}}))));
+        return transcript.last();
+    };
+    // A run needs runs:read, which this agent lacks; an unknown task does not exist.
+    Json answer = listen(Json::array({"ordinaut://runs/any"}));
+    QVERIFY2(codeOf(answer) == rpc::kInvalidParams
+                 && messageOf(answer).contains(QLatin1String("runs:read")),
+             qPrintable(dump(answer)));
+    answer = listen(Json::array({"ordinaut://tasks/no-such-task"}));
+    QVERIFY2(codeOf(answer) == rpc::kInvalidParams, qPrintable(dump(answer)));
+    // Its own readable task is fine: the acknowledgement lists it.
+    answer = listen(Json::array({QString(QStringLiteral("ordinaut://tasks/") + id)}));
+    QVERIFY2(answer.value("method", Json()) == "notifications/subscriptions/acknowledged",
+             qPrintable(dump(answer)));
+}
+
 void tst_McpServer::runTaskNowCanAnswerWithAnMcpTask()
 {
     m_harness->engine().start();
@@ -2130,12 +2200,26 @@ void tst_McpServer::runTaskNowCanAnswerWithAnMcpTask()
                  10000),
              qPrintable(dump(polled)));
     QCOMPARE(qs(polled.value("taskId", std::string())), runId);
-    // tasks/result may wait: a client taking streams gets one (served off the HTTP threads)…
-    response = inSession(session, QStringLiteral("tasks/result"), Json{{"taskId", runId}});
-    QVERIFY2(response.takeOver && response.body.isEmpty(), qPrintable(describe(response)));
-    // …and one taking JSON only the answer itself.
-    response = inSession(session, QStringLiteral("tasks/result"), Json{{"taskId", runId}},
-                         {{"accept", "application/json"}});
+    // tasks/result may wait: it is answered off the HTTP threads, as a stream or (a client
+    // taking JSON only) as a plain answer when ready…
+    for (const QByteArray &accept : {kAccept, QByteArray("application/json")}) {
+        response = inSession(session, QStringLiteral("tasks/result"), Json{{"taskId", runId}},
+                             {{"accept", accept}});
+        QVERIFY2(response.takeOver && response.body.isEmpty(), qPrintable(describe(response)));
+    }
+    // …and what it answers, from the dispatcher.
+    CallContext context;
+    context.agent = m_agent;
+    context.session = m_harness->api().mcp().session(QString::fromLatin1(session), m_agent.id);
+    QVERIFY(context.session);
+    context.version = context.session->version;
+    Message message;
+    message.id = 4242;
+    message.method = QStringLiteral("tasks/result");
+    message.params = Json{{"taskId", runId}};
+    const std::optional<Json> answered = m_harness->api().mcp().dispatch(message, context);
+    QVERIFY(answered);
+    response = HttpResponse::json(200, *answered);
     const Json payload = result(response);
     QVERIFY2(payload.value("isError", true) == false
                  && payload["_meta"]["io.modelcontextprotocol/related-task"].value("taskId", "")

@@ -178,19 +178,33 @@ HttpResponse McpEndpoint::post(const HttpRequest &request) const
         return rpcAnswer(400, rpc::kInvalidRequest,
                          QStringLiteral("batches are not part of MCP %1").arg(context.version));
 
-    // A call that may wait long (tasks/result) is answered as a stream when the client takes
-    // one: the connection stays alive with keepalives and no server thread waits on it.
+    // A call that may wait long (tasks/result) is answered off the HTTP threads: as a stream
+    // when the client takes one (kept alive meanwhile), else as a plain answer when it is ready.
     if (!incoming.batch && first.kind == Message::Kind::Request
-        && McpServer::mayTakeLong(first.method)
-        && request.headers.value("accept").toLower().contains("text/event-stream")) {
+        && McpServer::mayTakeLong(first.method)) {
+        if (!m_server.reserveWait(context.agent.id))
+            return HttpResponse::json(
+                200, JsonRpc::error(RpcError{
+                         rpc::kInvalidRequest,
+                         QStringLiteral("agent %1 already waits on %2 calls; poll tasks/get "
+                                        "instead")
+                             .arg(context.agent.id)
+                             .arg(McpServer::kMaxWaitingPerAgent),
+                         nullptr, first.id}));
+        const bool stream = request.headers.value("accept").toLower().contains("text/event-stream");
         HttpResponse response;
         McpServer *server = &m_server;
         const Message message = first;
-        response.takeOver = [server, message, context](QTcpSocket *socket, const auto &headers) {
-            auto outbox = std::make_shared<Outbox>(context.agent.id);
-            McpStream::start(socket, outbox, headers);
+        response.takeOver = [server, message, context, stream](QTcpSocket *socket,
+                                                               const auto &headers) {
+            auto outbox = std::make_shared<Outbox>(context.agent.id, context.agent.scopes);
+            if (stream)
+                McpStream::start(socket, outbox, headers);
+            else
+                McpStream::answerWhenReady(socket, outbox, headers);
             server->answerLater([server, message, context, outbox]() mutable {
                 const std::optional<Json> answer = server->dispatch(message, context);
+                server->releaseWait(context.agent.id);
                 if (answer)
                     emit outbox->message(dumpJson(*answer));
                 emit outbox->ended(); // after the answer: both are queued to the stream in order
@@ -272,6 +286,7 @@ HttpResponse McpEndpoint::stateless(const HttpRequest &request, const Message &m
             McpStream::start(socket, listening, headers,
                              dumpJson(McpServer::listenAcknowledgement(*listening)),
                              [server, listening] { server->stopListening(listening); });
+            server->startListening(listening);
         };
         return response;
     }
@@ -322,7 +337,7 @@ HttpResponse McpEndpoint::get(const HttpRequest &request) const
     HttpResponse response;
     std::shared_ptr<Outbox> outbox = session->outbox;
     response.takeOver = [outbox](QTcpSocket *socket, const auto &headers) {
-        McpStream::start(socket, outbox, headers);
+        McpStream::startSessionStream(socket, outbox, headers);
     };
     return response;
 }

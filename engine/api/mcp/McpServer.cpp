@@ -150,6 +150,23 @@ void McpServer::answerLater(std::function<void()> work)
     m_waiters.start(std::move(work));
 }
 
+bool McpServer::reserveWait(const QString &agentId)
+{
+    QMutexLocker lock(&m_mutex);
+    int &waiting = m_waiting[agentId];
+    if (waiting >= kMaxWaitingPerAgent)
+        return false;
+    ++waiting;
+    return true;
+}
+
+void McpServer::releaseWait(const QString &agentId)
+{
+    QMutexLocker lock(&m_mutex);
+    if (--m_waiting[agentId] <= 0)
+        m_waiting.remove(agentId);
+}
+
 McpServer::~McpServer()
 {
     m_stopping = true;
@@ -210,8 +227,11 @@ std::optional<Json> McpServer::dispatch(const Message &message, CallContext &con
                                     QStringLiteral("%1 is part of MCP %2; this session speaks %3")
                                         .arg(method, kStateless, context.version),
                                     nullptr, nullptr});
-        if (context.session)
+        if (context.session) {
             context.clientCapabilities = context.session->clientCapabilities;
+            QMutexLocker lock(&m_mutex);
+            context.session->lastSeen = m_engine.clock().now();
+        }
         return respond(message, context);
     }
     if (!request)
@@ -381,31 +401,41 @@ Json McpServer::initialize(const Json &params, CallContext &context)
     session->clientInfo = params.value("clientInfo", Json::object());
     session->clientCapabilities = params.value("capabilities", Json::object());
     session->lastSeen = m_engine.clock().now();
-    session->outbox = std::make_shared<Outbox>(context.agent.id);
+    session->outbox = std::make_shared<Outbox>(context.agent.id, context.agent.scopes);
+    std::vector<std::shared_ptr<Session>> ended;
     {
         QMutexLocker lock(&m_mutex);
-        // Sessions a client forgot to end go after a day without a message.
+        // Sessions a client forgot to end go after a day without a message (not stdio ones:
+        // their client holds the process, and ends the session by closing it).
         const QDateTime stale = session->lastSeen.addSecs(-kSessionIdleSeconds);
         for (auto it = m_sessions.begin(); it != m_sessions.end();) {
-            if ((*it)->lastSeen < stale) {
-                emit(*it)->outbox->ended();
+            if ((*it)->transport == Transport::Http && (*it)->lastSeen < stale) {
+                ended.push_back(*it);
                 it = m_sessions.erase(it);
             } else {
                 ++it;
             }
         }
-        if (m_sessions.size() >= kMaxSessions) {
-            // The longest idle session makes room.
-            auto oldest = m_sessions.begin();
-            for (auto it = m_sessions.begin(); it != m_sessions.end(); ++it)
-                if ((*it)->lastSeen < (*oldest)->lastSeen)
-                    oldest = it;
-            emit(*oldest)->outbox->ended();
-            m_sessions.erase(oldest);
+        // Each agent has a bounded number of sessions: its longest idle one makes room for a
+        // new one, so no agent can push out another's.
+        std::shared_ptr<Session> oldest;
+        int own = 0;
+        for (const auto &open : std::as_const(m_sessions)) {
+            if (open->agentId != session->agentId || open->transport != Transport::Http)
+                continue;
+            ++own;
+            if (!oldest || open->lastSeen < oldest->lastSeen)
+                oldest = open;
+        }
+        if (own >= kMaxSessionsPerAgent && oldest) {
+            ended.push_back(oldest);
+            m_sessions.remove(oldest->id);
         }
         m_sessions.insert(session->id, session);
         m_engine.metrics().setMcpSessions(int(m_sessions.size()));
     }
+    for (const auto &gone : ended)
+        closed(gone, QStringLiteral("idle"));
     context.session = session;
     context.version = version;
     const Json client = session->clientInfo;
@@ -441,12 +471,17 @@ bool McpServer::endSession(const QString &id, const QString &agentId)
         m_sessions.remove(id);
         m_engine.metrics().setMcpSessions(int(m_sessions.size()));
     }
-    emit ended->outbox->ended();
-    CallContext context;
-    context.agent.id = agentId;
-    context.transport = ended->transport;
-    record(context, QStringLiteral("mcp.session.end"), id, Json::object());
+    closed(ended, QStringLiteral("client"));
     return true;
+}
+
+void McpServer::closed(const std::shared_ptr<Session> &session, const QString &by)
+{
+    emit session->outbox->ended();
+    CallContext context;
+    context.agent.id = session->agentId;
+    context.transport = session->transport;
+    record(context, QStringLiteral("mcp.session.end"), session->id, Json{{"ended_by", by}});
 }
 
 int McpServer::sessionCount() const
@@ -507,7 +542,19 @@ Json McpServer::listenAcknowledgement(const Outbox &outbox)
 Result<std::shared_ptr<Outbox>> McpServer::listen(const Json &id, const Json &params,
                                                   const CallContext &context)
 {
-    auto outbox = std::make_shared<Outbox>(context.agent.id);
+    {
+        QMutexLocker lock(&m_mutex);
+        const auto own = std::count_if(
+            m_listeners.cbegin(), m_listeners.cend(),
+            [&context](const auto &outbox) { return outbox->agentId() == context.agent.id; });
+        if (own >= kMaxListenersPerAgent)
+            return Error::invalid(QStringLiteral("subscriptions/listen"),
+                                  QStringLiteral("agent %1 has %2 listen streams open already; "
+                                                 "close one first")
+                                      .arg(context.agent.id)
+                                      .arg(own));
+    }
+    auto outbox = std::make_shared<Outbox>(context.agent.id, context.agent.scopes);
     outbox->subscriptionId = id;
     // Only what the client opts in to (prompts never change here, so that is not offered).
     const Json filter = params.value("notifications", Json());
@@ -537,10 +584,19 @@ Result<std::shared_ptr<Outbox>> McpServer::listen(const Json &id, const Json &pa
     if (!uris.is_array())
         return Error::invalid(QStringLiteral("notifications.resourceSubscriptions"),
                               QStringLiteral("must be an array of resource URIs"));
+    if (uris.size() > kMaxListenUris)
+        return Error::invalid(QStringLiteral("notifications.resourceSubscriptions"),
+                              QStringLiteral("names %1 resources; at most %2 per stream")
+                                  .arg(uris.size())
+                                  .arg(kMaxListenUris));
     for (const Json &uri : uris) {
         if (!uri.is_string())
             return Error::invalid(QStringLiteral("notifications.resourceSubscriptions"),
                                   QStringLiteral("must hold only URIs (strings)"));
+        // Only what the agent may read, and what exists (as resources/subscribe).
+        if (Result<Json> read = readResource(Json{{"uri", uri}}, context); !read)
+            return Error::invalid(QStringLiteral("notifications.resourceSubscriptions"),
+                                  read.error().describe());
         outbox->subscriptions.insert(qs(uri.get<std::string>()));
     }
     // Log messages only when the request asks for a level.
@@ -550,9 +606,13 @@ Result<std::shared_ptr<Outbox>> McpServer::listen(const Json &id, const Json &pa
     outbox->logs = level.is_string() && kLogLevels.contains(qs(level.get<std::string>()));
     if (outbox->logs)
         outbox->logLevel = int(kLogLevels.indexOf(qs(level.get<std::string>())));
+    return outbox;
+}
+
+void McpServer::startListening(const std::shared_ptr<Outbox> &outbox)
+{
     QMutexLocker lock(&m_mutex);
     m_listeners.append(outbox);
-    return outbox;
 }
 
 void McpServer::stopListening(const std::shared_ptr<Outbox> &outbox)
@@ -690,6 +750,14 @@ Result<Json> McpServer::callTool(const Json &params, const CallContext &context)
                 details["title"] = content[key];
     }
     record(context, QStringLiteral("mcp.tool.call"), subject, details);
+    // A client that asked for a task (2025-11-25 params.task) reads the answer as a task: a
+    // call that failed before any run began is an error it can show, not a tool result.
+    if (failed && !isStateless(context.version) && params.contains("task")) {
+        const Json content = result.value("content", Json::array());
+        return Error::invalid(QStringLiteral("arguments"),
+                              content.empty() ? QStringLiteral("the call failed")
+                                              : qs(content[0].value("text", std::string())));
+    }
     return result;
 }
 
@@ -980,9 +1048,13 @@ void McpServer::announced(const Event &event)
     // Tasks made or removed change the resource list.
     if (event.topic == QLatin1String("task.created") || event.topic == QLatin1String("task.deleted")
         || event.topic == QLatin1String("task.canceled"))
-        notify([](Outbox &outbox) { return outbox.resourcesListChanged; },
-               JsonRpc::notification(QStringLiteral("notifications/resources/list_changed"),
-                                     Json::object()));
+        notify(
+            [](Outbox &outbox) {
+                return outbox.resourcesListChanged
+                       && scopes::grants(outbox.scopes(), scopes::kTasksRead);
+            },
+            JsonRpc::notification(QStringLiteral("notifications/resources/list_changed"),
+                                  Json::object()));
     // An agent's scopes decide its tools: a change to the agent changes its list.
     if (event.topic == QLatin1String("agent.updated")) {
         const QString agentId = idOf("agent_id");
@@ -995,6 +1067,15 @@ void McpServer::announced(const Event &event)
     }
     // A finished run of an agent's task is a log message to that agent.
     if (event.topic == QLatin1String("run.finished")) {
+        {
+            // Nobody listening for logs: nothing to read (the common case on a busy engine).
+            QMutexLocker lock(&m_mutex);
+            const auto logs = [](const std::shared_ptr<Outbox> &outbox) { return outbox->logs; };
+            if (std::none_of(m_sessions.cbegin(), m_sessions.cend(),
+                             [&logs](const auto &session) { return logs(session->outbox); })
+                && std::none_of(m_listeners.cbegin(), m_listeners.cend(), logs))
+                return;
+        }
         // Who created the task (it never changes): read once, then remembered, so a busy
         // engine's workers read a task only for the runs of agents listening for logs.
         const QString taskId = idOf("task_id");

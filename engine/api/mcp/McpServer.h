@@ -41,10 +41,17 @@ class Outbox final : public QObject
 {
     Q_OBJECT
 public:
-    explicit Outbox(QString agentId)
+    Outbox(QString agentId, QStringList scopes)
         : m_agentId(std::move(agentId))
+        , m_scopes(std::move(scopes))
     {}
     const QString &agentId() const { return m_agentId; }
+    const QStringList &scopes() const { return m_scopes; }
+    // Event ids, unique within the outbox (so within a session across its streams).
+    std::atomic<qint64> nextEventId{1};
+    // Which of the session's GET streams is current: a new one replaces the one before, as a
+    // message goes to one stream only.
+    std::atomic<int> stream{0};
     // A stateless listen stream: the id of the subscriptions/listen request that opened it,
     // which every notification on it carries in _meta. Null for a session's outbox.
     Json subscriptionId = nullptr;
@@ -59,9 +66,12 @@ public:
 signals:
     void message(const QByteArray &json);
     void ended();
+    // A GET stream of the session opened as `stream`: the streams before it close.
+    void streamOpened(int stream);
 
 private:
     QString m_agentId;
+    QStringList m_scopes;
 };
 
 struct Session
@@ -91,7 +101,10 @@ class McpServer final : public QObject
 {
     Q_OBJECT
 public:
-    static constexpr int kMaxSessions = 1000;
+    static constexpr int kMaxSessionsPerAgent = 32;
+    static constexpr int kMaxListenersPerAgent = 16;
+    static constexpr int kMaxListenUris = 100;
+    static constexpr int kMaxWaitingPerAgent = 8; // tasks/result calls waiting at once
     static constexpr int kSessionIdleSeconds = 24 * 3600;
     static constexpr int kPageSize = 50;
     static constexpr int kTaskPollMs = 1000;   // how often a client should poll a task
@@ -117,9 +130,12 @@ public:
     int sessionCount() const;
 
     // A stateless client's notification stream (subscriptions/listen): what it asked for in
-    // `params` (resource URIs to watch, list changes, logs). InvalidArgument naming the field.
+    // `params` (resource URIs it may read, list changes, logs). InvalidArgument naming the
+    // field. Notifications flow once startListening() registers it — after the receiver is
+    // connected (and the acknowledgement sent), so none is lost or comes before it.
     Result<std::shared_ptr<Outbox>> listen(const Json &id, const Json &params,
                                            const CallContext &context);
+    void startListening(const std::shared_ptr<Outbox> &outbox);
     void stopListening(const std::shared_ptr<Outbox> &outbox);
 
     // The first message on a listen stream.
@@ -138,8 +154,15 @@ public:
     }
 
     // Runs a long answer off the HTTP threads (on a pool of the server's own, which stops
-    // waiting when the server goes away).
+    // waiting when the server stops).
     void answerLater(std::function<void()> work);
+    // A place for one more waiting call of the agent (false: it has kMaxWaitingPerAgent), given
+    // back with releaseWait().
+    bool reserveWait(const QString &agentId);
+    void releaseWait(const QString &agentId);
+    // Ends every wait at once (tasks/result answers that the task is still going): before the
+    // HTTP threads stop.
+    void stop() { m_stopping = true; }
 
     static Json serverInfo();
     static QString instructions();
@@ -150,6 +173,8 @@ private:
     // dispatch() without the stateless revision's checks and result fields.
     std::optional<Json> respond(const Message &message, CallContext &context);
     void announced(const ordinaut::Event &event);
+    // A session gone (ended by its client, or idle): its stream closes, the audit trail says so.
+    void closed(const std::shared_ptr<Session> &session, const QString &by);
     void notify(const std::function<bool(Outbox &)> &wants, const Json &notification);
 
     Json initialize(const Json &params, CallContext &context);
@@ -173,6 +198,9 @@ private:
     // 2026-07-28. The task id is the run id.
     static bool wantsTask(const Json &params, const CallContext &context);
     Json createTask(const Json &runNowAnswer, const CallContext &context);
+    // The run behind a task as JSON, when the context's agent may follow it (it created the
+    // run's task, or is admin); NotFound otherwise, as for an unknown id.
+    Result<QByteArray> taskRun(const QString &runId, const CallContext &context) const;
     // The task as the context's revision shows it, from the run; NotFound for an unknown id.
     Result<Json> taskOf(const QString &runId, const CallContext &context, bool detailed) const;
     std::optional<Json> taskRequest(const Message &message, const CallContext &context);
@@ -190,6 +218,7 @@ private:
     QHash<QString, std::shared_ptr<Session>> m_sessions;
     QList<std::shared_ptr<Outbox>> m_listeners; // stateless subscriptions/listen streams
     QHash<QString, QStringList> m_tasksByAgent; // MCP tasks (run ids) each agent started
+    QHash<QString, int> m_waiting;              // waiting calls per agent
     QHash<QString, bool> m_taskDeduplicated;    // MCP task → whether run-now deduplicated it
     QHash<QString, QString> m_owners;           // task id → the actor that created it
     QThreadPool m_waiters;

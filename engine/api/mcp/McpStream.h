@@ -31,19 +31,29 @@ public:
     static void start(QTcpSocket *socket, std::shared_ptr<Outbox> outbox,
                       const QList<QPair<QByteArray, QByteArray>> &headers,
                       const QByteArray &first = {}, std::function<void()> closed = {});
+    // A session's GET stream: the newest one of the session gets its messages, the ones before
+    // it close (a message goes to one stream only).
+    static void startSessionStream(QTcpSocket *socket, std::shared_ptr<Outbox> outbox,
+                                   const QList<QPair<QByteArray, QByteArray>> &headers);
+    // Not a stream: the one message `outbox` emits becomes a plain JSON answer, written when it
+    // comes (an answer computed off the HTTP threads).
+    static void answerWhenReady(QTcpSocket *socket, std::shared_ptr<Outbox> outbox,
+                                const QList<QPair<QByteArray, QByteArray>> &headers);
     ~McpStream() override;
     Q_DISABLE_COPY_MOVE(McpStream)
 
 private:
     McpStream(QTcpSocket *socket, std::shared_ptr<Outbox> outbox, std::function<void()> closed);
     void send(const QByteArray &json);
-    void drop(const char *why);
+    // Closes after what is written (`slow`: at once, dropping what the client did not take).
+    void drop(const char *why, bool slow = false);
 
     QTcpSocket *m_socket;
     std::shared_ptr<Outbox> m_outbox;
     std::function<void()> m_closed;
     QTimer m_keepalive;
-    qint64 m_nextId = 1;
+    QList<QPair<QByteArray, QByteArray>> m_headers; // a plain answer's, until it is written
+    bool m_plain = false;                           // answerWhenReady()
     bool m_dropped = false;
 };
 

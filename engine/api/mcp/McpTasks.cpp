@@ -5,6 +5,8 @@
 #include "Protocol.h"
 
 #include "api/Router.h"
+#include "service/Ownership.h"
+#include "service/Services.h"
 
 #include <QMutexLocker>
 #include <QThread>
@@ -66,21 +68,32 @@ Json McpServer::createTask(const Json &runNowAnswer, const CallContext &context)
     return Json{{"task", made}};
 }
 
+Result<QByteArray> McpServer::taskRun(const QString &runId, const CallContext &context) const
+{
+    // A task is its agent's: the run of a task it created (or any, for agents:admin), as for
+    // changing the run. Another agent's run is no task of this one, without saying it exists.
+    const Error unknown{
+        ErrorCode::NotFound,
+        QStringLiteral("there is no task %1 of agent %2").arg(runId, context.agent.id),
+        {}};
+    if (Status mine
+        = ownership::mayChangeRun(context.agent, m_services.tasks, m_services.runs, runId);
+        !mine)
+        return unknown;
+    Result<Run> run = m_services.runs.get(runId, true);
+    if (!run)
+        return run.error().code == ErrorCode::NotFound ? unknown : run.error();
+    return dumpJson(run->toJson(true));
+}
+
 Result<Json> McpServer::taskOf(const QString &runId, const CallContext &context,
                                bool detailed) const
 {
-    const HttpResponse answer
-        = route("GET", QStringLiteral("/api/v1/runs/") + runId, QUrlQuery(), context);
-    if (answer.status == 404)
-        return Error{ErrorCode::NotFound, QStringLiteral("there is no task %1").arg(runId), {}};
-    if (answer.status != 200) {
-        const Json body = parseJson(answer.body).value_or(Json::object());
-        return Error{answer.status == 403 ? ErrorCode::PermissionDenied : ErrorCode::Internal,
-                     body.is_object() ? qs(body.value("detail", std::string("failed")))
-                                      : QStringLiteral("failed"),
-                     {}};
-    }
-    const Json run = parseJson(answer.body).value_or(Json::object());
+    Result<QByteArray> found = taskRun(runId, context);
+    if (!found)
+        return found.error();
+    const QByteArray body = *found;
+    const Json run = parseJson(body).value_or(Json::object());
     const QString status = text(run, "status");
     const bool stateless = isStateless(context.version);
     QString state;
@@ -116,7 +129,7 @@ Result<Json> McpServer::taskOf(const QString &runId, const CallContext &context,
     task[stateless ? "pollIntervalMs" : "pollInterval"] = kTaskPollMs;
     if (detailed && stateless && terminal(status)) {
         // The extension inlines the tool's result once the task is over.
-        task["result"] = finalResult(runId, answer.body, status);
+        task["result"] = finalResult(runId, body, status);
     }
     return task;
 }
@@ -146,16 +159,13 @@ Result<Json> McpServer::taskResult(const QString &runId, const CallContext &cont
     // The run ends on a worker; its state is read until then (the client normally polls
     // tasks/get first, so this rarely waits).
     for (int waited = 0;; waited += 100) {
-        const HttpResponse answer
-            = route("GET", QStringLiteral("/api/v1/runs/") + runId, QUrlQuery(), context);
-        if (answer.status == 404)
-            return Error{ErrorCode::NotFound, QStringLiteral("there is no task %1").arg(runId), {}};
-        const Json run = parseJson(answer.body).value_or(Json::object());
-        if (answer.status != 200)
-            return Error{ErrorCode::PermissionDenied, text(run, "detail"), {}};
+        Result<QByteArray> found = taskRun(runId, context);
+        if (!found)
+            return found.error();
+        const Json run = parseJson(*found).value_or(Json::object());
         const QString status = text(run, "status");
         if (terminal(status)) {
-            Json result = finalResult(runId, answer.body, status);
+            Json result = finalResult(runId, *found, status);
             result["_meta"]["io.modelcontextprotocol/related-task"] = Json{{"taskId", runId}};
             return result;
         }

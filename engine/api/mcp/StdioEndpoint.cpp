@@ -4,6 +4,7 @@
 #include "Protocol.h"
 
 #include <QMutexLocker>
+#include <QThread>
 
 namespace ordinaut::mcp {
 
@@ -17,6 +18,10 @@ StdioEndpoint::StdioEndpoint(McpServer &server, Agent agent,
 StdioEndpoint::~StdioEndpoint()
 {
     close();
+    // Answers still being made write through this endpoint: they end first (at once when the
+    // server stops).
+    while (m_pending > 0)
+        QThread::msleep(10);
 }
 
 void StdioEndpoint::send(const QByteArray &json)
@@ -70,10 +75,12 @@ void StdioEndpoint::receive(const QByteArray &line)
                     refuse(rpc::kInvalidParams, outbox.error().describe());
                     continue;
                 }
+                // The acknowledgement first, then the stream's notifications.
+                send(dumpJson(McpServer::listenAcknowledgement(**outbox)));
                 connect(outbox->get(), &Outbox::message, this, &StdioEndpoint::send,
                         Qt::DirectConnection);
                 m_listening.append(*outbox);
-                send(dumpJson(McpServer::listenAcknowledgement(**outbox)));
+                m_server.startListening(*outbox);
                 continue;
             }
         } else if (message.method == QLatin1String("initialize")) {
@@ -92,6 +99,25 @@ void StdioEndpoint::receive(const QByteArray &line)
         } else {
             context.session = m_session;
             context.version = m_session->version;
+        }
+        // A call that may wait long is answered when ready, so the conversation goes on.
+        if (!incoming.batch && message.kind == Message::Kind::Request
+            && McpServer::mayTakeLong(message.method)) {
+            if (!m_server.reserveWait(m_agent.id)) {
+                refuse(rpc::kInvalidRequest,
+                       QStringLiteral("%1 calls wait already; poll tasks/get instead")
+                           .arg(McpServer::kMaxWaitingPerAgent));
+                continue;
+            }
+            ++m_pending;
+            m_server.answerLater([this, message, context]() mutable {
+                const std::optional<Json> answer = m_server.dispatch(message, context);
+                m_server.releaseWait(context.agent.id);
+                if (answer)
+                    send(dumpJson(*answer));
+                --m_pending;
+            });
+            continue;
         }
         if (std::optional<Json> answer = m_server.dispatch(message, context))
             answers.push_back(std::move(*answer));

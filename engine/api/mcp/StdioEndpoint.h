@@ -9,6 +9,7 @@
 
 #include <QMutex>
 
+#include <atomic>
 #include <functional>
 
 namespace ordinaut::mcp {
@@ -40,6 +41,7 @@ private:
     QMutex m_writing;
     std::shared_ptr<Session> m_session;
     QList<std::shared_ptr<Outbox>> m_listening;
+    std::atomic<int> m_pending{0}; // answers being made off this thread
 };
 
 } // namespace ordinaut::mcp
