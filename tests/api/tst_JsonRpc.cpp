@@ -160,9 +160,15 @@ void tst_JsonRpc::batchesOnlyWhereAllowed()
         many += (i ? "," : "") + QByteArray(R"({"jsonrpc": "2.0", "method": "n"})");
     many += "]";
     QVERIFY(errorOf(many, true).message.contains(QLatin1String("limit")));
-    // One bad member spoils the batch, naming what is wrong.
-    const RpcError bad = errorOf(R"([{"jsonrpc": "2.0", "id": 1, "method": "ping"}, 5])", true);
-    QCOMPARE(bad.code, rpc::kInvalidRequest);
+    // A bad member is answered on its own, naming what is wrong; the others go on.
+    const Incoming mixed = incomingOf(
+        R"([{"jsonrpc": "2.0", "id": 1, "method": "ping"}, 5, {"jsonrpc": "1.0", "id": 7}])", true);
+    QCOMPARE(int(mixed.messages.size()), 1);
+    QCOMPARE(int(mixed.invalid.size()), 2);
+    QCOMPARE(mixed.invalid[0].code, rpc::kInvalidRequest);
+    QVERIFY(mixed.invalid[1].id == 7);
+    // A batch with no valid member is refused as a whole.
+    QCOMPARE(errorOf(R"([5, "x"])", true).code, rpc::kInvalidRequest);
 }
 
 void tst_JsonRpc::oversizedAndDeepTextsAreRefusedUnparsed()

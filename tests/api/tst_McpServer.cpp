@@ -1039,6 +1039,20 @@ void tst_McpServer::batchesOnlyIn20250326()
                                  rpcNotification(QStringLiteral("notifications/cancelled"))}),
                     {{"mcp-session-id", session}});
     QVERIFY2(response.status == 202 && response.body.isEmpty(), qPrintable(describe(response)));
+    // A member that is no message is answered with its error; the others are served.
+    response = post(Json::array({rpcRequest(41, QStringLiteral("ping")), 5,
+                                 Json{{"jsonrpc", "1.0"}, {"id", 42}, {"method", "ping"}}}),
+                    {{"mcp-session-id", session}});
+    const Json mixed = jsonOf(response);
+    QVERIFY2(response.status == 200 && mixed.is_array() && mixed.size() == 3,
+             qPrintable(describe(response)));
+    int errors = 0;
+    bool pinged = false;
+    for (const Json &answer : mixed) {
+        errors += codeOf(answer) == rpc::kInvalidRequest;
+        pinged = pinged || (answer.value("id", Json()) == 41 && answer.contains("result"));
+    }
+    QVERIFY2(errors == 2 && pinged, qPrintable(describe(response)));
     // Empty.
     response = post(Json::array(), {{"mcp-session-id", session}});
     QVERIFY2(response.status == 400 && codeOf(jsonOf(response)) == rpc::kInvalidRequest,

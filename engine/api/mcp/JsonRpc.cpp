@@ -109,9 +109,12 @@ std::variant<Incoming, RpcError> JsonRpc::read(const QByteArray &text, bool allo
     for (const Json &node : *parsed) {
         std::variant<Message, RpcError> one = readOne(node);
         if (std::holds_alternative<RpcError>(one))
-            return std::get<RpcError>(one);
-        incoming.messages.push_back(std::move(std::get<Message>(one)));
+            incoming.invalid.push_back(std::move(std::get<RpcError>(one)));
+        else
+            incoming.messages.push_back(std::move(std::get<Message>(one)));
     }
+    if (incoming.messages.empty())
+        return incoming.invalid.front();
     return incoming;
 }
 

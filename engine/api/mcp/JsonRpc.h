@@ -46,6 +46,9 @@ struct Incoming
 {
     std::vector<Message> messages;
     bool batch = false; // the text was an array of messages
+    // Members of a batch that are not JSON-RPC messages: each is answered with its error, the
+    // others go on (a batch with no valid member is refused as a whole).
+    std::vector<RpcError> invalid;
 };
 
 class JsonRpc final

@@ -214,6 +214,8 @@ HttpResponse McpEndpoint::post(const HttpRequest &request) const
     }
 
     Json answers = Json::array();
+    for (const RpcError &invalid : incoming.invalid)
+        answers.push_back(JsonRpc::error(invalid));
     for (const Message &message : incoming.messages)
         if (std::optional<Json> answer = m_server.dispatch(message, context))
             answers.push_back(std::move(*answer));

@@ -56,6 +56,8 @@ void StdioEndpoint::receive(const QByteArray &line)
     }
     const Incoming &incoming = std::get<Incoming>(read);
     Json answers = Json::array();
+    for (const RpcError &invalid : incoming.invalid)
+        answers.push_back(JsonRpc::error(invalid));
     for (const Message &message : incoming.messages) {
         CallContext context;
         context.agent = m_agent;
