@@ -7,9 +7,9 @@
 
 namespace ordinaut::mcp {
 
-void McpStream::start(QTcpSocket *socket, std::shared_ptr<Outbox> outbox,
-                      const QList<QPair<QByteArray, QByteArray>> &headers, const QByteArray &first,
-                      std::function<void()> closed)
+McpStream *McpStream::start(QTcpSocket *socket, std::shared_ptr<Outbox> outbox,
+                            const QList<QPair<QByteArray, QByteArray>> &headers,
+                            const QByteArray &first, std::function<void()> closed)
 {
     // No length and no chunking: the body is the rest of the connection.
     QByteArray head = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream; charset=utf-8\r\n"
@@ -22,6 +22,7 @@ void McpStream::start(QTcpSocket *socket, std::shared_ptr<Outbox> outbox,
     auto *stream = new McpStream(socket, std::move(outbox), std::move(closed));
     if (!first.isEmpty())
         stream->send(first);
+    return stream;
 }
 
 void McpStream::startSessionStream(QTcpSocket *socket, std::shared_ptr<Outbox> outbox,
@@ -29,8 +30,7 @@ void McpStream::startSessionStream(QTcpSocket *socket, std::shared_ptr<Outbox> o
 {
     const int stream = ++outbox->stream;
     Outbox *source = outbox.get();
-    start(socket, std::move(outbox), headers);
-    auto *opened = socket->findChildren<McpStream *>().constLast();
+    McpStream *opened = start(socket, std::move(outbox), headers);
     connect(
         source, &Outbox::streamOpened, opened,
         [opened, stream](int newer) {

@@ -28,9 +28,9 @@ public:
     // Writes the head (with `headers`), then `first` as the first event when it is not empty
     // (a response that opens the stream), then follows `outbox`. `closed` runs once when the
     // stream ends, on the connection's thread.
-    static void start(QTcpSocket *socket, std::shared_ptr<Outbox> outbox,
-                      const QList<QPair<QByteArray, QByteArray>> &headers,
-                      const QByteArray &first = {}, std::function<void()> closed = {});
+    static McpStream *start(QTcpSocket *socket, std::shared_ptr<Outbox> outbox,
+                            const QList<QPair<QByteArray, QByteArray>> &headers,
+                            const QByteArray &first = {}, std::function<void()> closed = {});
     // A session's GET stream: the newest one of the session gets its messages, the ones before
     // it close (a message goes to one stream only).
     static void startSessionStream(QTcpSocket *socket, std::shared_ptr<Outbox> outbox,
