@@ -55,35 +55,8 @@ TOKEN=$token METHOD=POST BODY='{}' PACE_MS=10 \
 pids+=($!)
 sleep 2
 
-median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-# wrk's "Requests/sec" and latency percentiles in ms.
-rate() { awk '/^Requests\/sec/ {print $2}' "$1"; }
-pct() { # file percentile(50%|99%)
-    awk -v p="$2" '$1 == p { v = $2; if (v ~ /us$/) { sub(/us$/, "", v); v /= 1000 }
-        else if (v ~ /ms$/) { sub(/ms$/, "", v) } else if (v ~ /s$/) { sub(/s$/, "", v); v *= 1000 }
-        print v }' "$1"
-}
-measured=0
-measure() { # name, then wrk arguments
-    local name="$1"; shift
-    measured=$((measured + 1))
-    local rates=() p50s=() p99s=()
-    for r in $(seq "$rounds"); do
-        local out="$dir/measure$measured.$r.txt"
-        wrk --latency -d"${seconds}s" "$@" >"$out" 2>&1
-        grep -q '^Requests/sec' "$out" || { cat "$out" >&2; exit 1; }
-        # Every answer must be a success: errors are fast, and would flatter the numbers.
-        if grep -qE 'Non-2xx|Socket errors' "$out"; then
-            echo "$name: not every request succeeded:" >&2; cat "$out" >&2; exit 1
-        fi
-        rates+=("$(rate "$out")")
-        p50s+=("$(pct "$out" 50%)")
-        p99s+=("$(pct "$out" 99%)")
-    done
-    printf '%-34s %10s req/s   p50 %7s ms   p99 %7s ms   (median of %s; rounds: %s req/s)\n' "$name" \
-        "$(printf '%s\n' "${rates[@]}" | median)" "$(printf '%s\n' "${p50s[@]}" | median)" \
-        "$(printf '%s\n' "${p99s[@]}" | median)" "$rounds" "${rates[*]}"
-}
+# shellcheck source=bench/wrk/measure.sh
+. bench/wrk/measure.sh
 
 echo "ordinaut-server on $base, $(nproc) cores; background: ~400 run-now/s + 200 tasks firing every minute"
 measure "GET /health" -t2 -c64 "$base/health"

@@ -1,6 +1,8 @@
 // EventStream: replay, live delivery, keepalives and slow clients.
 #include "EventStream.h"
 
+#include "HttpMessage.h"
+
 #include "runtime/EventBus.h"
 #include "service/EventService.h"
 
@@ -11,15 +13,7 @@ namespace ordinaut {
 void EventStream::start(QTcpSocket *socket, EventStreamRequest request,
                         const QList<QPair<QByteArray, QByteArray>> &headers)
 {
-    // No length and no chunking: the body is the rest of the connection, so no proxy or
-    // client waits for it to end before reading it.
-    QByteArray head = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream; charset=utf-8\r\n"
-                      "Cache-Control: no-store\r\nConnection: close\r\n"
-                      "X-Accel-Buffering: no\r\n";
-    for (const auto &[name, value] : headers)
-        head += name + ": " + value + "\r\n";
-    head += "\r\n";
-    socket->write(head);
+    socket->write(eventStreamHead(headers));
     auto *stream = new EventStream(socket, std::move(request));
     stream->catchUp();
 }

@@ -124,4 +124,14 @@ HttpResponse HttpResponse::problem(int status, const QString &detail, const QStr
     return response;
 }
 
+QByteArray eventStreamHead(const QList<QPair<QByteArray, QByteArray>> &headers)
+{
+    QByteArray head = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream; charset=utf-8\r\n"
+                      "Cache-Control: no-store\r\nConnection: close\r\n"
+                      "X-Accel-Buffering: no\r\n";
+    for (const auto &[name, value] : headers)
+        head += name + ": " + value + "\r\n";
+    return head + "\r\n";
+}
+
 } // namespace ordinaut

@@ -61,6 +61,11 @@ struct HttpResponse
     static int statusFor(ErrorCode code);
 };
 
+// The head of a Server-Sent Events answer: 200, text/event-stream, no caching or buffering by
+// proxies, then `headers`. No length and no chunking: the body is the rest of the connection, so
+// no proxy or client waits for it to end before reading it.
+QByteArray eventStreamHead(const QList<QPair<QByteArray, QByteArray>> &headers);
+
 // The list envelope every collection route returns: items, total, limit, offset, has_more.
 Json pageJson(Json items, int total, int limit, int offset);
 

@@ -62,25 +62,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
-"$server" serve --data-dir "$tmp/data" --listen 127.0.0.1:0 --mcp-allow-anonymous \
-    >"$tmp/serve.out" 2>"$tmp/serve.err" &
-pid=$!
-port=""
-for _ in $(seq 200); do
-    port=$(sed -n 's|^Ordinaut is serving at http://127\.0\.0\.1:\([0-9]*\)$|\1|p' "$tmp/serve.out")
-    [ -n "$port" ] && break
-    if ! kill -0 "$pid" 2>/dev/null; then
-        echo "ordinaut-server serve exited:" >&2
-        cat "$tmp/serve.err" >&2
-        exit 1
-    fi
-    sleep 0.05
-done
-if [ -z "$port" ]; then
-    echo "ordinaut-server serve did not announce its port within 10 s" >&2
-    cat "$tmp/serve.err" >&2
-    exit 1
-fi
+# shellcheck source=tests/mcp/serve.sh
+. "$(dirname "$0")/serve.sh"
+start_server "$tmp/data" --mcp-allow-anonymous
+port=${url##*:}
 # The suites' DNS-rebinding checks need the URL's host to be localhost.
 url="http://localhost:$port/mcp"
 echo "ordinaut-server serving MCP at $url"

@@ -44,25 +44,9 @@ served_id=$agent_id served_secret=$agent_secret served_token=$agent_token
 create_agent "$hosted" sdk-stdio
 hosted_id=$agent_id hosted_secret=$agent_secret
 
-# serve on a port the system picks; its first line on standard output names the URL.
-"$server" serve --data-dir "$served" --listen 127.0.0.1:0 >"$tmp/serve.out" 2>"$tmp/serve.err" &
-pid=$!
-url=""
-for _ in $(seq 200); do
-    url=$(sed -n 's/^Ordinaut is serving at //p' "$tmp/serve.out")
-    [ -n "$url" ] && break
-    if ! kill -0 "$pid" 2>/dev/null; then
-        echo "ordinaut-server serve exited:" >&2
-        cat "$tmp/serve.err" >&2
-        exit 1
-    fi
-    sleep 0.05
-done
-if [ -z "$url" ]; then
-    echo "ordinaut-server serve did not announce its URL within 10 s" >&2
-    cat "$tmp/serve.err" >&2
-    exit 1
-fi
+# shellcheck source=tests/mcp/serve.sh
+. "$(dirname "$0")/serve.sh"
+start_server "$served"
 echo "ordinaut-server serving at $url"
 
 status=0

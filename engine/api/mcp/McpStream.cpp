@@ -3,6 +3,8 @@
 
 #include "McpServer.h"
 
+#include "api/HttpMessage.h"
+
 #include <QTcpSocket>
 
 namespace ordinaut::mcp {
@@ -11,14 +13,7 @@ McpStream *McpStream::start(QTcpSocket *socket, std::shared_ptr<Outbox> outbox,
                             const QList<QPair<QByteArray, QByteArray>> &headers,
                             const QByteArray &first, std::function<void()> closed)
 {
-    // No length and no chunking: the body is the rest of the connection.
-    QByteArray head = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream; charset=utf-8\r\n"
-                      "Cache-Control: no-store\r\nConnection: close\r\n"
-                      "X-Accel-Buffering: no\r\n";
-    for (const auto &[name, value] : headers)
-        head += name + ": " + value + "\r\n";
-    head += "\r\n";
-    socket->write(head);
+    socket->write(eventStreamHead(headers));
     auto *stream = new McpStream(socket, std::move(outbox), std::move(closed));
     if (!first.isEmpty())
         stream->send(first);
