@@ -44,7 +44,11 @@ public:
     Outbox(QString agentId, QStringList scopes)
         : m_agentId(std::move(agentId))
         , m_scopes(std::move(scopes))
-    {}
+    {
+        // It only emits, from any thread, and is released on whichever thread drops it last:
+        // it belongs to no thread, so no event is ever queued for it.
+        moveToThread(nullptr);
+    }
     const QString &agentId() const { return m_agentId; }
     const QStringList &scopes() const { return m_scopes; }
     // Event ids, unique within the outbox (so within a session across its streams).
