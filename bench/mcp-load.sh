@@ -11,33 +11,8 @@
 # Usage: bench/mcp-load.sh [path/to/ordinaut-server] [rounds] [seconds per measurement]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-server="${1:-build/release/app/ordinaut-server}"
-rounds="${2:-3}"
-seconds="${3:-10}"
-[ -x "$server" ] || { echo "build first: $server not found (cmake --build build/release)" >&2; exit 1; }
-command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
-export ORDINAUT_SECRET_STORE=file
-
-dir=$(mktemp -d)
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-base="http://127.0.0.1:$port"
-pid=
-cleanup() {
-    [ -n "$pid" ] && kill "$pid" 2>/dev/null || true
-    wait 2>/dev/null || true
-    rm -rf "$dir"
-}
-trap cleanup EXIT
-
-token=$("$server" token create --data-dir "$dir" --name bench 2>/dev/null)
-"$server" serve --data-dir "$dir" --listen "127.0.0.1:$port" --log-level warn >"$dir/server.log" 2>&1 &
-pid=$!
-until curl -sf "$base/health" >/dev/null; do sleep 0.05; done
-api() { # METHOD PATH [JSON]
-    curl -sf -X "$1" "$base$2" -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
-        ${3:+--data "$3"}
-}
-api PATCH /api/v1/settings '{"api.rate_limit": {"requests_per_second": 0, "burst": 1}}' >/dev/null
+# shellcheck source=bench/wrk/server.sh
+. bench/wrk/server.sh "$@"
 task=$(api POST /api/v1/tasks '{"title": "read me", "schedule_kind": "manual",
     "payload": {"pipeline": [{"id": "a", "uses": "debug.echo", "with": {"message": "hi"}}]}}' |
     python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')

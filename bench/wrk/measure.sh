@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by the wrk benchmarks: measure NAME WRK-ARGUMENTS… runs wrk $rounds times for $seconds
 # (files under $dir), fails when any answer was not a success (errors are fast and would flatter
 # the figures), and prints the medians of the rate and of the p50/p99 latencies; the median rate
@@ -11,6 +12,7 @@ pct() { # file percentile(50%|99%), in ms
 }
 measured=0
 last_rate=0
+# shellcheck disable=SC2154 # $rounds, $seconds and $dir come from the script that sources this
 measure() { # name, then wrk arguments
     local name="$1"; shift
     measured=$((measured + 1))

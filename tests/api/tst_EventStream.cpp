@@ -3,6 +3,7 @@
 // what it missed, then live ones, with neither gap nor duplicate; the topic filter; 401
 // without a token; the bound on open streams; stopping the server with streams open.
 #include "support/EngineHarness.h"
+#include "support/SseClient.h"
 
 #include "api/HttpApi.h"
 #include "runtime/EventBus.h"
@@ -21,91 +22,34 @@ namespace {
 
 const QByteArray kKey(32, 's');
 
-struct Frame
-{
-    qint64 id = 0;
-    QString topic;
-    Json data;
-};
+using Frame = test::SseFrame;
 
-// One stream client: sends the request, parses the head and then the frames as they come.
-class StreamClient final
+// A GET of the stream with a token and a Last-Event-ID (each left out when empty).
+class StreamClient final : public test::SseClient
 {
 public:
     StreamClient(quint16 port, const QByteArray &target, const QString &token,
                  const QByteArray &lastEventId = QByteArray())
-    {
-        m_socket.connectToHost(QStringLiteral("127.0.0.1"), port);
-        QByteArray request = "GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1:"
-                             + QByteArray::number(port) + "\r\nAccept: text/event-stream\r\n";
-        if (!token.isEmpty())
-            request += "Authorization: Bearer " + token.toLatin1() + "\r\n";
-        if (!lastEventId.isEmpty())
-            request += "Last-Event-ID: " + lastEventId + "\r\n";
-        m_socket.write(request + "\r\n");
-        QObject::connect(&m_socket, &QTcpSocket::readyRead, &m_socket, [this] { read(); });
-    }
-
-    // The response status, once the head has come (0 until then).
-    int waitForStatus()
-    {
-        (void)QTest::qWaitFor([this] { return m_status != 0; }, 5000);
-        return m_status;
-    }
-    QByteArray head() const { return m_head; }
-    // Waits until at least `n` frames have come.
-    bool waitForFrames(size_t n, int timeoutMs = 5000)
-    {
-        return QTest::qWaitFor([this, n] { return m_frames.size() >= n; }, timeoutMs);
-    }
-    const std::vector<Frame> &frames() const { return m_frames; }
-    QByteArray body() const { return m_buffer; }
-    bool disconnected() const { return m_socket.state() == QAbstractSocket::UnconnectedState; }
-    void close() { m_socket.abort(); }
+        : SseClient(port, "GET", target, headersFor(token, lastEventId))
+    {}
 
 private:
-    void read()
+    static Headers headersFor(const QString &token, const QByteArray &lastEventId)
     {
-        m_buffer += m_socket.readAll();
-        if (m_status == 0) {
-            const qsizetype end = m_buffer.indexOf("\r\n\r\n");
-            if (end < 0)
-                return;
-            m_head = m_buffer.left(end);
-            m_status = m_head.mid(9, 3).toInt();
-            m_buffer.remove(0, end + 4);
-        }
-        if (m_status != 200)
-            return;
-        for (qsizetype end = m_buffer.indexOf("\n\n"); end >= 0; end = m_buffer.indexOf("\n\n")) {
-            const QByteArray block = m_buffer.left(end);
-            m_buffer.remove(0, end + 2);
-            Frame frame;
-            for (const QByteArray &line : block.split('\n')) {
-                if (line.startsWith("id: "))
-                    frame.id = line.mid(4).toLongLong();
-                else if (line.startsWith("event: "))
-                    frame.topic = QString::fromUtf8(line.mid(7));
-                else if (line.startsWith("data: "))
-                    frame.data = parseJson(line.mid(6)).value_or(Json());
-            }
-            if (frame.id != 0) // comments (keepalives) carry no id
-                m_frames.push_back(std::move(frame));
-        }
+        Headers headers{{"Accept", "text/event-stream"}};
+        if (!token.isEmpty())
+            headers.append({"Authorization", "Bearer " + token.toLatin1()});
+        if (!lastEventId.isEmpty())
+            headers.append({"Last-Event-ID", lastEventId});
+        return headers;
     }
-
-    QTcpSocket m_socket;
-    QByteArray m_buffer;
-    QByteArray m_head;
-    int m_status = 0;
-    std::vector<Frame> m_frames;
 };
 
 QString topicsOf(const std::vector<Frame> &frames)
 {
     QStringList list;
     for (const Frame &frame : frames)
-        list << frame.topic;
+        list << frame.event;
     return list.join(QLatin1Char(' '));
 }
 
@@ -184,7 +128,7 @@ void tst_EventStream::taskAndRunChangesArriveLive()
     QVERIFY(QTest::qWaitFor(
         [&] {
             return !client.frames().empty()
-                   && client.frames().back().topic == QLatin1String("run.finished");
+                   && client.frames().back().event == QLatin1String("run.finished");
         },
         5000));
     const QString topics = topicsOf(client.frames());
@@ -196,7 +140,7 @@ void tst_EventStream::taskAndRunChangesArriveLive()
     for (size_t i = 0; i < stored.size(); ++i) {
         const Frame &frame = client.frames()[i];
         QCOMPARE(frame.id, stored[i].id);
-        QCOMPARE(frame.topic, stored[i].topic);
+        QCOMPARE(frame.event, stored[i].topic);
         QVERIFY2(frame.data == stored[i].toJson(), frame.data.dump().c_str());
     }
     QVERIFY(client.frames().back().data["payload"]["run_id"] == run.id.toStdString());
@@ -210,7 +154,7 @@ void tst_EventStream::reconnectingWithLastEventIdGetsExactlyWhatWasMissed()
         QCOMPARE(first.waitForStatus(), 200);
         post("sync.one");
         QVERIFY(first.waitForFrames(1));
-        QCOMPARE(first.frames()[0].topic, QStringLiteral("sync.one"));
+        QCOMPARE(first.frames()[0].event, QStringLiteral("sync.one"));
         last = first.frames()[0].id;
         first.close();
     }
@@ -251,7 +195,7 @@ void tst_EventStream::afterIdReplaysTheLogThenGoesLive()
     QCOMPARE(client.frames().size(), all.size() + 1);
     for (size_t i = 0; i < all.size(); ++i)
         QCOMPARE(client.frames()[i].id, all[i].id);
-    QCOMPARE(client.frames().back().topic, QStringLiteral("bulk.done"));
+    QCOMPARE(client.frames().back().event, QStringLiteral("bulk.done"));
     // Last-Event-ID wins over ?after_id=.
     StreamClient resumed(m_port, "/api/v1/events/stream?after_id=0", m_token,
                          QByteArray::number(all.back().id));

@@ -5,6 +5,7 @@
 // loopback access; tools derived from the REST routes (scopes, schemas, calls audited and
 // published); resources and subscriptions; prompts; the stdio conversation and its listen stream.
 #include "support/ApiHarness.h"
+#include "support/SseClient.h"
 
 #include "api/HttpApi.h"
 #include "api/mcp/McpServer.h"
@@ -216,75 +217,29 @@ private:
     QList<Json> m_messages;
 };
 
-// One request to the API over loopback whose answer is a Server-Sent Events stream of MCP
-// messages: the head, then each event's data as JSON, as they come.
-class StreamClient final
+// A request to /mcp over loopback whose answer is a Server-Sent Events stream of MCP messages.
+class StreamClient final : public test::SseClient
 {
 public:
     StreamClient(quint16 port, const QByteArray &method, const Headers &headers,
                  const QByteArray &body = QByteArray())
+        : SseClient(port, method, "/mcp", headers, body)
+    {}
+    bool waitForMessages(int n) { return waitForFrames(size_t(n)); }
+    QList<Json> messages() const
     {
-        QObject::connect(&m_socket, &QTcpSocket::readyRead, &m_socket, [this] { read(); });
-        m_socket.connectToHost(QStringLiteral("127.0.0.1"), port);
-        QByteArray request
-            = method + " /mcp HTTP/1.1\r\nHost: 127.0.0.1:" + QByteArray::number(port) + "\r\n";
-        for (const auto &[name, value] : headers)
-            request += name + ": " + value + "\r\n";
-        if (!body.isEmpty())
-            request += "Content-Type: application/json\r\nContent-Length: "
-                       + QByteArray::number(body.size()) + "\r\n";
-        m_socket.write(request + "\r\n" + body);
+        QList<Json> all;
+        for (const test::SseFrame &frame : frames())
+            all.append(frame.data);
+        return all;
     }
-
-    int waitForStatus()
+    QList<qint64> eventIds() const
     {
-        (void)QTest::qWaitFor([this] { return m_status != 0; }, 5000);
-        return m_status;
+        QList<qint64> ids;
+        for (const test::SseFrame &frame : frames())
+            ids.append(frame.id);
+        return ids;
     }
-    QByteArray head() const { return m_head; }
-    bool waitForMessages(int n)
-    {
-        return QTest::qWaitFor([this, n] { return m_messages.size() >= n; }, 5000);
-    }
-    const QList<Json> &messages() const { return m_messages; }
-    const QByteArrayList &eventIds() const { return m_ids; }
-    bool waitForClose()
-    {
-        return QTest::qWaitFor(
-            [this] { return m_socket.state() == QAbstractSocket::UnconnectedState; }, 5000);
-    }
-    void close() { m_socket.abort(); }
-
-private:
-    void read()
-    {
-        m_buffer += m_socket.readAll();
-        if (m_status == 0) {
-            const qsizetype end = m_buffer.indexOf("\r\n\r\n");
-            if (end < 0)
-                return;
-            m_head = m_buffer.left(end);
-            m_status = m_head.mid(9, 3).toInt();
-            m_buffer.remove(0, end + 4);
-        }
-        for (qsizetype end = m_buffer.indexOf("\n\n"); end >= 0; end = m_buffer.indexOf("\n\n")) {
-            const QByteArray block = m_buffer.left(end);
-            m_buffer.remove(0, end + 2);
-            for (const QByteArray &line : block.split('\n')) {
-                if (line.startsWith("data: "))
-                    m_messages.append(parseJson(line.mid(6)).value_or(Json()));
-                else if (line.startsWith("id: "))
-                    m_ids.append(line.mid(4));
-            }
-        }
-    }
-
-    QTcpSocket m_socket;
-    QByteArray m_buffer;
-    QByteArray m_head;
-    int m_status = 0;
-    QList<Json> m_messages;
-    QByteArrayList m_ids;
 };
 
 } // namespace
@@ -1875,10 +1830,8 @@ void tst_McpServer::streamsCarryNotificationsOverLoopback()
     QVERIFY(second.waitForMessages(1));
     QVERIFY2(second.messages()[0]["params"].value("uri", Json()) == Json(uri),
              qPrintable(dump(second.messages()[0])));
-    QVERIFY2(stream.eventIds() == QByteArrayList({"1", "2"})
-                 && second.eventIds() == QByteArrayList({"3"}),
-             qPrintable(QString::fromLatin1(stream.eventIds().join(',') + " / "
-                                            + second.eventIds().join(','))));
+    QCOMPARE(stream.eventIds(), QList<qint64>({1, 2}));
+    QCOMPARE(second.eventIds(), QList<qint64>({3}));
 
     // Deleting the session ends its stream.
     response = m_harness->send(

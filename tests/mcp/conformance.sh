@@ -50,20 +50,10 @@ for file in "$node" "$stable" "$next"; do
 done
 export ORDINAUT_SECRET_STORE=file
 
-mkdir -p "$work"
-tmp=$(mktemp -d "$work/run.XXXXXX")
-pid=""
-cleanup() {
-    if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
-        kill "$pid" 2>/dev/null || true
-        wait "$pid" 2>/dev/null || true
-    fi
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-
 # shellcheck source=tests/mcp/serve.sh
 . "$(dirname "$0")/serve.sh"
+work_folder "$work"
+
 start_server "$tmp/data" --mcp-allow-anonymous
 port=${url##*:}
 # The suites' DNS-rebinding checks need the URL's host to be localhost.

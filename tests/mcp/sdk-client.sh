@@ -11,18 +11,10 @@ if [ ! -x "$node" ] || [ ! -d "$npm/node_modules/@modelcontextprotocol/sdk" ]; t
 fi
 export ORDINAUT_SECRET_STORE=file
 
-mkdir -p "$work"
-tmp=$(mktemp -d "$work/run.XXXXXX")
+# shellcheck source=tests/mcp/serve.sh
+. "$(dirname "$0")/serve.sh"
+work_folder "$work"
 served="$tmp/served" hosted="$tmp/hosted"
-pid=""
-cleanup() {
-    if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
-        kill "$pid" 2>/dev/null || true
-        wait "$pid" 2>/dev/null || true
-    fi
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
 
 # An agent in a data folder: sets agent_id and agent_secret (from standard error) and
 # agent_token (standard output).
@@ -44,8 +36,6 @@ served_id=$agent_id served_secret=$agent_secret served_token=$agent_token
 create_agent "$hosted" sdk-stdio
 hosted_id=$agent_id hosted_secret=$agent_secret
 
-# shellcheck source=tests/mcp/serve.sh
-. "$(dirname "$0")/serve.sh"
 start_server "$served"
 echo "ordinaut-server serving at $url"
 
